@@ -1,0 +1,20 @@
+import type { Knex } from 'knex';
+import * as platform from './20261123_001_platform';
+
+/**
+ * Migrations are listed here rather than discovered on disk, so they run the same from
+ * TypeScript sources, the compiled dist/ and a bundled image. Append only.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '20261123_001_platform': platform,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: () => Promise.resolve(Object.keys(migrations)),
+  getMigrationName: (name) => name,
+  getMigration: (name) => {
+    const migration = migrations[name];
+    if (!migration) throw new Error(`unknown migration ${name}`);
+    return Promise.resolve(migration);
+  },
+};

@@ -1,0 +1,33 @@
+import type { Db } from '../db/knex';
+import type { Notifier } from '../providers/notifier';
+import { businessFailure } from '../temporal/failures';
+
+export interface SendWelcomeInput {
+  customerId: string;
+  /** `<workflowId>:welcome`: the notifier records one message per key. */
+  dedupeKey: string;
+}
+
+export interface SendWelcomeResult {
+  notificationId: string;
+  fresh: boolean;
+}
+
+export function createOnboardingActivities({ db, notifier }: { db: Db; notifier: Notifier }) {
+  return {
+    async sendWelcome({ customerId, dedupeKey }: SendWelcomeInput): Promise<SendWelcomeResult> {
+      const user = await db('users').where({ id: customerId }).first('name', 'phone');
+      if (!user) throw businessFailure('customer_not_found', `customer ${customerId} does not exist`);
+      const firstName = String(user.name).split(/\s+/)[0];
+      const sent = await notifier.send({
+        dedupeKey,
+        userId: customerId,
+        channel: 'sms',
+        recipient: user.phone,
+        template: 'welcome',
+        body: `Welcome to finflow, ${firstName}! Your account is ready.`,
+      });
+      return { notificationId: sent.id, fresh: sent.fresh };
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Db } from '../db/knex';
+import type { Logger } from '../logger';
+
+/** What the API needs from the outside world; tests pass their own. */
+export interface AppDeps {
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+  /** Injectable clock so tests can move time; defaults to the wall clock. */
+  now?: () => Date;
+}
+
+export type Principal =
+  | { kind: 'user'; userId: string; role: 'customer' | 'operator' }
+  | { kind: 'service' };
+
+export interface AppState {
+  requestId: string;
+  log: Logger;
+  principal?: Principal;
+  /** The validated request, set by the route's validation step. */
+  input?: unknown;
+}
+
+export interface AppContext {
+  config: Config;
+  deps: Required<AppDeps>;
+}

@@ -1,0 +1,92 @@
+/**
+ * Every HTTP error finflow answers with, as factories of one class. The problem
+ * middleware renders them as RFC 9457 problem+json; `type` is a stable token that
+ * clients may switch on, `errors[]` names each invalid field.
+ */
+
+export interface FieldError {
+  /** Dotted path of the field inside its location, e.g. `to.email`. */
+  field: string;
+  in: 'body' | 'query' | 'path' | 'header';
+  code: string;
+  message: string;
+}
+
+export type ProblemType =
+  | 'validation_error'
+  | 'malformed_json'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'idempotency_key_in_use'
+  | 'idempotency_key_reused'
+  | 'rate_limited'
+  | 'dependency_unavailable'
+  | 'internal_error';
+
+export class ProblemError extends Error {
+  readonly expose = true;
+  constructor(
+    readonly status: number,
+    readonly type: ProblemType,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors: FieldError[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+}
+
+export const problems = {
+  validation: (errors: FieldError[], detail = 'The request has invalid fields.') =>
+    new ProblemError(400, 'validation_error', 'Invalid request', detail, errors),
+  field: (location: FieldError['in'], field: string, code: string, message: string) =>
+    problems.validation([{ field, in: location, code, message }], message),
+  malformedJson: () => new ProblemError(400, 'malformed_json', 'Malformed JSON', 'The request body is not valid JSON.'),
+  payloadTooLarge: (limitBytes: number) =>
+    new ProblemError(413, 'payload_too_large', 'Payload too large', `The request body exceeds ${limitBytes} bytes.`),
+  unsupportedMediaType: () =>
+    new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as application/json.'),
+  unauthenticated: (detail = 'A valid bearer token is required.') =>
+    new ProblemError(401, 'unauthenticated', 'Unauthenticated', detail, [], { 'WWW-Authenticate': 'Bearer' }),
+  forbidden: (detail = 'You may not perform this action.') => new ProblemError(403, 'forbidden', 'Forbidden', detail),
+  notFound: (detail = 'No such resource.') => new ProblemError(404, 'not_found', 'Not found', detail),
+  methodNotAllowed: (allowed: string) =>
+    new ProblemError(405, 'method_not_allowed', 'Method not allowed', `Allowed: ${allowed}.`, [], { Allow: allowed }),
+  conflict: (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail),
+  idempotencyKeyInUse: () =>
+    new ProblemError(
+      409,
+      'idempotency_key_in_use',
+      'Idempotency key in use',
+      'A request with this Idempotency-Key is still being processed; retry later.',
+      [],
+      { 'Retry-After': '1' },
+    ),
+  idempotencyKeyReused: () =>
+    new ProblemError(
+      422,
+      'idempotency_key_reused',
+      'Idempotency key reused',
+      'This Idempotency-Key was already used with a different request body or route.',
+      [{ field: 'Idempotency-Key', in: 'header', code: 'reused', message: 'Use a new key for a different request.' }],
+    ),
+  rateLimited: (retryAfterSeconds: number, detail = 'Too many attempts; try again later.') =>
+    new ProblemError(429, 'rate_limited', 'Too many requests', detail, [], { 'Retry-After': String(retryAfterSeconds) }),
+  dependencyUnavailable: (dependency: 'postgres' | 'temporal') =>
+    new ProblemError(
+      503,
+      'dependency_unavailable',
+      'Service unavailable',
+      `${dependency === 'postgres' ? 'PostgreSQL' : 'Temporal'} is unreachable; retry later.`,
+      [],
+      { 'Retry-After': '5' },
+    ),
+  internal: () => new ProblemError(500, 'internal_error', 'Internal error', 'Something went wrong on our side.'),
+} as const;

@@ -1,0 +1,32 @@
+import { once } from 'node:events';
+import { loadConfig } from '../config';
+import { createDb } from '../db/knex';
+import { createLogger } from '../logger';
+import { createClient } from '../temporal/client';
+import { createApp } from './app';
+
+/** `npm run api`: the production API process, configured only by the environment. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'finflow-api');
+  const db = createDb(config);
+  const temporal = createClient(config.temporal);
+  const server = createApp(config, { db, temporal, logger }).listen(config.http.port, config.http.host);
+  await once(server, 'listening');
+  logger.info({ port: config.http.port }, 'api listening');
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'api shutting down');
+    server.close(() => {
+      void Promise.allSettled([db.destroy(), temporal.connection.close()]).then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

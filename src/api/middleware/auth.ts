@@ -1,0 +1,47 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { problems } from '../errors';
+import type { AppContext, AppState } from '../context';
+import { verifyAccessToken } from '../auth/tokens';
+
+/**
+ * Who may call a route: anyone, any signed-in user, a customer, an operator, or the
+ * bank side holding the service token (`/internal/v1`).
+ */
+export type Access = 'public' | 'user' | 'customer' | 'operator' | 'service';
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** Constant-time comparison of equal-length digests, so token length leaks nothing. */
+function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+export function authenticate(app: AppContext, access: Access): Middleware<AppState> {
+  return async (ctx, next) => {
+    if (access === 'public') return next();
+    const token = bearer(ctx.get('authorization'));
+    if (!token) throw problems.unauthenticated();
+    if (access === 'service') {
+      if (!sameSecret(token, app.config.auth.serviceToken)) throw problems.unauthenticated('A valid service token is required.');
+      ctx.state.principal = { kind: 'service' };
+      return next();
+    }
+    const principal = verifyAccessToken(app.config.auth, token, app.deps.now());
+    if (!principal || principal.kind !== 'user') throw problems.unauthenticated('The access token is invalid or expired.');
+    if (access !== 'user' && principal.role !== access) throw problems.forbidden();
+    ctx.state.principal = principal;
+    ctx.state.log = ctx.state.log.child({ userId: principal.userId });
+    return next();
+  };
+}
+
+/** The signed-in user's id; routes with `user`/`customer`/`operator` access always have one. */
+export function currentUserId(state: AppState): string {
+  if (state.principal?.kind !== 'user') throw problems.unauthenticated();
+  return state.principal.userId;
+}

@@ -1,0 +1,53 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { registerOpenApi, type RouteSpec } from './route';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().meta({ example: 'validation_error' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    requestId: z.string(),
+    errors: z.array(z.object({ field: z.string(), in: z.enum(['body', 'query', 'path', 'header']), code: z.string(), message: z.string() })),
+  })
+  .meta({ id: 'Problem' });
+
+/** Problems every route can answer with, unless the route documents its own. */
+function standardResponses(spec: RouteSpec): RouteSpec['responses'] {
+  const responses: RouteSpec['responses'] = {
+    400: { description: 'Invalid request: `errors[]` names each invalid field.', schema: ProblemSchema },
+    503: { description: 'PostgreSQL or Temporal is unavailable.', schema: ProblemSchema },
+  };
+  if (spec.access !== 'public') responses[401] = { description: 'Missing or invalid credentials.', schema: ProblemSchema };
+  if (spec.access === 'customer' || spec.access === 'operator') responses[403] = { description: 'Wrong role.', schema: ProblemSchema };
+  return responses;
+}
+
+/** Builds the OpenAPI 3.1 document from the same route specs that validate requests. */
+export function buildOpenApiDocument(routes: RouteSpec[], serverUrl?: string): object {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registry.registerComponent('securitySchemes', 'serviceToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Bank-side service token for /internal/v1.',
+  });
+  registry.register('Problem', ProblemSchema);
+  for (const spec of routes) {
+    registerOpenApi(registry, {
+      ...spec,
+      responses: { ...standardResponses(spec), ...spec.responses },
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'finflow API',
+      version: '1.0.0',
+      description: 'Durable fintech backend on Temporal. Money is a string of integer minor units.',
+    },
+    servers: serverUrl ? [{ url: serverUrl }] : [],
+  });
+}

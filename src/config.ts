@@ -1,0 +1,182 @@
+import { z } from 'zod';
+
+/**
+ * Every setting finflow reads, parsed once from the environment at boot.
+ * Production refuses to start on development defaults (secrets, embedded services);
+ * every problem is reported at once so an operator fixes the environment in one pass.
+ */
+
+const DEV_JWT_SECRET = 'finflow-development-secret-do-not-use-in-production';
+const DEV_SERVICE_TOKEN = 'finflow-dev-service-token';
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+/** The schema is exported so docs and docker-compose tests can list every variable. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  PUBLIC_URL: optionalString,
+
+  DATABASE_URL: optionalString,
+  DATABASE_POOL_MAX: int(10),
+  FINFLOW_DATA_DIR: z.string().default('.data'),
+  EMBEDDED_PG_PORT: int(54320),
+
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_TLS: bool(false),
+  TEMPORAL_UI_URL: optionalString,
+  TEMPORAL_DEV_PORT: int(7233),
+  TEMPORAL_UI_PORT: int(8233),
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_TEST_SERVER_PATH: optionalString,
+  WORKFLOW_BUNDLE_PATH: optionalString,
+
+  JWT_SECRET: z.string().min(32).default(DEV_JWT_SECRET),
+  JWT_ISSUER: z.string().default('finflow'),
+  JWT_AUDIENCE: z.string().default('finflow-api'),
+  ACCESS_TOKEN_TTL_SECONDS: int(900),
+  REFRESH_TOKEN_TTL_SECONDS: int(30 * 24 * 3600),
+  SERVICE_TOKEN: z.string().min(16).default(DEV_SERVICE_TOKEN),
+
+  CORS_ORIGINS: z.string().default(''),
+  BODY_LIMIT_BYTES: int(100 * 1024),
+  TRUST_PROXY: bool(false),
+  DEPENDENCY_TIMEOUT_MS: int(3000),
+
+  LOGIN_THROTTLE_WINDOW_SECONDS: int(15 * 60),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: int(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: int(30),
+
+  IDEMPOTENCY_KEY_TTL_SECONDS: int(24 * 3600),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string | undefined;
+    corsOrigins: string[];
+    bodyLimitBytes: number;
+    trustProxy: boolean;
+  };
+  log: { level: Env['LOG_LEVEL']; format: 'json' | 'pretty' };
+  database: { url: string | undefined; poolMax: number; embeddedPort: number };
+  dataDir: string;
+  dependencyTimeoutMs: number;
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    apiKey: string | undefined;
+    tls: boolean;
+    uiUrl: string | undefined;
+    devPort: number;
+    uiPort: number;
+    cliPath: string | undefined;
+    testServerPath: string | undefined;
+    workflowBundlePath: string | undefined;
+  };
+  auth: {
+    jwtSecret: string;
+    issuer: string;
+    audience: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    serviceToken: string;
+    throttle: { windowSeconds: number; maxFailuresPerAccount: number; maxFailuresPerAddress: number };
+  };
+  idempotency: { ttlSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws one ConfigError listing every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  if (env.NODE_ENV === 'production') {
+    if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
+    if (!env.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: required in production');
+    if (env.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET: set a secret of at least 32 characters');
+    if (env.SERVICE_TOKEN === DEV_SERVICE_TOKEN) problems.push('SERVICE_TOKEN: set a token of at least 16 characters');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: env.NODE_ENV,
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl: env.PUBLIC_URL,
+      corsOrigins: env.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      trustProxy: env.TRUST_PROXY,
+    },
+    log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty') },
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, embeddedPort: env.EMBEDDED_PG_PORT },
+    dataDir: env.FINFLOW_DATA_DIR,
+    dependencyTimeoutMs: env.DEPENDENCY_TIMEOUT_MS,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      apiKey: env.TEMPORAL_API_KEY,
+      tls: env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY),
+      uiUrl: env.TEMPORAL_UI_URL,
+      devPort: env.TEMPORAL_DEV_PORT,
+      uiPort: env.TEMPORAL_UI_PORT,
+      cliPath: env.TEMPORAL_CLI_PATH,
+      testServerPath: env.TEMPORAL_TEST_SERVER_PATH,
+      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+    },
+    auth: {
+      jwtSecret: env.JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+      serviceToken: env.SERVICE_TOKEN,
+      throttle: {
+        windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
+        maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      },
+    },
+    idempotency: { ttlSeconds: env.IDEMPOTENCY_KEY_TTL_SECONDS },
+  };
+}
+
+/** Config with the database and Temporal addresses resolved (after embedded services start). */
+export function withServices(config: Config, databaseUrl: string, temporalAddress: string): Config {
+  return {
+    ...config,
+    database: { ...config.database, url: databaseUrl },
+    temporal: { ...config.temporal, address: temporalAddress },
+  };
+}

@@ -1,0 +1,18 @@
+import { loadConfig } from '../config';
+import { createDb, migrateLatest } from './knex';
+
+/** `npm run migrate`: applies pending migrations to DATABASE_URL. */
+async function main(): Promise<void> {
+  const db = createDb(loadConfig());
+  try {
+    const applied = await migrateLatest(db);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, isGrpcServiceError } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import type { Config } from '../config';
+import { SEARCH_ATTRIBUTE_KEYS, TASK_QUEUES, scheduleIds, workflowIds } from './names';
+
+/**
+ * The one place that turns config into Temporal connections, for the API (client) and
+ * the worker (native connection). The client connection is lazy so the API boots and
+ * reports `/health/ready` 503 while Temporal is down, and recovers when it returns.
+ */
+
+type TemporalConfig = Config['temporal'];
+
+const GRPC_ALREADY_EXISTS = 6;
+const GRPC_UNIMPLEMENTED = 12;
+
+function connectionOptions(config: TemporalConfig) {
+  if (!config.address) throw new Error('Temporal address is not resolved');
+  return {
+    address: config.address,
+    tls: config.tls ? {} : undefined,
+    apiKey: config.apiKey,
+    metadata: config.apiKey ? { 'temporal-namespace': config.namespace } : undefined,
+  };
+}
+
+export function createClient(config: TemporalConfig): Client {
+  const connection = Connection.lazy(connectionOptions(config));
+  return new Client({ connection, namespace: config.namespace });
+}
+
+export function createNativeConnection(config: TemporalConfig): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(config));
+}
+
+/** Runs a Temporal call with a deadline so a down server fails the request, never hangs it. */
+export function withDeadline<T>(client: Client, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  return client.connection.withDeadline(Date.now() + timeoutMs, fn);
+}
+
+/** Registers finflow's search attributes on the namespace; already-registered ones are kept. */
+export async function ensureSearchAttributes(client: Client, namespace: string): Promise<void> {
+  const { IndexedValueType } = temporal.api.enums.v1;
+  let registered: Record<string, unknown> = {};
+  try {
+    registered = (await client.connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  } catch (err) {
+    // The time-skipping test server can add search attributes but not list them.
+    if (!(isGrpcServiceError(err) && err.code === GRPC_UNIMPLEMENTED)) throw err;
+  }
+  const missing = SEARCH_ATTRIBUTE_KEYS.filter((key) => !(key.name in registered));
+  if (missing.length === 0) return;
+  try {
+    await client.connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    });
+  } catch (err) {
+    // Another worker registered them first.
+    if (!(isGrpcServiceError(err) && err.code === GRPC_ALREADY_EXISTS)) throw err;
+  }
+}
+
+/** Creates finflow's housekeeping Schedules if they do not exist yet. */
+export async function ensureHousekeepingSchedules(client: Client): Promise<void> {
+  try {
+    await client.schedule.create({
+      scheduleId: scheduleIds.idempotencyKeyExpiry,
+      spec: { intervals: [{ every: '1h' }] },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'expireIdempotencyKeys',
+        workflowId: workflowIds.idempotencyKeyExpiry(),
+        taskQueue: TASK_QUEUES.core,
+        args: [],
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+}

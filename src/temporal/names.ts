@@ -1,0 +1,31 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Names shared by the API, the worker and workflow code. Workflow-safe: no Node
+ * built-ins, no I/O. Workflow ids are built from business ids so a duplicate request
+ * can never start a second workflow, and an operator can find one by its business id.
+ */
+
+export const TASK_QUEUES = {
+  /** Onboarding, housekeeping and everything that is not a product line of its own. */
+  core: 'finflow-core',
+} as const;
+
+export const workflowIds = {
+  onboarding: (customerId: string) => `onboarding:${customerId}`,
+  idempotencyKeyExpiry: () => 'housekeeping:idempotency-key-expiry',
+} as const;
+
+export const scheduleIds = {
+  idempotencyKeyExpiry: 'finflow-idempotency-key-expiry',
+} as const;
+
+export const searchAttributes = {
+  CustomerId: defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD),
+  AccountId: defineSearchAttributeKey('AccountId', SearchAttributeType.KEYWORD),
+  PaymentId: defineSearchAttributeKey('PaymentId', SearchAttributeType.KEYWORD),
+  CampaignId: defineSearchAttributeKey('CampaignId', SearchAttributeType.KEYWORD),
+  BusinessStatus: defineSearchAttributeKey('BusinessStatus', SearchAttributeType.KEYWORD),
+} as const;
+
+export const SEARCH_ATTRIBUTE_KEYS = Object.values(searchAttributes);

@@ -1,0 +1,2 @@
+export { onboarding } from './onboarding';
+export { expireIdempotencyKeys } from './housekeeping';

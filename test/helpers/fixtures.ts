@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../src/db/knex';
+
+/** Inserts a customer row directly (no API), for workflow and activity tests. */
+export async function insertCustomer(db: Db, overrides: Partial<{ name: string; phone: string; email: string }> = {}): Promise<string> {
+  const id = randomUUID();
+  await db('users').insert({
+    id,
+    email: overrides.email ?? `${id}@example.com`,
+    password_hash: 'not-a-real-hash',
+    name: overrides.name ?? 'Ada Lovelace',
+    phone: overrides.phone ?? '+14155550123',
+    date_of_birth: '1990-01-01',
+    role: 'customer',
+  });
+  return id;
+}
+
+export const uniqueTaskQueue = (prefix: string) => `${prefix}-${randomUUID()}`;
