@@ -13,10 +13,11 @@ import { mountRoute, type RouteSpec } from './route';
 import { docsRouter } from './docs/routes';
 import { healthRoutes } from './health/routes';
 import { authRoutes } from './auth/routes';
+import { operatorRoutes } from './operator/routes';
 
 /** Every resource's routes, in the order they appear in the OpenAPI document. */
 export function allRoutes(app: AppContext): RouteSpec[] {
-  return [...healthRoutes(app), ...authRoutes(app)];
+  return [...healthRoutes(app), ...authRoutes(app), ...operatorRoutes(app)];
 }
 
 /**

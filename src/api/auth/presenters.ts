@@ -1,0 +1,32 @@
+import type { Knex } from 'knex';
+import type { User } from './schema';
+
+/** A users row as the auth queries select it (see `userColumns`). */
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  phone: string;
+  /** Selected as text: node-postgres would turn a `date` into a local-midnight Date. */
+  date_of_birth: string;
+  role: 'customer' | 'operator';
+  created_at: Date;
+}
+
+/** The columns `presentUser` needs; never the password hash. */
+export function userColumns(db: Knex): Array<string | Knex.Raw> {
+  return ['id', 'email', 'name', 'phone', db.raw(`to_char(date_of_birth, 'YYYY-MM-DD') as date_of_birth`), 'role', 'created_at'];
+}
+
+/** Exactly the fields of a user that leave the server. */
+export function presentUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    phone: row.phone,
+    dateOfBirth: row.date_of_birth,
+    role: row.role,
+    createdAt: row.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,90 @@
+import { route, type RouteSpec } from '../route';
+import type { AppContext } from '../context';
+import { problems } from '../errors';
+import { currentUserId } from '../middleware/auth';
+import { ProblemSchema } from '../openapi';
+import { LoginBody, RefreshTokenBody, TokenPairSchema, UserSchema, signupBody } from './schema';
+import { createUser, findUser, login, logout, refresh } from './service';
+
+/** Signup, login, token refresh and logout, and the signed-in user. */
+export function authRoutes(app: AppContext): RouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/v1/auth/signup',
+      summary: 'Create a customer account and start its onboarding.',
+      tags: ['auth'],
+      access: 'public',
+      idempotency: 'optional',
+      body: signupBody(app.deps.now),
+      responses: {
+        201: { description: 'The new user; `Location` points at /v1/me.', schema: UserSchema },
+        409: { description: 'An account cannot be created with these details.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { body }) => {
+        const user = await createUser(app, body, 'customer');
+        ctx.status = 201;
+        ctx.set('Location', '/v1/me');
+        ctx.body = user;
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/auth/login',
+      summary: 'Exchange an email and password for an access token and a refresh token.',
+      tags: ['auth'],
+      access: 'public',
+      body: LoginBody,
+      responses: {
+        200: { description: 'Signed in.', schema: TokenPairSchema },
+        401: { description: 'Invalid email or password.', schema: ProblemSchema },
+        429: { description: 'Too many failed logins for this account or address; see Retry-After.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { body }) => {
+        ctx.body = await login(app, body, ctx.ip);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/auth/refresh',
+      summary: 'Spend a refresh token for a new token pair. Reusing a spent one revokes the session.',
+      tags: ['auth'],
+      access: 'public',
+      body: RefreshTokenBody,
+      responses: {
+        200: { description: 'A new token pair; the presented refresh token is spent.', schema: TokenPairSchema },
+        401: { description: 'The refresh token is invalid, expired, spent or revoked.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { body }) => {
+        ctx.body = await refresh(app, body.refreshToken);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/auth/logout',
+      summary: "End the refresh token's session. Answers 204 whether or not the token was known.",
+      tags: ['auth'],
+      access: 'public',
+      body: RefreshTokenBody,
+      responses: { 204: { description: 'Signed out.' } },
+      handler: async (ctx, { body }) => {
+        await logout(app, body.refreshToken);
+        ctx.status = 204;
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/me',
+      summary: 'The signed-in user.',
+      tags: ['auth'],
+      access: 'user',
+      responses: { 200: { description: 'The signed-in user.', schema: UserSchema } },
+      handler: async (ctx) => {
+        const user = await findUser(app, currentUserId(ctx.state));
+        // The token outlived its user (erased): the credential no longer stands for anyone.
+        if (!user) throw problems.unauthenticated('The access token is invalid or expired.');
+        ctx.body = user;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities';
+import type { Db } from '../../src/db/knex';
+import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
+import { ensureHousekeepingSchedules } from '../../src/temporal/client';
+import { TASK_QUEUES, scheduleIds } from '../../src/temporal/names';
+import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
+import { expireIdempotencyKeys } from '../../src/workflows';
+import { uniqueTaskQueue } from '../helpers/fixtures';
+import { devServer, testDb, timeSkippingServer } from '../helpers/services';
+
+const HOUR_MS = 3600 * 1000;
+
+describe('expireIdempotencyKeys workflow (time-skipping server)', function () {
+  let env: TestWorkflowEnvironment;
+  let db: Db;
+  /** Bundled once: every test still gets its own worker and task queue. */
+  let workflowBundle: WorkflowBundleWithSourceMap;
+
+  before(async function () {
+    this.timeout(120_000);
+    [env, db, workflowBundle] = await Promise.all([
+      timeSkippingServer(),
+      testDb(),
+      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+    ]);
+  });
+
+  async function runExpiry() {
+    const taskQueue = uniqueTaskQueue('housekeeping');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle,
+      activities: createActivities({ db, notifier: createSandboxNotifier(db), now: () => new Date() }),
+    });
+    return worker.runUntil(env.client.workflow.execute(expireIdempotencyKeys, { taskQueue, workflowId: `housekeeping-test:${randomUUID()}`, args: [{}] }));
+  }
+
+  /** Inserts `count` completed keys created `ageMs` ago under `scope`; returns their keys. */
+  async function insertKeys(scope: string, count: number, ageMs: number): Promise<string[]> {
+    const createdAt = new Date(Date.now() - ageMs);
+    const rows = Array.from({ length: count }, () => ({
+      scope,
+      key: randomUUID(),
+      method: 'POST',
+      route: 'POST /v1/test',
+      request_hash: 'h',
+      state: 'completed',
+      response_status: 201,
+      response_headers: '{}',
+      response_body: '{}',
+      created_at: createdAt,
+    }));
+    await db('idempotency_keys').insert(rows);
+    return rows.map((r) => r.key);
+  }
+
+  const keysIn = async (scope: string) => (await db('idempotency_keys').where({ scope }).pluck('key')).sort();
+  const uniqueScope = () => `user:housekeeping-${randomUUID()}`;
+
+  it('deletes keys created more than 24 hours ago', async () => {
+    const scope = uniqueScope();
+    await insertKeys(scope, 3, 25 * HOUR_MS);
+    await runExpiry();
+    assert.deepEqual(await keysIn(scope), []);
+  });
+
+  it('keeps keys created within the last 24 hours', async () => {
+    const scope = uniqueScope();
+    await insertKeys(scope, 2, 25 * HOUR_MS);
+    const recent = await insertKeys(scope, 2, HOUR_MS);
+    await runExpiry();
+    assert.deepEqual(await keysIn(scope), recent.sort());
+  });
+
+  it('reports at least as many deletions as expired keys it found', async () => {
+    const scope = uniqueScope();
+    await insertKeys(scope, 4, 25 * HOUR_MS);
+    await insertKeys(scope, 1, HOUR_MS);
+    const { deleted } = await runExpiry();
+    assert.ok(deleted >= 4, `deleted ${deleted}`);
+  });
+
+  it('deletes more expired keys than fit in one batch', async () => {
+    const scope = uniqueScope();
+    // One more than the activity's batch of 5,000, so only the loop gets them all.
+    await db.raw(
+      `insert into idempotency_keys (scope, key, method, route, request_hash, state, created_at)
+       select ?, 'k' || n, 'POST', 'POST /v1/test', 'h', 'completed', now() - interval '25 hours'
+       from generate_series(1, 5001) as n`,
+      [scope],
+    );
+    const { deleted } = await runExpiry();
+    assert.ok(deleted >= 5001, `deleted ${deleted}`);
+    assert.deepEqual(await keysIn(scope), []);
+  });
+});
+
+describe('ensureHousekeepingSchedules (dev server)', function () {
+  let env: TestWorkflowEnvironment;
+
+  before(async function () {
+    this.timeout(120_000);
+    env = await devServer();
+    // Start from no schedule, so the tests see what ensureHousekeepingSchedules creates.
+    await env.client.schedule
+      .getHandle(scheduleIds.idempotencyKeyExpiry)
+      .delete()
+      .catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
+    await ensureHousekeepingSchedules(env.client);
+  });
+
+  const describeSchedule = () => env.client.schedule.getHandle(scheduleIds.idempotencyKeyExpiry).describe();
+
+  it('creates a schedule that starts expireIdempotencyKeys on the core task queue', async () => {
+    const { action } = await describeSchedule();
+    assert.equal(action.type, 'startWorkflow');
+    assert.equal(action.workflowType, 'expireIdempotencyKeys');
+    assert.equal(action.taskQueue, TASK_QUEUES.core);
+  });
+
+  it('runs the schedule every hour and skips a run while the previous one is still going', async () => {
+    const { spec, policies } = await describeSchedule();
+    assert.deepEqual(
+      spec.intervals?.map((i) => i.every),
+      [HOUR_MS],
+    );
+    assert.equal(policies.overlap, ScheduleOverlapPolicy.SKIP);
+  });
+
+  it('leaves the existing schedule in place when called again', async () => {
+    const before = await describeSchedule();
+    await ensureHousekeepingSchedules(env.client);
+    const after = await describeSchedule();
+    assert.equal(after.info.createdAt.getTime(), before.info.createdAt.getTime());
+  });
+});
