@@ -1,6 +1,10 @@
+import { Context } from '@temporalio/activity';
 import type { Db } from '../db/knex';
 import type { Notifier } from '../providers/notifier';
 import { businessFailure } from '../temporal/failures';
+
+/** Attempts before a missing customer counts as gone rather than not yet committed. */
+const MISSING_CUSTOMER_ATTEMPTS = 4;
 
 export interface SendWelcomeInput {
   customerId: string;
@@ -17,7 +21,12 @@ export function createOnboardingActivities({ db, notifier }: { db: Db; notifier:
   return {
     async sendWelcome({ customerId, dedupeKey }: SendWelcomeInput): Promise<SendWelcomeResult> {
       const user = await db('users').where({ id: customerId }).first('name', 'phone');
-      if (!user) throw businessFailure('customer_not_found', `customer ${customerId} does not exist`);
+      if (!user) {
+        // Signup starts this workflow inside the transaction that inserts the user, so
+        // the first attempts may run before that commit is visible.
+        if (Context.current().info.attempt < MISSING_CUSTOMER_ATTEMPTS) throw new Error(`customer ${customerId} not visible yet`);
+        throw businessFailure('customer_not_found', `customer ${customerId} does not exist`);
+      }
       const firstName = String(user.name).split(/\s+/)[0];
       const sent = await notifier.send({
         dedupeKey,

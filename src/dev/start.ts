@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     const client = createClient(config.temporal);
     stops.push(() => client.connection.close());
     await ensureSearchAttributes(client, config.temporal.namespace);
-    await ensureHousekeepingSchedules(client);
+    await ensureHousekeepingSchedules(client, config);
 
     const connection = await createNativeConnection(config.temporal);
     stops.push(() => connection.close());

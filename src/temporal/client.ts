@@ -63,7 +63,7 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
 }
 
 /** Creates finflow's housekeeping Schedules if they do not exist yet. */
-export async function ensureHousekeepingSchedules(client: Client): Promise<void> {
+export async function ensureHousekeepingSchedules(client: Client, config: Pick<Config, 'idempotency'>): Promise<void> {
   try {
     await client.schedule.create({
       scheduleId: scheduleIds.idempotencyKeyExpiry,
@@ -74,7 +74,7 @@ export async function ensureHousekeepingSchedules(client: Client): Promise<void>
         workflowType: 'expireIdempotencyKeys',
         workflowId: workflowIds.idempotencyKeyExpiry(),
         taskQueue: TASK_QUEUES.core,
-        args: [],
+        args: [{ ttlSeconds: config.idempotency.ttlSeconds }],
       },
     });
   } catch (err) {

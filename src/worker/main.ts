@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const db = createDb(config);
   const client = createClient(config.temporal);
   await ensureSearchAttributes(client, config.temporal.namespace);
-  await ensureHousekeepingSchedules(client);
+  await ensureHousekeepingSchedules(client, config);
   const connection = await createNativeConnection(config.temporal);
   const worker = await createWorker(config, { db, notifier: createSandboxNotifier(db), now: () => new Date() }, { connection });
   logger.info({ taskQueue: worker.options.taskQueue }, 'worker started');

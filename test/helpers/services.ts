@@ -28,7 +28,7 @@ const once = <T>(start: () => Promise<T>) => {
   return () => (started ??= start());
 };
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 export async function freePort(): Promise<number> {
   const server: Server = createServer();

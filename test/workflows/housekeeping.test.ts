@@ -11,7 +11,7 @@ import { TASK_QUEUES, scheduleIds } from '../../src/temporal/names';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { expireIdempotencyKeys } from '../../src/workflows';
 import { uniqueTaskQueue } from '../helpers/fixtures';
-import { devServer, testDb, timeSkippingServer } from '../helpers/services';
+import { devServer, testConfig, testDb, timeSkippingServer } from '../helpers/services';
 
 const HOUR_MS = 3600 * 1000;
 
@@ -114,7 +114,7 @@ describe('ensureHousekeepingSchedules (dev server)', function () {
       .catch((err: unknown) => {
         if (!(err instanceof ScheduleNotFoundError)) throw err;
       });
-    await ensureHousekeepingSchedules(env.client);
+    await ensureHousekeepingSchedules(env.client, testConfig());
   });
 
   const describeSchedule = () => env.client.schedule.getHandle(scheduleIds.idempotencyKeyExpiry).describe();
@@ -137,7 +137,7 @@ describe('ensureHousekeepingSchedules (dev server)', function () {
 
   it('leaves the existing schedule in place when called again', async () => {
     const before = await describeSchedule();
-    await ensureHousekeepingSchedules(env.client);
+    await ensureHousekeepingSchedules(env.client, testConfig());
     const after = await describeSchedule();
     assert.equal(after.info.createdAt.getTime(), before.info.createdAt.getTime());
   });

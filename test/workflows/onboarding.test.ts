@@ -46,7 +46,7 @@ describe('onboarding workflow (time-skipping server)', function () {
     assert.match(rows[0].body, /Welcome to finflow, Grace/);
   });
 
-  it('fails without retrying when the customer does not exist', async () => {
+  it('fails as customer_not_found once the customer is still missing after a few attempts', async () => {
     const missing = randomUUID();
     await assert.rejects(runOnboarding(missing), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);

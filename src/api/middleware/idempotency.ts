@@ -45,6 +45,14 @@ function scopeOf(state: AppState): string {
   return principal.kind === 'service' ? 'service' : `user:${principal.userId}`;
 }
 
+/**
+ * Outcomes worth replaying: what the request did. Outages (5xx) and throttling (429)
+ * say nothing about the request, so the key is released and a retry runs again.
+ */
+function isReplayable(status: number): boolean {
+  return status < 500 && status !== 429;
+}
+
 export function idempotent(app: AppContext, options: { required: boolean; route: string }): Middleware<AppState> {
   const { db, now } = app.deps;
   const ttlMs = app.config.idempotency.ttlSeconds * 1000;
@@ -141,14 +149,14 @@ export function idempotent(app: AppContext, options: { required: boolean; route:
       await next();
     } catch (err) {
       const problem = toProblem(err);
-      if (problem.status >= 500) {
+      if (!isReplayable(problem.status)) {
         await abandon(scope, key, claimedAt);
         throw err;
       }
       renderProblem(ctx, problem);
     }
     // A 5xx answered without throwing (e.g. a 503 body) is an outage too: never replayed.
-    if (ctx.status >= 500) await abandon(scope, key, claimedAt);
+    if (!isReplayable(ctx.status)) await abandon(scope, key, claimedAt);
     else await store(scope, key, claimedAt, ctx);
   };
 }
