@@ -111,21 +111,23 @@ export class ConfigError extends Error {
   }
 }
 
+/** Development defaults that must not reach production. */
+function productionProblems(source: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (!source.DATABASE_URL) problems.push('DATABASE_URL: required in production');
+  if (!source.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: required in production');
+  if (!source.JWT_SECRET || source.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET: set a secret of at least 32 characters');
+  if (!source.SERVICE_TOKEN || source.SERVICE_TOKEN === DEV_SERVICE_TOKEN) problems.push('SERVICE_TOKEN: set a token of at least 16 characters');
+  return problems;
+}
+
 /** Parses the environment; throws one ConfigError listing every problem. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (source.NODE_ENV === 'production') problems.push(...productionProblems(source));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
-  const problems: string[] = [];
-  if (env.NODE_ENV === 'production') {
-    if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
-    if (!env.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: required in production');
-    if (env.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET: set a secret of at least 32 characters');
-    if (env.SERVICE_TOKEN === DEV_SERVICE_TOKEN) problems.push('SERVICE_TOKEN: set a token of at least 16 characters');
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     env: env.NODE_ENV,

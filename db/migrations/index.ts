@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as platform from './20261123_001_platform';
+import * as messaging from './20261123_003_messaging';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -7,6 +8,7 @@ import * as platform from './20261123_001_platform';
  */
 const migrations: Record<string, Knex.Migration> = {
   '20261123_001_platform': platform,
+  '20261123_003_messaging': messaging,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,3 +1,4 @@
+import { runMain } from '../run';
 import { once } from 'node:events';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
@@ -26,7 +27,4 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -42,7 +42,7 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl?: string): o
       responses: { ...standardResponses(spec), ...spec.responses },
     });
   }
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'finflow API',
@@ -51,4 +51,28 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl?: string): o
     },
     servers: serverUrl ? [{ url: serverUrl }] : [],
   });
+  documentProblemsAsProblemJson(document);
+  return document;
+}
+
+const PROBLEM_REF = '#/components/schemas/Problem';
+
+interface DocumentedResponse {
+  content?: Record<string, { schema?: { $ref?: string } }>;
+}
+
+/**
+ * Problems are answered as `application/problem+json` (see renderProblem), but route
+ * specs describe every response under one media type. Every response whose body is the
+ * Problem component, standard or declared by a route, is documented as what it is.
+ */
+function documentProblemsAsProblemJson(document: { paths?: object }): void {
+  for (const item of Object.values(document.paths ?? {}) as Array<Record<string, { responses?: Record<string, DocumentedResponse> }>>) {
+    for (const operation of Object.values(item)) {
+      for (const response of Object.values(operation.responses ?? {})) {
+        const json = response.content?.['application/json'];
+        if (json?.schema?.$ref === PROBLEM_REF) response.content = { 'application/problem+json': json };
+      }
+    }
+  }
 }

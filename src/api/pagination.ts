@@ -24,10 +24,17 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.createdAt, position.id])).toString('base64url');
 }
 
+/** What encodeCursor writes: `Date#toISOString()` and a UUID. Anything else would reach SQL as a bad literal (a 500). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function decodeCursor(cursor: string): CursorPosition {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) throw new Error('shape');
+    const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (!Array.isArray(position) || position.length !== 2) throw new Error('shape');
+    const [createdAt, id] = position as unknown[];
+    if (typeof createdAt !== 'string' || !ISO_INSTANT.test(createdAt) || Number.isNaN(Date.parse(createdAt))) throw new Error('createdAt');
+    if (typeof id !== 'string' || !UUID.test(id)) throw new Error('id');
     return { createdAt, id };
   } catch {
     throw problems.field('query', 'cursor', 'invalid_cursor', 'The cursor is not one this API issued.');
@@ -42,7 +49,14 @@ export async function paginate<Row extends { id: string; created_at: Date }>(
 ): Promise<{ rows: Row[]; nextCursor: string | null }> {
   if (page.cursor) {
     const { createdAt, id } = decodeCursor(page.cursor);
-    query.whereRaw(`(${table}.created_at, ${table}.id) < (?, ?)`, [createdAt, id]);
+    // PostgreSQL keeps microseconds, a JS Date (and so the cursor) only milliseconds:
+    // comparing against the cursor's instant would skip rows sharing the last row's
+    // millisecond. The last row's own created_at is exact; should that row be gone,
+    // the end of the cursor's millisecond repeats a row rather than skipping one.
+    query.whereRaw(
+      `(??, ??) < (coalesce((select ?? from ?? where ?? = ?::uuid), ?::timestamptz + interval '999 microseconds'), ?::uuid)`,
+      [`${table}.created_at`, `${table}.id`, `${table}.created_at`, table, `${table}.id`, id, createdAt, id],
+    );
   }
   const rows = (await query.orderBy([{ column: `${table}.created_at`, order: 'desc' }, { column: `${table}.id`, order: 'desc' }]).limit(page.limit + 1)) as Row[];
   const hasMore = rows.length > page.limit;

@@ -80,8 +80,14 @@ function validate(spec: RouteSpec): Middleware<AppState> {
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 export function registerOpenApi(registry: OpenAPIRegistry, spec: RouteSpec): void {
+  // OpenAPI 3.1 lets a non-OAuth requirement list the roles it needs: clients (and the
+  // contract tests) can tell a customer route from an operator route.
   const security =
-    spec.access === 'public' ? [] : spec.access === 'service' ? [{ serviceToken: [] }] : [{ bearerAuth: [] }];
+    spec.access === 'public'
+      ? []
+      : spec.access === 'service'
+        ? [{ serviceToken: [] }]
+        : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }];
   const headers = spec.idempotency
     ? [z.string().min(1).max(255).meta({ param: { name: 'Idempotency-Key', in: 'header', required: spec.idempotency === 'required' } })]
     : undefined;

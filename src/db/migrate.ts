@@ -1,3 +1,4 @@
+import { runMain } from '../run';
 import { loadConfig } from '../config';
 import { createDb, migrateLatest } from './knex';
 
@@ -12,7 +13,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -1,7 +1,13 @@
+import type { Db } from '../db/knex';
+import { businessFailure } from '../temporal/failures';
+import { createOutbox, type NotificationRow, type NotificationStatus } from './outbox';
+import { SmsSendError, type SmsProvider } from './sms/port';
+
 /**
- * The notifier port: how finflow tells a customer something. The sandbox records each
- * message in PostgreSQL; real providers (Plivo, Twilio, SMTP) implement the same port.
- * `dedupeKey` is `<workflowId>:<step>`, so a retried activity sends at most once.
+ * The notifier port: how finflow tells a customer something. Every message is claimed
+ * in the `notifications` outbox under `dedupeKey` (`<workflowId>:<step>`) before any
+ * provider sees it, so a retried activity sends at most once per key. SMS goes through
+ * the SMS port (sandbox or Plivo); email is recorded only, until an email port exists.
  */
 export interface OutboundMessage {
   dedupeKey: string;
@@ -14,11 +20,63 @@ export interface OutboundMessage {
 
 export interface SentMessage {
   id: string;
-  status: 'sent' | 'failed';
+  status: NotificationStatus;
   /** False when this dedupe key had been sent before and nothing new went out. */
   fresh: boolean;
 }
 
 export interface Notifier {
   send(message: OutboundMessage): Promise<SentMessage>;
+  /**
+   * Marks a message that never reached a provider as failed for good, with the reason;
+   * a message a provider already took keeps its status. Null for an unknown key.
+   */
+  recordFailure(dedupeKey: string, reason: string): Promise<{ id: string; status: NotificationStatus } | null>;
+}
+
+const sentMessage = (row: NotificationRow, fresh: boolean): SentMessage => ({ id: row.id, status: row.status, fresh });
+
+export function createNotifier({ db, sms }: { db: Db; sms: SmsProvider }): Notifier {
+  const outbox = createOutbox(db);
+
+  /**
+   * One provider call for a queued row. What is sent is the claimed row's recipient and
+   * body, not the caller's: a retry after a failure sends what the outbox recorded.
+   */
+  async function sendSms(row: NotificationRow): Promise<SentMessage> {
+    const attempt = await outbox.beginAttempt(row.id);
+    // Another attempt finished first (or a receipt arrived); nothing new goes out.
+    if (!attempt) return sentMessage((await outbox.findByDedupeKey(row.dedupe_key)) ?? row, false);
+    try {
+      const { providerMessageId } = await sms.send({ to: attempt.recipient, body: attempt.body, reference: attempt.dedupe_key });
+      return sentMessage(await outbox.markSent(attempt.id, sms.name, providerMessageId), true);
+    } catch (err) {
+      const failure = err instanceof SmsSendError ? err : undefined;
+      const reason = failure ? failure.description : `unexpected: ${err instanceof Error ? err.message : String(err)}`;
+      const final = failure ? !failure.retryable : false;
+      await outbox.recordAttemptFailure(attempt.id, reason, final);
+      if (final) {
+        throw businessFailure('sms_rejected', `SMS ${attempt.dedupe_key} was rejected: ${reason}`, {
+          dedupeKey: attempt.dedupe_key,
+          reason: failure?.reason,
+        });
+      }
+      // A plain error: Temporal retries the activity on its retry policy.
+      throw failure ? new Error(`SMS ${attempt.dedupe_key} failed, will retry: ${reason}`) : err;
+    }
+  }
+
+  return {
+    async send(message) {
+      // Email has no provider yet: the outbox row is the whole of "sending" it.
+      const { row, claimed } = await outbox.claim(message, message.channel === 'sms' ? 'queued' : 'sent');
+      if (row.status !== 'queued') return sentMessage(row, claimed);
+      return sendSms(row);
+    },
+
+    async recordFailure(dedupeKey, reason) {
+      const row = await outbox.recordFinalFailure(dedupeKey, reason);
+      return row ? { id: row.id, status: row.status } : null;
+    },
+  };
 }

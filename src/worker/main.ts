@@ -1,3 +1,4 @@
+import { runMain } from '../run';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logger';
@@ -24,7 +25,4 @@ async function main(): Promise<void> {
   logger.info('worker stopped');
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { createUser } from '../../src/api/auth/service';
+import type { AppContext } from '../../src/api/context';
+import type { Db } from '../../src/db/knex';
 import { request, type HttpResponse } from './http';
+import { testConfig } from './services';
 
 /** Signing up and logging in through the API, for e2e tests of every resource. */
 
@@ -65,4 +70,20 @@ export async function logIn(baseUrl: string, email: string, password: string): P
 export async function signUpAndLogin(baseUrl: string, overrides: Partial<SignupRequest> = {}): Promise<SignedIn> {
   const signedUp = await signUp(baseUrl, overrides);
   return { ...signedUp, ...(await logIn(baseUrl, signedUp.email, signedUp.password)) };
+}
+
+/**
+ * An operator, created the way the dev seed does (operators cannot sign up), then
+ * logged in through the API. `db` must be the database the API at `baseUrl` uses.
+ */
+export async function createOperator(baseUrl: string, db: Db, overrides: Partial<SignupRequest> = {}): Promise<SignedIn> {
+  const details = signupRequest({ name: 'Olive Operator', ...overrides });
+  const app: AppContext = {
+    config: testConfig(),
+    // Operators have no onboarding workflow, so Temporal is never called.
+    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), now: () => new Date() },
+  };
+  const user = await createUser(app, details, 'operator');
+  const tokens = await logIn(baseUrl, details.email, details.password);
+  return { user, email: details.email, password: details.password, ...tokens };
 }

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/knex';
+
+/**
+ * The `notifications` table as an outbox: every message finflow sends is claimed here
+ * under its dedupe key before any provider sees it, and its row then follows the
+ * message's life. Statuses only move forward:
+ *
+ *   queued → sent → delivered | undelivered | failed
+ *   queued → delivered | undelivered | failed      (a receipt or a final failure)
+ *
+ * so a late or repeated receipt never undoes a later one.
+ */
+
+export const NOTIFICATION_STATUSES = ['queued', 'sent', 'delivered', 'undelivered', 'failed'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+/** A status a delivery receipt may report. */
+export type ReceiptStatus = Exclude<NotificationStatus, 'queued'>;
+
+export interface NotificationRow {
+  id: string;
+  dedupe_key: string;
+  user_id: string | null;
+  channel: 'sms' | 'email';
+  recipient: string;
+  template: string;
+  body: string;
+  status: NotificationStatus;
+  provider: string | null;
+  provider_message_id: string | null;
+  error_reason: string | null;
+  attempts: number;
+  created_at: Date;
+  updated_at: Date;
+  delivered_at: Date | null;
+}
+
+export interface NewNotification {
+  dedupeKey: string;
+  userId: string | null;
+  channel: 'sms' | 'email';
+  recipient: string;
+  template: string;
+  body: string;
+}
+
+/** The statuses each receipt status may replace. */
+const RECEIPT_FROM: Record<ReceiptStatus, NotificationStatus[]> = {
+  sent: ['queued'],
+  delivered: ['queued', 'sent'],
+  undelivered: ['queued', 'sent'],
+  failed: ['queued', 'sent'],
+};
+
+export function createOutbox(db: Db) {
+  const table = () => db<NotificationRow>('notifications');
+
+  return {
+    /**
+     * Claims the dedupe key: inserts the row unless the key exists, then returns the
+     * row either way. `claimed` is true only for the caller whose insert won.
+     */
+    async claim(message: NewNotification, status: NotificationStatus): Promise<{ row: NotificationRow; claimed: boolean }> {
+      const inserted = await table()
+        .insert({
+          id: randomUUID(),
+          dedupe_key: message.dedupeKey,
+          user_id: message.userId,
+          channel: message.channel,
+          recipient: message.recipient,
+          template: message.template,
+          body: message.body,
+          status,
+        })
+        .onConflict('dedupe_key')
+        .ignore()
+        .returning('*');
+      if (inserted[0]) return { row: inserted[0] as NotificationRow, claimed: true };
+      const existing = await table().where({ dedupe_key: message.dedupeKey }).first();
+      if (!existing) throw new Error(`notification ${message.dedupeKey} vanished after its claim`);
+      return { row: existing as NotificationRow, claimed: false };
+    },
+
+    async findByDedupeKey(dedupeKey: string): Promise<NotificationRow | undefined> {
+      return (await table().where({ dedupe_key: dedupeKey }).first()) as NotificationRow | undefined;
+    },
+
+    /** Counts one provider call; undefined when the row is no longer queued. */
+    async beginAttempt(id: string): Promise<NotificationRow | undefined> {
+      const [row] = await table()
+        .where({ id, status: 'queued' })
+        .update({ attempts: db.raw('attempts + 1'), updated_at: db.fn.now() } as never)
+        .returning('*');
+      return row as NotificationRow | undefined;
+    },
+
+    /**
+     * Records that the provider accepted the message. A receipt may already have
+     * arrived (the sandbox writes one while sending), so only a queued row becomes
+     * `sent`; the provider's id is written either way.
+     */
+    async markSent(id: string, provider: string, providerMessageId: string): Promise<NotificationRow> {
+      const [row] = await table()
+        .where({ id })
+        .update({
+          provider,
+          provider_message_id: providerMessageId,
+          status: db.raw(`case when status = 'queued' then 'sent' else status end`),
+          error_reason: db.raw(`case when status = 'queued' then null else error_reason end`),
+          updated_at: db.fn.now(),
+        } as never)
+        .returning('*');
+      if (!row) throw new Error(`notification ${id} vanished while sending`);
+      return row as NotificationRow;
+    },
+
+    /** Records why a provider call failed; `final` also marks a queued row `failed`. */
+    async recordAttemptFailure(id: string, reason: string, final: boolean): Promise<void> {
+      await table()
+        .where({ id, status: 'queued' })
+        .update({ error_reason: reason, updated_at: db.fn.now(), ...(final ? { status: 'failed' } : {}) } as never);
+    },
+
+    /**
+     * Marks a message that never left `queued` as failed for good (retries exhausted).
+     * A row the provider already took keeps its status. Undefined for an unknown key.
+     */
+    async recordFinalFailure(dedupeKey: string, reason: string): Promise<NotificationRow | undefined> {
+      const [row] = await table()
+        .where({ dedupe_key: dedupeKey, status: 'queued' })
+        .update({ status: 'failed', error_reason: reason, updated_at: db.fn.now() } as never)
+        .returning('*');
+      return (row as NotificationRow | undefined) ?? (await this.findByDedupeKey(dedupeKey));
+    },
+
+    /**
+     * Applies a delivery receipt to the row it names. `matched` says whether such a row
+     * exists; `applied` whether its status moved (a repeated or late receipt does not).
+     */
+    async applyReceipt(
+      target: { provider: string; providerMessageId: string } | { dedupeKey: string },
+      receipt: { status: ReceiptStatus; errorReason?: string | null; provider?: string; providerMessageId?: string },
+    ): Promise<{ matched: boolean; applied: boolean; row?: NotificationRow }> {
+      const where =
+        'dedupeKey' in target
+          ? { dedupe_key: target.dedupeKey }
+          : { provider: target.provider, provider_message_id: target.providerMessageId };
+      const [row] = await table()
+        .where(where)
+        .whereIn('status', RECEIPT_FROM[receipt.status])
+        .update({
+          status: receipt.status,
+          error_reason: receipt.status === 'delivered' || receipt.status === 'sent' ? null : (receipt.errorReason ?? receipt.status),
+          ...(receipt.status === 'delivered' ? { delivered_at: db.fn.now() } : {}),
+          ...(receipt.provider ? { provider: receipt.provider } : {}),
+          ...(receipt.providerMessageId ? { provider_message_id: receipt.providerMessageId } : {}),
+          updated_at: db.fn.now(),
+        } as never)
+        .returning('*');
+      if (row) return { matched: true, applied: true, row: row as NotificationRow };
+      const existing = (await table().where(where).first()) as NotificationRow | undefined;
+      return existing ? { matched: true, applied: false, row: existing } : { matched: false, applied: false };
+    },
+  };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;

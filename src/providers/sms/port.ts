@@ -1,0 +1,57 @@
+/**
+ * The SMS port: one outbound text to one phone. Implementations are the sandbox (no
+ * network, scripted outcomes) and Plivo (the official SDK). The notifier decides when
+ * to call it; a provider only sends and reports how a failure should be treated.
+ */
+
+export type SmsProviderName = 'sandbox' | 'plivo';
+
+export interface SmsMessage {
+  /** E.164 phone number. */
+  to: string;
+  body: string;
+  /**
+   * The outbox dedupe key (`<workflowId>:<step>`). Handed to providers that accept a
+   * client reference; the sandbox also uses it to find the row its receipt updates.
+   */
+  reference: string;
+}
+
+export interface SmsSendResult {
+  providerMessageId: string;
+}
+
+export interface SmsProvider {
+  readonly name: SmsProviderName;
+  send(message: SmsMessage): Promise<SmsSendResult>;
+}
+
+/**
+ * Why a send failed, as a stable token. `invalid_number`, `blocked`, `rejected` and
+ * `auth_failed` will fail again however often they are retried; the rest may pass later.
+ */
+export type SmsFailureReason =
+  | 'invalid_number'
+  | 'blocked'
+  | 'rejected'
+  | 'auth_failed'
+  | 'rate_limited'
+  | 'provider_error'
+  | 'timeout'
+  | 'unreachable';
+
+export class SmsSendError extends Error {
+  constructor(
+    readonly reason: SmsFailureReason,
+    readonly retryable: boolean,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'SmsSendError';
+  }
+
+  /** What the outbox records in `error_reason`: the token, then the provider's words. */
+  get description(): string {
+    return this.message ? `${this.reason}: ${this.message}` : this.reason;
+  }
+}
