@@ -62,6 +62,17 @@ export const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: int(30),
 
   IDEMPOTENCY_KEY_TTL_SECONDS: int(24 * 3600),
+  DEFAULT_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
+    .default('USD'),
+
+  SMS_PROVIDER: z.enum(['sandbox', 'plivo']).default('sandbox'),
+  SMS_STATUS_CALLBACK_URL: optionalString,
+  PLIVO_AUTH_ID: optionalString,
+  PLIVO_AUTH_TOKEN: optionalString,
+  PLIVO_SOURCE_NUMBER: optionalString,
+  PLIVO_API_URL: optionalString,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -102,7 +113,19 @@ export interface Config {
     throttle: { windowSeconds: number; maxFailuresPerAccount: number; maxFailuresPerAddress: number };
   };
   idempotency: { ttlSeconds: number };
+  /** Currency of the wallet every new customer gets. */
+  defaultCurrency: string;
+  sms: {
+    provider: Env['SMS_PROVIDER'];
+    /** Where providers post delivery receipts; defaults to PUBLIC_URL + the webhook path. */
+    statusCallbackUrl: string | undefined;
+    /** The auth token also verifies Plivo's webhooks, whichever provider sends. */
+    plivo: { authId: string | undefined; authToken: string | undefined; sourceNumber: string | undefined; apiUrl: string | undefined };
+  };
 }
+
+/** The path Plivo posts message status callbacks to (src/api/webhooks). */
+export const PLIVO_STATUS_WEBHOOK_PATH = '/webhooks/plivo/message-status';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -121,11 +144,27 @@ function productionProblems(source: NodeJS.ProcessEnv): string[] {
   return problems;
 }
 
+/** Plivo needs its account and a sender; the URLs it is given must be absolute http(s). */
+function smsProblems(source: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (source.SMS_PROVIDER === 'plivo') {
+    for (const name of ['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN', 'PLIVO_SOURCE_NUMBER']) {
+      if (!source[name]) problems.push(`${name}: required when SMS_PROVIDER=plivo`);
+    }
+  }
+  for (const name of ['PLIVO_API_URL', 'SMS_STATUS_CALLBACK_URL']) {
+    const value = source[name];
+    if (value && !(/^https?:\/\//i.test(value) && URL.canParse(value))) problems.push(`${name}: must be an absolute http(s) URL`);
+  }
+  return problems;
+}
+
 /** Parses the environment; throws one ConfigError listing every problem. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (source.NODE_ENV === 'production') problems.push(...productionProblems(source));
+  problems.push(...smsProblems(source));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
 
@@ -171,6 +210,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     idempotency: { ttlSeconds: env.IDEMPOTENCY_KEY_TTL_SECONDS },
+    defaultCurrency: env.DEFAULT_CURRENCY,
+    sms: {
+      provider: env.SMS_PROVIDER,
+      statusCallbackUrl:
+        env.SMS_STATUS_CALLBACK_URL ?? (env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/+$/, '')}${PLIVO_STATUS_WEBHOOK_PATH}` : undefined),
+      plivo: {
+        authId: env.PLIVO_AUTH_ID,
+        authToken: env.PLIVO_AUTH_TOKEN,
+        sourceNumber: env.PLIVO_SOURCE_NUMBER,
+        apiUrl: env.PLIVO_API_URL,
+      },
+    },
   };
 }
 

@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 /**
  * The notification outbox learns about providers: which one took a message and under
  * what id, its delivery status as receipts arrive, how many provider calls it took and
- * why the last one failed. Rows written by the sandbox before this migration were
+ * why the last one failed, and a short lease while one provider call is in flight (so
+ * two overlapping activity attempts cannot both send). Rows written by the sandbox before this migration were
  * recorded as `sent`, which stays a valid status.
  */
 export async function up(knex: Knex): Promise<void> {
@@ -14,7 +15,8 @@ export async function up(knex: Knex): Promise<void> {
       add column error_reason text,
       add column attempts integer not null default 0,
       add column updated_at timestamptz not null default now(),
-      add column delivered_at timestamptz`);
+      add column delivered_at timestamptz,
+      add column sending_until timestamptz`);
   await knex.raw('update notifications set updated_at = created_at');
   await knex.raw(`
     alter table notifications
@@ -35,5 +37,6 @@ export async function down(knex: Knex): Promise<void> {
       drop column error_reason,
       drop column attempts,
       drop column updated_at,
-      drop column delivered_at`);
+      drop column delivered_at,
+      drop column sending_until`);
 }

@@ -1,12 +1,20 @@
 import type { Db } from '../db/knex';
+import type { Ledger } from '../ledger/types';
+import type { FundingProcessor } from '../providers/funding/port';
 import type { Notifier } from '../providers/notifier';
+import { createAlertActivities } from './alerts';
 import { createHousekeepingActivities } from './housekeeping';
+import { createLedgerActivities } from './ledger';
+import { createNotificationActivities } from './notifications';
 import { createOnboardingActivities } from './onboarding';
+import { createWalletActivities } from './wallet';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
 export interface ActivityDeps {
   db: Db;
   notifier: Notifier;
+  ledger: Ledger;
+  funding: FundingProcessor;
   now: () => Date;
 }
 
@@ -14,6 +22,10 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createOnboardingActivities(deps),
     ...createHousekeepingActivities(deps),
+    ...createNotificationActivities(deps),
+    ...createLedgerActivities(deps),
+    ...createWalletActivities(deps),
+    ...createAlertActivities(deps),
   };
 }
 

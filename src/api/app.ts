@@ -14,10 +14,20 @@ import { docsRouter } from './docs/routes';
 import { healthRoutes } from './health/routes';
 import { authRoutes } from './auth/routes';
 import { operatorRoutes } from './operator/routes';
+import { operatorLedgerRoutes } from './operator/ledger-routes';
+import { accountRoutes } from './accounts/routes';
+import { webhookRoutes } from './webhooks/routes';
 
 /** Every resource's routes, in the order they appear in the OpenAPI document. */
 export function allRoutes(app: AppContext): RouteSpec[] {
-  return [...healthRoutes(app), ...authRoutes(app), ...operatorRoutes(app)];
+  return [
+    ...healthRoutes(app),
+    ...authRoutes(app),
+    ...accountRoutes(app),
+    ...operatorRoutes(app),
+    ...operatorLedgerRoutes(app),
+    ...webhookRoutes(app),
+  ];
 }
 
 /**
@@ -53,13 +63,24 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
       enableTypes: ['json', 'form'],
       jsonLimit: config.http.bodyLimitBytes,
       formLimit: config.http.bodyLimitBytes,
-      jsonStrict: true,
+      // Any JSON value parses, so `[]`, `"text"` or `42` where an object is expected is a
+      // validation_error naming the body, not malformed_json: it is well-formed JSON.
+      jsonStrict: false,
       onError: (err) => {
         const status = (err as { status?: number }).status;
-        throw status === 413 ? problems.payloadTooLarge(config.http.bodyLimitBytes) : problems.malformedJson();
+        if (status === 413) throw problems.payloadTooLarge(config.http.bodyLimitBytes);
+        // raw-body: an unsupported charset or Content-Encoding.
+        if (status === 415) throw problems.unsupportedMediaType();
+        throw problems.malformedJson();
       },
     }),
   );
+  // Non-strict parsing reads an empty JSON body as ''; it means no body, as it did before.
+  app.use(async (ctx, next) => {
+    const request = ctx.request as { body?: unknown; rawBody?: string };
+    if (request.rawBody === '' && request.body === '') request.body = {};
+    await next();
+  });
   app.use(docs.routes());
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -20,6 +20,11 @@ export type ProblemType =
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
+  | 'account_not_found'
+  | 'recipient_not_found'
+  | 'insufficient_funds'
+  | 'exceeds_credit_limit'
+  | 'currency_mismatch'
   | 'method_not_allowed'
   | 'conflict'
   | 'idempotency_key_in_use'
@@ -51,12 +56,33 @@ export const problems = {
   malformedJson: () => new ProblemError(400, 'malformed_json', 'Malformed JSON', 'The request body is not valid JSON.'),
   payloadTooLarge: (limitBytes: number) =>
     new ProblemError(413, 'payload_too_large', 'Payload too large', `The request body exceeds ${limitBytes} bytes.`),
-  unsupportedMediaType: () =>
-    new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as application/json.'),
+  unsupportedMediaType: (mediaType = 'application/json') =>
+    new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `Send the body as ${mediaType}.`),
   unauthenticated: (detail = 'A valid bearer token is required.') =>
     new ProblemError(401, 'unauthenticated', 'Unauthenticated', detail, [], { 'WWW-Authenticate': 'Bearer' }),
   forbidden: (detail = 'You may not perform this action.') => new ProblemError(403, 'forbidden', 'Forbidden', detail),
   notFound: (detail = 'No such resource.') => new ProblemError(404, 'not_found', 'Not found', detail),
+  /** Also for an account that exists but is not the caller's: existence is not revealed. */
+  accountNotFound: (field: string, location: FieldError['in'] = 'body') =>
+    new ProblemError(404, 'account_not_found', 'Account not found', 'No such account.', [
+      { field, in: location, code: 'account_not_found', message: 'No such account.' },
+    ]),
+  recipientNotFound: (field: string) =>
+    new ProblemError(404, 'recipient_not_found', 'Recipient not found', 'No customer matches the recipient.', [
+      { field, in: 'body', code: 'recipient_not_found', message: 'No customer matches the recipient.' },
+    ]),
+  insufficientFunds: (field = 'amount') =>
+    new ProblemError(422, 'insufficient_funds', 'Insufficient funds', 'The account does not have enough available funds.', [
+      { field, in: 'body', code: 'insufficient_funds', message: 'Exceeds the available balance.' },
+    ]),
+  exceedsCreditLimit: (field = 'amount') =>
+    new ProblemError(422, 'exceeds_credit_limit', 'Credit limit exceeded', 'The card does not have enough available credit.', [
+      { field, in: 'body', code: 'exceeds_credit_limit', message: 'Exceeds the available credit.' },
+    ]),
+  currencyMismatch: (field = 'currency') =>
+    new ProblemError(422, 'currency_mismatch', 'Currency mismatch', 'The currency does not match the account.', [
+      { field, in: 'body', code: 'currency_mismatch', message: 'Does not match the account currency.' },
+    ]),
   methodNotAllowed: (allowed: string) =>
     new ProblemError(405, 'method_not_allowed', 'Method not allowed', `Allowed: ${allowed}.`, [], { Allow: allowed }),
   conflict: (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail),

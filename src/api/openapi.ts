@@ -21,7 +21,11 @@ function standardResponses(spec: RouteSpec): RouteSpec['responses'] {
     503: { description: 'PostgreSQL or Temporal is unavailable.', schema: ProblemSchema },
   };
   if (spec.access !== 'public') responses[401] = { description: 'Missing or invalid credentials.', schema: ProblemSchema };
-  if (spec.access === 'customer' || spec.access === 'operator') responses[403] = { description: 'Wrong role.', schema: ProblemSchema };
+  if (spec.access === 'customer' || spec.access === 'operator' || spec.access === 'internal') responses[403] = { description: 'Wrong role.', schema: ProblemSchema };
+  if (spec.body) {
+    responses[413] = { description: 'The body exceeds BODY_LIMIT_BYTES.', schema: ProblemSchema };
+    responses[415] = { description: 'The body is not in the media type the route takes.', schema: ProblemSchema };
+  }
   return responses;
 }
 

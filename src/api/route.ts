@@ -38,6 +38,11 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends AnyObject 
   /** `optional`: honoured when the header is sent; `required`: 400 without it. */
   idempotency?: 'optional' | 'required';
   body?: B;
+  /**
+   * How the body is encoded: JSON (the default) or an HTML form, as provider webhooks
+   * post. Either way the body parser has parsed it; the raw text stays on ctx.request.rawBody.
+   */
+  bodyType?: 'json' | 'form';
   query?: Q;
   params?: P;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
@@ -64,9 +69,11 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, location: Fi
   return result.success ? { value: result.data, errors: [] } : { value: undefined as T, errors: fieldErrors(result.error, location) };
 }
 
+const mediaType = (spec: RouteSpec) => (spec.bodyType === 'form' ? 'application/x-www-form-urlencoded' : 'application/json');
+
 function validate(spec: RouteSpec): Middleware<AppState> {
   return async (ctx, next) => {
-    if (spec.body && ctx.request.length && !ctx.is('application/json')) throw problems.unsupportedMediaType();
+    if (spec.body && ctx.request.length && !ctx.is(mediaType(spec))) throw problems.unsupportedMediaType(mediaType(spec));
     const body = parse(spec.body, (ctx.request as { body?: unknown }).body, 'body');
     const query = parse(spec.query, ctx.query, 'query');
     const params = parse(spec.params, ctx.params, 'path');
@@ -81,13 +88,16 @@ const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'
 
 export function registerOpenApi(registry: OpenAPIRegistry, spec: RouteSpec): void {
   // OpenAPI 3.1 lets a non-OAuth requirement list the roles it needs: clients (and the
-  // contract tests) can tell a customer route from an operator route.
-  const security =
+  // contract tests) can tell a customer route from an operator route. Requirements in
+  // the array are alternatives: `internal` takes the service token or an operator.
+  const security: Array<Record<string, string[]>> =
     spec.access === 'public'
       ? []
       : spec.access === 'service'
         ? [{ serviceToken: [] }]
-        : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }];
+        : spec.access === 'internal'
+          ? [{ serviceToken: [] }, { bearerAuth: ['operator'] }]
+          : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }];
   const headers = spec.idempotency
     ? [z.string().min(1).max(255).meta({ param: { name: 'Idempotency-Key', in: 'header', required: spec.idempotency === 'required' } })]
     : undefined;
@@ -101,7 +111,7 @@ export function registerOpenApi(registry: OpenAPIRegistry, spec: RouteSpec): voi
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.query ? { query: spec.query } : {}),
       ...(headers ? { headers } : {}),
-      ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+      ...(spec.body ? { body: { required: true, content: { [mediaType(spec)]: { schema: spec.body } } } } : {}),
     },
     responses: Object.fromEntries(
       Object.entries(spec.responses).map(([status, r]) => [

@@ -6,8 +6,11 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, withServices, type Config } from '../config';
 import { createDb, migrateLatest } from '../db/knex';
 import { createLogger } from '../logger';
+import { createLedger } from '../ledger/service';
+import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
 import { createApp } from '../api/app';
-import { createSandboxNotifier } from '../providers/sandbox-notifier';
+import { createNotifier } from '../providers/notifier';
+import { createSmsProvider } from '../providers/sms';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from '../worker/create-worker';
 import { startEmbeddedPostgres } from './postgres';
@@ -54,7 +57,9 @@ async function main(): Promise<void> {
 
     const connection = await createNativeConnection(config.temporal);
     stops.push(() => connection.close());
-    const worker = await createWorker(config, { db, notifier: createSandboxNotifier(db), now: () => new Date() }, { connection });
+    const sms = createSmsProvider(config, db);
+    const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), now: () => new Date() };
+    const worker = await createWorker(config, deps, { connection });
     const running = worker.run();
     stops.push(async () => {
       worker.shutdown();
@@ -120,6 +125,7 @@ function printBanner(config: Config): void {
     `  API            ${api}`,
     `  API docs       ${api}/docs`,
     `  Temporal UI    ${ui}`,
+    `  SMS            ${config.sms.provider}${config.sms.provider === 'sandbox' ? ' (outbox: GET /v1/operator/notifications)' : ''}`,
     `  demo customer  ${DEMO_ACCOUNTS.customer.email} / ${DEMO_ACCOUNTS.customer.password}`,
     `  operator       ${DEMO_ACCOUNTS.operator.email} / ${DEMO_ACCOUNTS.operator.password}`,
     '  Ctrl-C stops everything.',

@@ -36,7 +36,17 @@ export interface Notifier {
 
 const sentMessage = (row: NotificationRow, fresh: boolean): SentMessage => ({ id: row.id, status: row.status, fresh });
 
-export function createNotifier({ db, sms }: { db: Db; sms: SmsProvider }): Notifier {
+/** How long one provider call may hold a message before another attempt may send it. */
+const DEFAULT_SEND_LEASE_MS = 60_000;
+
+export interface NotifierDeps {
+  db: Db;
+  sms: SmsProvider;
+  /** Sending lease; longer than any provider call's timeout. */
+  sendLeaseMs?: number;
+}
+
+export function createNotifier({ db, sms, sendLeaseMs = DEFAULT_SEND_LEASE_MS }: NotifierDeps): Notifier {
   const outbox = createOutbox(db);
 
   /**
@@ -44,26 +54,38 @@ export function createNotifier({ db, sms }: { db: Db; sms: SmsProvider }): Notif
    * body, not the caller's: a retry after a failure sends what the outbox recorded.
    */
   async function sendSms(row: NotificationRow): Promise<SentMessage> {
-    const attempt = await outbox.beginAttempt(row.id);
-    // Another attempt finished first (or a receipt arrived); nothing new goes out.
-    if (!attempt) return sentMessage((await outbox.findByDedupeKey(row.dedupe_key)) ?? row, false);
-    try {
-      const { providerMessageId } = await sms.send({ to: attempt.recipient, body: attempt.body, reference: attempt.dedupe_key });
-      return sentMessage(await outbox.markSent(attempt.id, sms.name, providerMessageId), true);
-    } catch (err) {
-      const failure = err instanceof SmsSendError ? err : undefined;
-      const reason = failure ? failure.description : `unexpected: ${err instanceof Error ? err.message : String(err)}`;
-      const final = failure ? !failure.retryable : false;
-      await outbox.recordAttemptFailure(attempt.id, reason, final);
-      if (final) {
-        throw businessFailure('sms_rejected', `SMS ${attempt.dedupe_key} was rejected: ${reason}`, {
-          dedupeKey: attempt.dedupe_key,
-          reason: failure?.reason,
-        });
-      }
-      // A plain error: Temporal retries the activity on its retry policy.
-      throw failure ? new Error(`SMS ${attempt.dedupe_key} failed, will retry: ${reason}`) : err;
+    const attempt = await outbox.beginAttempt(row.id, sendLeaseMs);
+    if (!attempt) {
+      const current = (await outbox.findByDedupeKey(row.dedupe_key)) ?? row;
+      // Another attempt finished first (or a receipt arrived): nothing new goes out.
+      if (current.status !== 'queued') return sentMessage(current, false);
+      // Another attempt is mid-call. Retrying later sees how that call ended.
+      throw new Error(`SMS ${row.dedupe_key} is being sent by another attempt; retry later`);
     }
+    let providerMessageId: string;
+    try {
+      ({ providerMessageId } = await sms.send({ to: attempt.recipient, body: attempt.body, reference: attempt.dedupe_key }));
+    } catch (err) {
+      throw await recordFailedAttempt(attempt, err);
+    }
+    // Outside the try: once the provider has the message, a failure to record it must
+    // not free the lease at once, or the retry would send it a second time.
+    return sentMessage(await outbox.markSent(attempt.id, sms.name, providerMessageId), true);
+  }
+
+  /** Records a failed provider call and returns what to throw: Temporal retries only a plain Error. */
+  async function recordFailedAttempt(attempt: NotificationRow, err: unknown): Promise<unknown> {
+    const failure = err instanceof SmsSendError ? err : undefined;
+    const reason = failure ? failure.description : `unexpected: ${err instanceof Error ? err.message : String(err)}`;
+    const final = failure ? !failure.retryable : false;
+    await outbox.recordAttemptFailure(attempt.id, reason, final);
+    if (final) {
+      return businessFailure('sms_rejected', `SMS ${attempt.dedupe_key} was rejected: ${reason}`, {
+        dedupeKey: attempt.dedupe_key,
+        reason: failure?.reason,
+      });
+    }
+    return failure ? new Error(`SMS ${attempt.dedupe_key} failed, will retry: ${reason}`) : err;
   }
 
   return {

@@ -34,6 +34,8 @@ export interface NotificationRow {
   created_at: Date;
   updated_at: Date;
   delivered_at: Date | null;
+  /** While a provider call is in flight: until when no other attempt may start one. */
+  sending_until: Date | null;
 }
 
 export interface NewNotification {
@@ -76,23 +78,33 @@ export function createOutbox(db: Db) {
         .onConflict('dedupe_key')
         .ignore()
         .returning('*');
-      if (inserted[0]) return { row: inserted[0] as NotificationRow, claimed: true };
+      if (inserted[0]) return { row: inserted[0], claimed: true };
       const existing = await table().where({ dedupe_key: message.dedupeKey }).first();
       if (!existing) throw new Error(`notification ${message.dedupeKey} vanished after its claim`);
-      return { row: existing as NotificationRow, claimed: false };
+      return { row: existing, claimed: false };
     },
 
     async findByDedupeKey(dedupeKey: string): Promise<NotificationRow | undefined> {
-      return (await table().where({ dedupe_key: dedupeKey }).first()) as NotificationRow | undefined;
+      return table().where({ dedupe_key: dedupeKey }).first();
     },
 
-    /** Counts one provider call; undefined when the row is no longer queued. */
-    async beginAttempt(id: string): Promise<NotificationRow | undefined> {
+    /**
+     * Takes the sending lease and counts one provider call. Undefined when the row is no
+     * longer queued or another attempt holds an unexpired lease. The lease outlives any
+     * provider timeout; it only matters when a worker died mid-call, and then delays
+     * the retry until it expires.
+     */
+    async beginAttempt(id: string, leaseMs: number): Promise<NotificationRow | undefined> {
       const [row] = await table()
         .where({ id, status: 'queued' })
-        .update({ attempts: db.raw('attempts + 1'), updated_at: db.fn.now() } as never)
+        .andWhere((q) => q.whereNull('sending_until').orWhere('sending_until', '<', db.fn.now()))
+        .update({
+          attempts: db.raw('attempts + 1'),
+          sending_until: db.raw(`now() + make_interval(secs => ?)`, [leaseMs / 1000]),
+          updated_at: db.fn.now(),
+        })
         .returning('*');
-      return row as NotificationRow | undefined;
+      return row;
     },
 
     /**
@@ -108,30 +120,33 @@ export function createOutbox(db: Db) {
           provider_message_id: providerMessageId,
           status: db.raw(`case when status = 'queued' then 'sent' else status end`),
           error_reason: db.raw(`case when status = 'queued' then null else error_reason end`),
+          sending_until: null,
           updated_at: db.fn.now(),
-        } as never)
+        })
         .returning('*');
       if (!row) throw new Error(`notification ${id} vanished while sending`);
-      return row as NotificationRow;
+      return row;
     },
 
-    /** Records why a provider call failed; `final` also marks a queued row `failed`. */
+    /** Records why a provider call failed and frees the lease; `final` also marks the row `failed`. */
     async recordAttemptFailure(id: string, reason: string, final: boolean): Promise<void> {
       await table()
         .where({ id, status: 'queued' })
-        .update({ error_reason: reason, updated_at: db.fn.now(), ...(final ? { status: 'failed' } : {}) } as never);
+        .update({ error_reason: reason, sending_until: null, updated_at: db.fn.now(), ...(final ? { status: 'failed' } : {}) });
     },
 
     /**
      * Marks a message that never left `queued` as failed for good (retries exhausted).
-     * A row the provider already took keeps its status. Undefined for an unknown key.
+     * A row the provider already took keeps its status, and so does one whose provider
+     * call is still in flight. Undefined for an unknown key.
      */
     async recordFinalFailure(dedupeKey: string, reason: string): Promise<NotificationRow | undefined> {
       const [row] = await table()
         .where({ dedupe_key: dedupeKey, status: 'queued' })
-        .update({ status: 'failed', error_reason: reason, updated_at: db.fn.now() } as never)
+        .andWhere((q) => q.whereNull('sending_until').orWhere('sending_until', '<', db.fn.now()))
+        .update({ status: 'failed', error_reason: reason, updated_at: db.fn.now() })
         .returning('*');
-      return (row as NotificationRow | undefined) ?? (await this.findByDedupeKey(dedupeKey));
+      return row ?? (await this.findByDedupeKey(dedupeKey));
     },
 
     /**
@@ -156,10 +171,10 @@ export function createOutbox(db: Db) {
           ...(receipt.provider ? { provider: receipt.provider } : {}),
           ...(receipt.providerMessageId ? { provider_message_id: receipt.providerMessageId } : {}),
           updated_at: db.fn.now(),
-        } as never)
+        })
         .returning('*');
-      if (row) return { matched: true, applied: true, row: row as NotificationRow };
-      const existing = (await table().where(where).first()) as NotificationRow | undefined;
+      if (row) return { matched: true, applied: true, row };
+      const existing = await table().where(where).first();
       return existing ? { matched: true, applied: false, row: existing } : { matched: false, applied: false };
     },
   };

@@ -5,8 +5,31 @@ import { ApplicationFailure } from '@temporalio/common';
  * non-retryable ApplicationFailures whose `type` is one of these names; anything else
  * an activity throws is a technical failure that Temporal retries.
  */
-export type BusinessFailureType = 'customer_not_found' | 'sms_rejected';
+export type BusinessFailureType =
+  | 'customer_not_found'
+  | 'sms_rejected'
+  /** The ledger refused a transfer; `details[0].code` is the ledger's error code. */
+  | 'insufficient_funds'
+  | 'credit_limit_exceeded'
+  | 'account_not_found'
+  | 'currency_mismatch'
+  | 'transfer_rejected'
+  /** An alert or posting names a ledger transfer that does not exist. */
+  | 'transfer_not_found';
 
 export function businessFailure(type: BusinessFailureType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });
+}
+
+/**
+ * The business failure behind an error a workflow caught (an ActivityFailure wraps the
+ * activity's ApplicationFailure), or undefined for a technical failure. Workflow-safe.
+ */
+export function businessFailureOf(err: unknown): { type: BusinessFailureType; message: string } | undefined {
+  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.nonRetryable && cause.type) {
+      return { type: cause.type as BusinessFailureType, message: cause.message };
+    }
+  }
+  return undefined;
 }

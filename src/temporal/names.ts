@@ -14,6 +14,20 @@ export const TASK_QUEUES = {
 export const workflowIds = {
   onboarding: (customerId: string) => `onboarding:${customerId}`,
   idempotencyKeyExpiry: () => 'housekeeping:idempotency-key-expiry',
+  /** A customer's `Idempotency-Key` on POST /v1/wallet/fund is the funding's business id. */
+  walletFunding: (customerId: string, idempotencyKey: string) => `funding:${customerId}:${idempotencyKey}`,
+  /** A customer's `Idempotency-Key` on POST /v1/transfers. */
+  customerTransfer: (customerId: string, idempotencyKey: string) => `transfer:${customerId}:${idempotencyKey}`,
+  /** The bank side's `Idempotency-Key` on POST /internal/v1/accounts/{id}/postings (one service, one scope). */
+  bankPosting: (idempotencyKey: string) => `posting:${idempotencyKey}`,
+} as const;
+
+/**
+ * Dedupe keys of side effects that are not tied to one workflow: a transaction alert is
+ * owed once per transfer and account, whichever workflow (or retry of it) sends it.
+ */
+export const dedupeKeys = {
+  transactionAlert: (transferId: string, accountId: string) => `alert:${transferId}:${accountId}`,
 } as const;
 
 export const scheduleIds = {

@@ -2,7 +2,10 @@ import { runMain } from '../run';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logger';
-import { createSandboxNotifier } from '../providers/sandbox-notifier';
+import { createLedger } from '../ledger/service';
+import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
+import { createNotifier } from '../providers/notifier';
+import { createSmsProvider } from '../providers/sms';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from './create-worker';
 
@@ -15,8 +18,11 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.temporal.namespace);
   await ensureHousekeepingSchedules(client, config);
   const connection = await createNativeConnection(config.temporal);
-  const worker = await createWorker(config, { db, notifier: createSandboxNotifier(db), now: () => new Date() }, { connection });
-  logger.info({ taskQueue: worker.options.taskQueue }, 'worker started');
+  const sms = createSmsProvider(config, db);
+  if (sms.name === 'plivo' && !config.sms.statusCallbackUrl) logger.warn('no PUBLIC_URL or SMS_STATUS_CALLBACK_URL: Plivo will send no delivery receipts');
+  const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), now: () => new Date() };
+  const worker = await createWorker(config, deps, { connection });
+  logger.info({ taskQueue: worker.options.taskQueue, smsProvider: sms.name }, 'worker started');
   // Worker.run installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
   await worker.run();
   await connection.close();

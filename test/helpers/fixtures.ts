@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { ActivityDeps } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
+import { createLedger } from '../../src/ledger/service';
+import { createSandboxFundingProcessor } from '../../src/providers/funding/sandbox';
+import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
 
 /** Inserts a customer row directly (no API), for workflow and activity tests. */
 export async function insertCustomer(db: Db, overrides: Partial<{ name: string; phone: string; email: string }> = {}): Promise<string> {
@@ -17,3 +21,15 @@ export async function insertCustomer(db: Db, overrides: Partial<{ name: string; 
 }
 
 export const uniqueTaskQueue = (prefix: string) => `${prefix}-${randomUUID()}`;
+
+/** Activity ports over the test database: the sandbox notifier and funding processor, the real ledger. */
+export function testActivityDeps(db: Db, overrides: Partial<ActivityDeps> = {}): ActivityDeps {
+  return {
+    db,
+    notifier: createSandboxNotifier(db),
+    ledger: createLedger(db),
+    funding: createSandboxFundingProcessor(db),
+    now: () => new Date(),
+    ...overrides,
+  };
+}

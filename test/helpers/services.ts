@@ -11,8 +11,11 @@ import { createDb, migrateLatest, type Db } from '../../src/db/knex';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/postgres';
 import { startDevServer, startTimeSkippingServer } from '../../src/dev/temporal';
 import { createLogger } from '../../src/logger';
+import { createLedger } from '../../src/ledger/service';
+import { createSandboxFundingProcessor } from '../../src/providers/funding/sandbox';
 import { createApp } from '../../src/api/app';
-import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
+import { createNotifier } from '../../src/providers/notifier';
+import { createSmsProvider } from '../../src/providers/sms';
 import { createClient, ensureSearchAttributes } from '../../src/temporal/client';
 import { createWorker } from '../../src/worker/create-worker';
 
@@ -148,7 +151,9 @@ export const stack = once(async (): Promise<Stack> => {
   const [url, temporal, db] = await Promise.all([postgresUrl(), devServer(), testDb()]);
   const config = withServices(testConfig(), url, temporal.address);
   const connection = temporal.nativeConnection;
-  const worker = await createWorker(config, { db, notifier: createSandboxNotifier(db), now: () => new Date() }, { connection, overrides: { shutdownGraceTime: '1s' } });
+  const notifier = createNotifier({ db, sms: createSmsProvider(config, db) });
+  const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), now: () => new Date() };
+  const worker = await createWorker(config, deps, { connection, overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
   const client = createClient(config.temporal);
   const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config) }).listen(0, '127.0.0.1');

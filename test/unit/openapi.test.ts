@@ -138,7 +138,9 @@ describe('OpenAPI document', () => {
         ? []
         : spec.access === 'service'
           ? [{ serviceToken: [] }]
-          : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }];
+          : spec.access === 'internal'
+            ? [{ serviceToken: [] }, { bearerAuth: ['operator'] }]
+            : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }];
     const wrong = routes.flatMap((spec) => {
       const security = operationOf(document, spec)?.security;
       return JSON.stringify(security) === JSON.stringify(expected(spec)) ? [] : [`${label(spec)}: ${JSON.stringify(security)}`];
@@ -167,10 +169,12 @@ describe('OpenAPI document', () => {
     assert.deepEqual(issues, []);
   });
 
-  it('describes every request body as application/json', () => {
+  it('describes every request body with a schema, as JSON (or a form, for provider callbacks)', () => {
     const issues = operations(document).flatMap(({ path, method, operation }) => {
       if (!operation.requestBody) return [];
-      return operation.requestBody.content?.['application/json']?.schema ? [] : [`${method.toUpperCase()} ${path}`];
+      const types = Object.entries(operation.requestBody.content ?? {});
+      const described = types.length === 1 && types.every(([type, media]) => /^application\/(json|x-www-form-urlencoded)$/.test(type) && media.schema);
+      return described ? [] : [`${method.toUpperCase()} ${path}: ${JSON.stringify(operation.requestBody.content)}`];
     });
     assert.deepEqual(issues, []);
   });

@@ -5,12 +5,11 @@ import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourc
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
-import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
 import { ensureHousekeepingSchedules } from '../../src/temporal/client';
 import { TASK_QUEUES, scheduleIds } from '../../src/temporal/names';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { expireIdempotencyKeys } from '../../src/workflows';
-import { uniqueTaskQueue } from '../helpers/fixtures';
+import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { devServer, testConfig, testDb, timeSkippingServer } from '../helpers/services';
 
 const HOUR_MS = 3600 * 1000;
@@ -36,7 +35,7 @@ describe('expireIdempotencyKeys workflow (time-skipping server)', function () {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle,
-      activities: createActivities({ db, notifier: createSandboxNotifier(db), now: () => new Date() }),
+      activities: createActivities(testActivityDeps(db)),
     });
     return worker.runUntil(env.client.workflow.execute(expireIdempotencyKeys, { taskQueue, workflowId: `housekeeping-test:${randomUUID()}`, args: [{}] }));
   }

@@ -6,11 +6,10 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
-import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
 import { workflowIds } from '../../src/temporal/names';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { onboarding } from '../../src/workflows';
-import { insertCustomer, uniqueTaskQueue } from '../helpers/fixtures';
+import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { testDb, timeSkippingServer } from '../helpers/services';
 
 describe('onboarding workflow (time-skipping server)', function () {
@@ -28,7 +27,7 @@ describe('onboarding workflow (time-skipping server)', function () {
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createActivities({ db, notifier: createSandboxNotifier(db), now: () => new Date() }),
+      activities: createActivities(testActivityDeps(db)),
     });
     return worker.runUntil(
       env.client.workflow.execute(onboarding, { taskQueue, workflowId: workflowIds.onboarding(customerId), args: [{ customerId }] }),
@@ -59,7 +58,7 @@ describe('onboarding workflow (time-skipping server)', function () {
 
   it('a retried send records the message once', async () => {
     const customerId = await insertCustomer(db);
-    const activities = createActivities({ db, notifier: createSandboxNotifier(db), now: () => new Date() });
+    const activities = createActivities(testActivityDeps(db));
     const dedupeKey = `onboarding:${customerId}:welcome`;
     const first = await activities.sendWelcome({ customerId, dedupeKey });
     const second = await activities.sendWelcome({ customerId, dedupeKey });

@@ -10,6 +10,8 @@ import { revokeFamilyOf, rotateRefreshToken, startFamily } from './refresh-token
 import type { SignupBody, TokenPair, User } from './schema';
 import { signAccessToken } from './tokens';
 import { accountKey, loginThrottleKeys, recordFailure, resetFailures, secondsUntilAllowed } from './throttle';
+import { createLedger } from '../../ledger/service';
+import { accountIdFrom } from '../../ledger/ids';
 
 /** What signup, login, refresh and logout do, apart from HTTP. */
 
@@ -65,7 +67,16 @@ export async function createUser(app: AppContext, input: NewUser, role: Role): P
       .ignore()
       .returning('id');
     if (inserted.length === 0) return false;
-    if (role === 'customer') await startOnboarding(app, row.id);
+    if (role === 'customer') {
+      // Every customer starts with a wallet in the default currency, opened atomically with the user.
+      await createLedger(trx).openAccount({
+        id: accountIdFrom(`wallet:${row.id}:${app.config.defaultCurrency}`),
+        ownerUserId: row.id,
+        type: 'wallet',
+        currency: app.config.defaultCurrency,
+      });
+      await startOnboarding(app, row.id);
+    }
     return true;
   });
   if (!created) throw problems.conflict(DUPLICATE_ACCOUNT);

@@ -5,10 +5,11 @@ import type { AppContext, AppState } from '../context';
 import { verifyAccessToken } from '../auth/tokens';
 
 /**
- * Who may call a route: anyone, any signed-in user, a customer, an operator, or the
- * bank side holding the service token (`/internal/v1`).
+ * Who may call a route: anyone, any signed-in user, a customer, an operator, the bank
+ * side holding the service token (`/internal/v1`), or `internal`: the service token or
+ * an operator (operator views of the ledger).
  */
-export type Access = 'public' | 'user' | 'customer' | 'operator' | 'service';
+export type Access = 'public' | 'user' | 'customer' | 'operator' | 'service' | 'internal';
 
 function bearer(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -26,14 +27,17 @@ export function authenticate(app: AppContext, access: Access): Middleware<AppSta
     if (access === 'public') return next();
     const token = bearer(ctx.get('authorization'));
     if (!token) throw problems.unauthenticated();
-    if (access === 'service') {
-      if (!sameSecret(token, app.config.auth.serviceToken)) throw problems.unauthenticated('A valid service token is required.');
-      ctx.state.principal = { kind: 'service' };
-      return next();
+    if (access === 'service' || access === 'internal') {
+      if (sameSecret(token, app.config.auth.serviceToken)) {
+        ctx.state.principal = { kind: 'service' };
+        return next();
+      }
+      if (access === 'service') throw problems.unauthenticated('A valid service token is required.');
     }
     const principal = verifyAccessToken(app.config.auth, token, app.deps.now());
     if (!principal || principal.kind !== 'user') throw problems.unauthenticated('The access token is invalid or expired.');
-    if (access !== 'user' && principal.role !== access) throw problems.forbidden();
+    const role = access === 'internal' ? 'operator' : access;
+    if (role !== 'user' && principal.role !== role) throw problems.forbidden();
     ctx.state.principal = principal;
     ctx.state.log = ctx.state.log.child({ userId: principal.userId });
     return next();

@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { NOTIFICATION_STATUSES, type NotificationRow } from '../../providers/outbox';
 import type { AppContext } from '../context';
 import { PageQuery, pageSchema, paginate } from '../pagination';
 import { route, type RouteSpec } from '../route';
 
-/** Operator views. The sandbox outbox shows what finflow would have sent to customers. */
+/**
+ * Operator views. The outbox shows every message finflow sent (or, on the sandbox,
+ * would have sent) and what became of it: provider, delivery status, attempts, errors.
+ */
 
 const NotificationSchema = z
   .object({
@@ -13,23 +17,17 @@ const NotificationSchema = z
     recipient: z.string(),
     template: z.string(),
     body: z.string(),
-    status: z.string(),
+    status: z.enum(NOTIFICATION_STATUSES),
     dedupeKey: z.string(),
+    provider: z.string().nullable(),
+    providerMessageId: z.string().nullable(),
+    attempts: z.number().int(),
+    errorReason: z.string().nullable(),
     createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
+    deliveredAt: z.string().datetime().nullable(),
   })
   .meta({ id: 'Notification' });
-
-interface NotificationRow {
-  id: string;
-  user_id: string | null;
-  channel: 'sms' | 'email';
-  recipient: string;
-  template: string;
-  body: string;
-  status: string;
-  dedupe_key: string;
-  created_at: Date;
-}
 
 const presentNotification = (row: NotificationRow) => ({
   id: row.id,
@@ -40,7 +38,13 @@ const presentNotification = (row: NotificationRow) => ({
   body: row.body,
   status: row.status,
   dedupeKey: row.dedupe_key,
+  provider: row.provider,
+  providerMessageId: row.provider_message_id,
+  attempts: row.attempts,
+  errorReason: row.error_reason,
   createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+  deliveredAt: row.delivered_at?.toISOString() ?? null,
 });
 
 export function operatorRoutes(app: AppContext): RouteSpec[] {
@@ -49,7 +53,7 @@ export function operatorRoutes(app: AppContext): RouteSpec[] {
     route({
       method: 'get',
       path: '/v1/operator/notifications',
-      summary: 'The sandbox outbox: every message finflow sent (or would have sent), newest first.',
+      summary: 'The outbox: every message finflow sent (or would have sent) and its delivery status, newest first.',
       tags: ['operator'],
       access: 'operator',
       query: PageQuery.extend({ userId: z.string().uuid().optional(), channel: z.enum(['sms', 'email']).optional() }),

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { createDb, migrateLatest, type Db } from '../src/db/knex';
+import { createLedger } from '../src/ledger/service';
+import type { Ledger, PostedTransferInput } from '../src/ledger/types';
+import { benchPostgres } from './postgres';
+import { measure, type Measurement } from './measure';
+
+/**
+ * `npm run bench:ledger`: the ledger's service layer against the floor cost of one
+ * durable write per transfer, on the same PostgreSQL with the same pool size.
+ *
+ *   baseline            single-row `UPDATE … SET balance = balance + $1` through pg
+ *   single, wallets     createTransfer wallet → wallet over many random pairs
+ *   single, hot system  createTransfer funding clearing (one system account) → wallet
+ *   batched             createTransfers of BATCH transfers per call, 1 and 8 clients
+ *
+ * The baseline runs first and last; the table compares against their mean, since the
+ * machine is shared and drifts. Settings: BENCH_CALLS (single-mode calls, default 4000),
+ * BENCH_BATCH_CALLS (default 24), DATABASE_URL (else an embedded PostgreSQL).
+ */
+
+const CLIENTS = 8;
+const WALLETS = 1_000;
+const CALLS = Number(process.env.BENCH_CALLS ?? 4_000);
+const BATCH = 1_000;
+const BATCH_CALLS = Number(process.env.BENCH_BATCH_CALLS ?? 24);
+const CURRENCY = 'USD';
+const SINGLE_TARGET = 0.6;
+const BATCHED_TARGET = 20_000;
+
+/** A seeded generator, so every run moves money between the same pairs. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Fixture {
+  ledger: Ledger;
+  wallets: string[];
+  clearingId: string;
+}
+
+async function setUp(db: Db, pool: Pool): Promise<Fixture> {
+  const ledger = createLedger(db);
+  const ownerUserId = randomUUID();
+  await db('users').insert({
+    id: ownerUserId,
+    email: `${ownerUserId}@bench.invalid`,
+    password_hash: 'bench',
+    name: 'Bench',
+    phone: '+14155550100',
+    date_of_birth: '1990-01-01',
+    role: 'customer',
+  });
+  const wallets: string[] = [];
+  for (let i = 0; i < WALLETS; i++) wallets.push((await ledger.openAccount({ ownerUserId, type: 'wallet', currency: CURRENCY })).id);
+  const clearing = await ledger.ensureSystemAccount('funding_clearing', CURRENCY);
+  const funded = await ledger.createTransfers(
+    wallets.map((creditAccountId) => ({
+      id: randomUUID(),
+      debitAccountId: clearing.id,
+      creditAccountId,
+      amountMinor: 10n ** 15n,
+      currency: CURRENCY,
+      code: 'wallet_funding',
+    })),
+  );
+  if (funded.some((r) => r.status !== 'created')) throw new Error('funding the wallets failed');
+
+  await pool.query('create table accounts_baseline (id integer primary key, balance bigint not null)');
+  await pool.query('insert into accounts_baseline select g, 0 from generate_series(1, $1) g', [WALLETS]);
+  await db.raw('vacuum analyze');
+  return { ledger, wallets, clearingId: clearing.id };
+}
+
+function walletTransfer(wallets: readonly string[], next: () => number): PostedTransferInput {
+  const from = Math.floor(next() * wallets.length);
+  const to = (from + 1 + Math.floor(next() * (wallets.length - 1))) % wallets.length;
+  return {
+    id: randomUUID(),
+    debitAccountId: wallets[from]!,
+    creditAccountId: wallets[to]!,
+    amountMinor: BigInt(1 + Math.floor(next() * 10_000)),
+    currency: CURRENCY,
+    code: 'p2p_transfer',
+  };
+}
+
+async function expectCreated(ledger: Ledger, transfers: PostedTransferInput[]): Promise<void> {
+  const results = await ledger.createTransfers(transfers);
+  const failed = results.find((r) => r.status !== 'created');
+  if (failed) throw new Error(`bench transfer failed: ${failed.status}`);
+}
+
+async function run({ ledger, wallets, clearingId }: Fixture, pool: Pool): Promise<Measurement[]> {
+  const next = random(42);
+  const baseline = () =>
+    measure('baseline: UPDATE balance = balance + $1', { clients: CLIENTS, calls: CALLS }, async () => {
+      await pool.query('update accounts_baseline set balance = balance + $1 where id = $2', [1, 1 + Math.floor(next() * WALLETS)]);
+    });
+  const singleWallets = (calls: number) =>
+    measure('single: wallet → wallet', { clients: CLIENTS, calls }, async () => {
+      await ledger.createTransfer(walletTransfer(wallets, next));
+    });
+  const singleHot = (calls: number) =>
+    measure('single: hot system account → wallet', { clients: CLIENTS, calls }, async () => {
+      const credit = wallets[Math.floor(next() * wallets.length)]!;
+      await ledger.createTransfer({ id: randomUUID(), debitAccountId: clearingId, creditAccountId: credit, amountMinor: 1n, currency: CURRENCY, code: 'wallet_funding' });
+    });
+  // Eight clients batch over disjoint eighths of the wallets: a batching front end
+  // would shard the same way, since two batches sharing accounts serialise on them.
+  const slice = WALLETS / CLIENTS;
+  const batched = (clients: number, calls: number) =>
+    measure(`batched: ${BATCH}/call, ${clients} client${clients > 1 ? 's' : ''}`, { clients, calls, unitsPerCall: BATCH }, async (_call, client) => {
+      const own = clients === 1 ? wallets : wallets.slice(client * slice, (client + 1) * slice);
+      await expectCreated(ledger, Array.from({ length: BATCH }, () => walletTransfer(own, next)));
+    });
+
+  // Warm every pooled connection's cached plans before measuring.
+  await singleWallets(CLIENTS * 20);
+  await singleHot(CLIENTS * 20);
+  await batched(CLIENTS, CLIENTS);
+
+  const results = [await baseline(), await singleWallets(CALLS), await singleHot(CALLS), await batched(1, BATCH_CALLS), await batched(CLIENTS, BATCH_CALLS)];
+  results.push({ ...(await baseline()), name: 'baseline (again, after the ledger runs)' });
+  return results;
+}
+
+function report(rows: Measurement[]) {
+  const baselines = rows.filter((r) => r.name.startsWith('baseline'));
+  const baselineOpsPerSecond = baselines.reduce((sum, r) => sum + r.opsPerSecond, 0) / baselines.length;
+  const table = rows.map((r) => ({ ...r, percentOfBaseline: (100 * r.opsPerSecond) / baselineOpsPerSecond }));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(42) : c.padStart(10))).join(' ');
+  console.log(line(['scenario', 'ops', 'ops/s', 'p50 ms', 'p99 ms', '% baseline']));
+  for (const r of table) {
+    console.log(line([r.name, String(r.ops), r.opsPerSecond.toFixed(0), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), `${r.percentOfBaseline.toFixed(0)} %`]));
+  }
+  const single = table.find((r) => r.name.startsWith('single: wallet'))!;
+  const best = Math.max(...table.filter((r) => r.name.startsWith('batched')).map((r) => r.opsPerSecond));
+  const targets = {
+    singleAtLeast60PercentOfBaseline: single.percentOfBaseline >= 100 * SINGLE_TARGET,
+    batchedAtLeast20000PerSecond: best >= BATCHED_TARGET,
+  };
+  console.log(`baseline mean ${baselineOpsPerSecond.toFixed(0)} ops/s; targets: single ≥ 60 % ${targets.singleAtLeast60PercentOfBaseline ? 'met' : 'MISSED'}, batched ≥ 20,000/s ${targets.batchedAtLeast20000PerSecond ? 'met' : 'MISSED'}`);
+  return { baselineOpsPerSecond, rows: table, targets };
+}
+
+async function main(): Promise<void> {
+  const pg = await benchPostgres('finflow_bench');
+  const db = createDb({ database: { url: pg.url, poolMax: CLIENTS, embeddedPort: 0 }, dependencyTimeoutMs: 10_000 });
+  const pool = new Pool({ connectionString: pg.url, max: CLIENTS });
+  try {
+    await migrateLatest(db);
+    const fixture = await setUp(db, pool);
+    const rows = await run(fixture, pool);
+    const summary = report(rows);
+    const balanced = (await fixture.ledger.trialBalance()).every((t) => t.posted.differenceMinor === 0n && t.pending.differenceMinor === 0n);
+    if (!balanced) throw new Error('trial balance is off after the bench');
+    const { rows: version } = await pool.query<{ server_version: string }>('show server_version');
+    const file = join(__dirname, 'results', `ledger-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    await mkdir(join(__dirname, 'results'), { recursive: true });
+    const environment = { node: process.version, cpus: cpus().length, postgres: version[0]?.server_version, external: Boolean(process.env.DATABASE_URL) };
+    await writeFile(file, JSON.stringify({ bench: 'ledger', at: new Date().toISOString(), environment, clients: CLIENTS, wallets: WALLETS, batch: BATCH, ...summary }, null, 2));
+    console.log(`wrote ${file}`);
+  } finally {
+    await pool.end();
+    await db.destroy();
+    await pg.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

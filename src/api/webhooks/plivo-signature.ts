@@ -1,0 +1,48 @@
+import type { ParameterizedContext } from 'koa';
+import { isValidPlivoSignature, PLIVO_NONCE_HEADER, PLIVO_SIGNATURE_HEADER } from '../../providers/sms/plivo';
+import type { AppContext, AppState } from '../context';
+import { problems } from '../errors';
+
+/**
+ * Plivo signs each callback (V3: HMAC-SHA256 with the account's auth token over the URL
+ * it called, the posted params sorted by name, and a nonce). The URL is the one Plivo
+ * saw: PUBLIC_URL plus the path and query this request arrived with, so a proxy or
+ * tunnel in front of the API does not break the check. Without PUBLIC_URL the request's
+ * own origin stands in (right only when Plivo calls the API directly).
+ */
+
+/** The posted form fields exactly as sent, from the raw body rather than the parsed one. */
+export function rawFormParams(rawBody: string | undefined): Record<string, string | string[]> {
+  const params: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(rawBody ?? '')) {
+    const seen = params[name];
+    params[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return params;
+}
+
+export function publicRequestUrl(app: AppContext, ctx: ParameterizedContext<AppState>): string {
+  const base = (app.config.http.publicUrl ?? ctx.origin).replace(/\/+$/, '');
+  return `${base}${ctx.originalUrl}`;
+}
+
+/** Throws 401 for an unsigned request, 403 for a wrongly signed one (or when no token is set). */
+export function verifyPlivoSignature(app: AppContext, ctx: ParameterizedContext<AppState>): void {
+  const signature = ctx.get(PLIVO_SIGNATURE_HEADER);
+  const nonce = ctx.get(PLIVO_NONCE_HEADER);
+  if (!signature || !nonce) throw problems.unauthenticated('The request carries no Plivo V3 signature.');
+  const authToken = app.config.sms.plivo.authToken;
+  if (!authToken) {
+    ctx.state.log.warn('Plivo callback received but PLIVO_AUTH_TOKEN is not set; rejecting it');
+    throw problems.forbidden('Plivo callbacks are not accepted: no PLIVO_AUTH_TOKEN is configured.');
+  }
+  const valid = isValidPlivoSignature({
+    method: 'POST',
+    url: publicRequestUrl(app, ctx),
+    nonce,
+    signature,
+    authToken,
+    params: rawFormParams((ctx.request as { rawBody?: string }).rawBody),
+  });
+  if (!valid) throw problems.forbidden('The Plivo signature does not match this request.');
+}

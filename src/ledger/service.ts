@@ -1,0 +1,39 @@
+import type { Db } from '../db/knex';
+import { ensureSystemAccount, getAccount, listAccounts, openAccount, systemAccountTotals, trialBalance } from './accounts';
+import { balancesOf } from './rows';
+import { createTransfer, createTransfers, expirePendingTransfers, getTransfer, listTransfers } from './transfers';
+import type { Account, Ledger, SystemRole } from './types';
+
+/**
+ * The ledger over a knex handle. `db` may also be a knex transaction, to make ledger
+ * writes atomic with the caller's own (the engine then runs inside that transaction and
+ * its locks last until the caller commits).
+ */
+export function createLedger(db: Db): Ledger {
+  // System accounts are never deleted, so their ids can be remembered per process.
+  const systemAccountIds = new Map<string, string>();
+
+  return {
+    createTransfers: (transfers, options) => createTransfers(db, transfers, options),
+    createTransfer: (transfer) => createTransfer(db, transfer),
+    openAccount: (input) => openAccount(db, input),
+    async ensureSystemAccount(role: SystemRole, currency: string): Promise<Account> {
+      const known = systemAccountIds.get(`${role}:${currency}`);
+      const account = known ? await getAccount(db, known) : null;
+      if (account) return account;
+      const created = await ensureSystemAccount(db, role, currency);
+      systemAccountIds.set(`${role}:${currency}`, created.id);
+      return created;
+    },
+    getAccount: (id) => getAccount(db, id),
+    listAccounts: (ownerUserId) => listAccounts(db, ownerUserId),
+    getTransfer: (id) => getTransfer(db, id),
+    listTransfers: (accountId, options) => listTransfers(db, accountId, options),
+    trialBalance: () => trialBalance(db),
+    async systemAccountBalance(id: string) {
+      const totals = await systemAccountTotals(db, id);
+      return { totals, balances: balancesOf(totals, 0n) };
+    },
+    expirePendingTransfers: (now) => expirePendingTransfers(db, now),
+  };
+}

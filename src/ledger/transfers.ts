@@ -1,0 +1,174 @@
+import type { Db } from '../db/knex';
+import { LedgerError } from './errors';
+import { isUuid, transferIdFrom } from './ids';
+import { TRANSFER_COLUMNS, toTransfer, type TransferRow } from './rows';
+import type { AppliedTransfer, ListTransfersOptions, Transfer, TransferErrorCode, TransferInput, TransferPage, TransferResult } from './types';
+
+/** Transfers per engine call: bounds the locks and the memory of one transaction. */
+export const MAX_TRANSFERS_PER_CALL = 10_000;
+
+const EXPIRY_BATCH = 1_000;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * One transfer as the engine reads it (snake_case, amounts as decimal strings so that no
+ * value is rounded on the way). Shape errors are programming errors and throw here;
+ * every business rule, amount signs included, is the engine's to decide.
+ */
+function toEngineInput(t: TransferInput, index: number): Record<string, unknown> {
+  const fail = (why: string) => new TypeError(`transfer ${index}: ${why}`);
+  if (!isUuid(t.id)) throw fail('id must be a uuid');
+  if (t.metadata !== undefined && !isPlainObject(t.metadata)) throw fail('metadata must be a plain object');
+  const base = { id: t.id, metadata: t.metadata ?? {} };
+  const kind = t.kind ?? 'posted';
+  switch (kind) {
+    case 'posted':
+    case 'pending': {
+      const p = t as Extract<TransferInput, { debitAccountId: string }>;
+      if (!isUuid(p.debitAccountId) || !isUuid(p.creditAccountId)) throw fail('account ids must be uuids');
+      if (typeof p.amountMinor !== 'bigint') throw fail('amountMinor must be a bigint');
+      if (typeof p.currency !== 'string' || typeof p.code !== 'string') throw fail('currency and code are required');
+      const timeoutAt = kind === 'pending' && 'timeoutAt' in p ? p.timeoutAt : undefined;
+      if (timeoutAt !== undefined && !(timeoutAt instanceof Date && Number.isFinite(timeoutAt.getTime()))) throw fail('timeoutAt must be a valid Date');
+      return {
+        ...base,
+        kind,
+        debit_account_id: p.debitAccountId,
+        credit_account_id: p.creditAccountId,
+        amount_minor: p.amountMinor.toString(),
+        currency: p.currency,
+        code: p.code,
+        timeout_at: timeoutAt?.toISOString(),
+      };
+    }
+    case 'post_pending':
+    case 'void_pending':
+    case 'expire_pending': {
+      const r = t as Extract<TransferInput, { pendingId: string }>;
+      if (!isUuid(r.pendingId)) throw fail('pendingId must be a uuid');
+      const amountMinor = kind === 'post_pending' && 'amountMinor' in r ? r.amountMinor : undefined;
+      if (amountMinor !== undefined && typeof amountMinor !== 'bigint') throw fail('amountMinor must be a bigint');
+      return { ...base, kind, pending_id: r.pendingId, amount_minor: amountMinor?.toString() };
+    }
+    default:
+      throw fail(`unknown kind ${JSON.stringify(kind)}`);
+  }
+}
+
+type EngineRow = { result: TransferResult['status'] } & { [K in keyof TransferRow]: TransferRow[K] | null };
+
+export async function createTransfers(db: Db, transfers: readonly TransferInput[], options: { linked?: boolean } = {}): Promise<TransferResult[]> {
+  if (transfers.length === 0) return [];
+  if (transfers.length > MAX_TRANSFERS_PER_CALL) throw new RangeError(`at most ${MAX_TRANSFERS_PER_CALL} transfers per call`);
+  const input = JSON.stringify(transfers.map(toEngineInput));
+  const { rows } = (await db.raw('select * from ledger_create_transfers(?::jsonb, ?)', [input, options.linked === true])) as { rows: EngineRow[] };
+  return rows.map((row, i) => {
+    const id = transfers[i]!.id;
+    if (row.result === 'created' || row.result === 'exists') return { id, status: row.result, transfer: toTransfer(row as TransferRow) };
+    return { id, status: row.result };
+  });
+}
+
+export async function createTransfer(db: Db, transfer: TransferInput): Promise<AppliedTransfer> {
+  const [result] = await createTransfers(db, [transfer]);
+  if (!result) throw new Error('ledger_create_transfers returned no result');
+  if (result.status !== 'created' && result.status !== 'exists') throw new LedgerError(result.status, `transfer ${transfer.id}: ${result.status}`);
+  return { status: result.status, transfer: result.transfer };
+}
+
+export async function getTransfer(db: Db, id: string): Promise<Transfer | null> {
+  if (!isUuid(id)) return null;
+  const row = (await db('ledger_transfers').where({ id }).first(TRANSFER_COLUMNS)) as TransferRow | undefined;
+  return row ? toTransfer(row) : null;
+}
+
+// ---------------------------------------------------------------------------
+// History
+// ---------------------------------------------------------------------------
+
+/** Microsecond timestamps: a JS Date would round them to the millisecond and skip rows. */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || !CURSOR_TIME.test(parsed[0]) || !isUuid(parsed[1])) {
+    throw new LedgerError('invalid_cursor', 'the cursor is not one the ledger issued');
+  }
+  return { createdAt: parsed[0], id: parsed[1] };
+}
+
+/**
+ * Newest first by (created_at, id). Each side of the account is its own index range
+ * scan, merged and cut to the page.
+ */
+export async function listTransfers(db: Db, accountId: string, options: ListTransfersOptions): Promise<TransferPage> {
+  const { limit } = options;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('limit must be an integer in 1..1000');
+  if (!isUuid(accountId)) return { data: [], nextCursor: null };
+  const after = options.cursor ? decodeCursor(options.cursor) : null;
+
+  const side = (column: 'debit_account_id' | 'credit_account_id') => {
+    const query = db('ledger_transfers')
+      .select(TRANSFER_COLUMNS)
+      .select(db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`))
+      .where(column, accountId);
+    if (after) query.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
+    if (options.from) query.where('created_at', '>=', options.from);
+    if (options.to) query.where('created_at', '<', options.to);
+    return query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1);
+  };
+  const rows = (await db
+    .select('*')
+    .from(db.unionAll([side('debit_account_id'), side('credit_account_id')], true).as('t'))
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .limit(limit + 1)) as Array<TransferRow & { cursor_at: string }>;
+
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(toTransfer),
+    nextCursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Expiry
+// ---------------------------------------------------------------------------
+
+export async function expirePendingTransfers(db: Db, now: Date): Promise<{ expired: number }> {
+  let expired = 0;
+  for (;;) {
+    const { rows } = (await db.raw(
+      `select p.id from ledger_transfers p
+        where p.kind = 'pending' and p.timeout_at is not null and p.timeout_at <= ?
+          and not exists (select 1 from ledger_pending_resolutions r where r.pending_id = p.id)
+        order by p.timeout_at, p.id
+        limit ?`,
+      [now, EXPIRY_BATCH],
+    )) as { rows: Array<{ id: string }> };
+    if (rows.length === 0) break;
+    const results = await createTransfers(
+      db,
+      rows.map(({ id }) => ({ id: transferIdFrom(`expire_pending:${id}`), kind: 'expire_pending' as const, pendingId: id })),
+    );
+    const created = results.filter((r) => r.status === 'created').length;
+    expired += created;
+    // The database clock decides expiry; if it lags `now`, stop rather than spin.
+    if (rows.length < EXPIRY_BATCH || created === 0) break;
+  }
+  return { expired };
+}
+
+export type { TransferErrorCode };

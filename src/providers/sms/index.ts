@@ -1,0 +1,23 @@
+import type { Config } from '../../config';
+import type { Db } from '../../db/knex';
+import { createPlivoSms } from './plivo';
+import type { SmsProvider } from './port';
+import { createSandboxSms } from './sandbox';
+
+export { SmsSendError, type SmsProvider, type SmsMessage, type SmsSendResult, type SmsFailureReason } from './port';
+
+/** The SMS provider SMS_PROVIDER names; loadConfig has already checked Plivo's settings. */
+export function createSmsProvider(config: Pick<Config, 'sms'>, db: Db): SmsProvider {
+  const { provider, plivo, statusCallbackUrl } = config.sms;
+  if (provider === 'sandbox') return createSandboxSms({ db });
+  if (!plivo.authId || !plivo.authToken || !plivo.sourceNumber) {
+    throw new Error('SMS_PROVIDER=plivo needs PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN and PLIVO_SOURCE_NUMBER');
+  }
+  return createPlivoSms({
+    authId: plivo.authId,
+    authToken: plivo.authToken,
+    sourceNumber: plivo.sourceNumber,
+    apiUrl: plivo.apiUrl,
+    statusCallbackUrl,
+  });
+}
