@@ -7,7 +7,7 @@ import { createDb, migrateLatest, type Db } from '../src/db/knex';
 import { createLedger } from '../src/ledger/service';
 import type { Ledger, PostedTransferInput } from '../src/ledger/types';
 import { benchPostgres } from './postgres';
-import { measure, type Measurement } from './measure';
+import { Tally, type Measurement } from './measure';
 
 /**
  * `npm run bench:ledger`: the ledger's service layer against the floor cost of one
@@ -18,14 +18,16 @@ import { measure, type Measurement } from './measure';
  *   single, hot system  createTransfer funding clearing (one system account) → wallet
  *   batched             createTransfers of BATCH transfers per call, 1 and 8 clients
  *
- * The baseline runs first and last; the table compares against their mean, since the
- * machine is shared and drifts. Settings: BENCH_CALLS (single-mode calls, default 4000),
+ * The three single-transfer scenarios run in interleaved rounds, so that load from
+ * elsewhere on a shared machine weighs on all of them alike. Settings: BENCH_CALLS
+ * (calls per single scenario, default 6000), BENCH_ROUNDS (default 6),
  * BENCH_BATCH_CALLS (default 24), DATABASE_URL (else an embedded PostgreSQL).
  */
 
 const CLIENTS = 8;
 const WALLETS = 1_000;
-const CALLS = Number(process.env.BENCH_CALLS ?? 4_000);
+const CALLS = Number(process.env.BENCH_CALLS ?? 6_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const BATCH = 1_000;
 const BATCH_CALLS = Number(process.env.BENCH_BATCH_CALLS ?? 24);
 const CURRENCY = 'USD';
@@ -104,54 +106,66 @@ async function expectCreated(ledger: Ledger, transfers: PostedTransferInput[]): 
 
 async function run({ ledger, wallets, clearingId }: Fixture, pool: Pool): Promise<Measurement[]> {
   const next = random(42);
-  const baseline = () =>
-    measure('baseline: UPDATE balance = balance + $1', { clients: CLIENTS, calls: CALLS }, async () => {
-      await pool.query('update accounts_baseline set balance = balance + $1 where id = $2', [1, 1 + Math.floor(next() * WALLETS)]);
-    });
-  const singleWallets = (calls: number) =>
-    measure('single: wallet → wallet', { clients: CLIENTS, calls }, async () => {
-      await ledger.createTransfer(walletTransfer(wallets, next));
-    });
-  const singleHot = (calls: number) =>
-    measure('single: hot system account → wallet', { clients: CLIENTS, calls }, async () => {
-      const credit = wallets[Math.floor(next() * wallets.length)]!;
-      await ledger.createTransfer({ id: randomUUID(), debitAccountId: clearingId, creditAccountId: credit, amountMinor: 1n, currency: CURRENCY, code: 'wallet_funding' });
-    });
+  const baseline = new Tally('baseline: UPDATE balance = balance + $1');
+  const updateBalance = async () => {
+    await pool.query('update accounts_baseline set balance = balance + $1 where id = $2', [1, 1 + Math.floor(next() * WALLETS)]);
+  };
+  const singleWallets = new Tally('single: wallet → wallet');
+  const walletToWallet = async () => {
+    await ledger.createTransfer(walletTransfer(wallets, next));
+  };
+  const singleHot = new Tally('single: hot system account → wallet');
+  const clearingToWallet = async () => {
+    const credit = wallets[Math.floor(next() * wallets.length)]!;
+    await ledger.createTransfer({ id: randomUUID(), debitAccountId: clearingId, creditAccountId: credit, amountMinor: 1n, currency: CURRENCY, code: 'wallet_funding' });
+  };
   // Eight clients batch over disjoint eighths of the wallets: a batching front end
   // would shard the same way, since two batches sharing accounts serialise on them.
   const slice = WALLETS / CLIENTS;
-  const batched = (clients: number, calls: number) =>
-    measure(`batched: ${BATCH}/call, ${clients} client${clients > 1 ? 's' : ''}`, { clients, calls, unitsPerCall: BATCH }, async (_call, client) => {
-      const own = clients === 1 ? wallets : wallets.slice(client * slice, (client + 1) * slice);
-      await expectCreated(ledger, Array.from({ length: BATCH }, () => walletTransfer(own, next)));
-    });
+  const batchOf = (clients: number) => async (_call: number, client: number) => {
+    const own = clients === 1 ? wallets : wallets.slice(client * slice, (client + 1) * slice);
+    await expectCreated(ledger, Array.from({ length: BATCH }, () => walletTransfer(own, next)));
+  };
 
-  // Warm every pooled connection's cached plans before measuring.
-  await singleWallets(CLIENTS * 20);
-  await singleHot(CLIENTS * 20);
-  await batched(CLIENTS, CLIENTS);
+  // Warm every pooled connection (plans are cached per connection) before measuring.
+  const warm = new Tally('warm-up');
+  await warm.round(CLIENTS, CLIENTS * 20, updateBalance);
+  await warm.round(CLIENTS, CLIENTS * 20, walletToWallet);
+  await warm.round(CLIENTS, CLIENTS * 20, clearingToWallet);
+  await warm.round(CLIENTS, CLIENTS, batchOf(CLIENTS));
 
-  const results = [await baseline(), await singleWallets(CALLS), await singleHot(CALLS), await batched(1, BATCH_CALLS), await batched(CLIENTS, BATCH_CALLS)];
-  results.push({ ...(await baseline()), name: 'baseline (again, after the ledger runs)' });
-  return results;
+  const perRound = Math.ceil(CALLS / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    await baseline.round(CLIENTS, perRound, updateBalance);
+    await singleWallets.round(CLIENTS, perRound, walletToWallet);
+    await singleHot.round(CLIENTS, perRound, clearingToWallet);
+  }
+  const batched1 = new Tally(`batched: ${BATCH}/call, 1 client`, BATCH);
+  const batched8 = new Tally(`batched: ${BATCH}/call, ${CLIENTS} clients`, BATCH);
+  await batched1.round(1, BATCH_CALLS, batchOf(1));
+  await batched8.round(CLIENTS, BATCH_CALLS, batchOf(CLIENTS));
+  return [baseline, singleWallets, singleHot, batched1, batched8].map((t) => t.result());
 }
 
 function report(rows: Measurement[]) {
-  const baselines = rows.filter((r) => r.name.startsWith('baseline'));
-  const baselineOpsPerSecond = baselines.reduce((sum, r) => sum + r.opsPerSecond, 0) / baselines.length;
+  const baselineOpsPerSecond = rows[0]!.opsPerSecond;
   const table = rows.map((r) => ({ ...r, percentOfBaseline: (100 * r.opsPerSecond) / baselineOpsPerSecond }));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(42) : c.padStart(10))).join(' ');
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(40) : c.padStart(10))).join(' ');
   console.log(line(['scenario', 'ops', 'ops/s', 'p50 ms', 'p99 ms', '% baseline']));
   for (const r of table) {
     console.log(line([r.name, String(r.ops), r.opsPerSecond.toFixed(0), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), `${r.percentOfBaseline.toFixed(0)} %`]));
   }
-  const single = table.find((r) => r.name.startsWith('single: wallet'))!;
-  const best = Math.max(...table.filter((r) => r.name.startsWith('batched')).map((r) => r.opsPerSecond));
+  const single = table[1]!;
+  const best = Math.max(table[3]!.opsPerSecond, table[4]!.opsPerSecond);
   const targets = {
     singleAtLeast60PercentOfBaseline: single.percentOfBaseline >= 100 * SINGLE_TARGET,
     batchedAtLeast20000PerSecond: best >= BATCHED_TARGET,
   };
-  console.log(`baseline mean ${baselineOpsPerSecond.toFixed(0)} ops/s; targets: single ≥ 60 % ${targets.singleAtLeast60PercentOfBaseline ? 'met' : 'MISSED'}, batched ≥ 20,000/s ${targets.batchedAtLeast20000PerSecond ? 'met' : 'MISSED'}`);
+  const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+  console.log(
+    `targets: single ≥ 60 % of baseline ${verdict(targets.singleAtLeast60PercentOfBaseline)}, ` +
+      `batched ≥ 20,000/s ${verdict(targets.batchedAtLeast20000PerSecond)}`,
+  );
   return { baselineOpsPerSecond, rows: table, targets };
 }
 
@@ -170,7 +184,8 @@ async function main(): Promise<void> {
     const file = join(__dirname, 'results', `ledger-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     await mkdir(join(__dirname, 'results'), { recursive: true });
     const environment = { node: process.version, cpus: cpus().length, postgres: version[0]?.server_version, external: Boolean(process.env.DATABASE_URL) };
-    await writeFile(file, JSON.stringify({ bench: 'ledger', at: new Date().toISOString(), environment, clients: CLIENTS, wallets: WALLETS, batch: BATCH, ...summary }, null, 2));
+    const settings = { clients: CLIENTS, wallets: WALLETS, batch: BATCH, rounds: ROUNDS };
+    await writeFile(file, JSON.stringify({ bench: 'ledger', at: new Date().toISOString(), environment, ...settings, ...summary }, null, 2));
     console.log(`wrote ${file}`);
   } finally {
     await pool.end();

@@ -1,37 +1,142 @@
 /**
  * Records the event histories the replay tests run against the current workflow code.
- * Run once per workflow version (`npx tsx scripts/record-histories.ts`) and commit the
- * JSON: a later change that breaks determinism then fails test/workflows/replay.test.ts.
+ * Run once per workflow version and commit the JSON: a later change that breaks
+ * determinism then fails test/workflows/replay.test.ts.
+ *
+ *   npx tsx scripts/record-histories.ts                    # every recording
+ *   npx tsx scripts/record-histories.ts wallet-funding-v1  # only the ones named
+ *
+ * Recording one again rewrites its file; name only the new ones to keep the others.
  */
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createActivities } from '../src/activities';
-import { createSandboxNotifier } from '../src/providers/sandbox-notifier';
+import type { Db } from '../src/db/knex';
+import { transferIdFrom } from '../src/ledger/ids';
+import { createLedger } from '../src/ledger/service';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
-import { onboarding } from '../src/workflows';
-import { insertCustomer, uniqueTaskQueue } from '../test/helpers/fixtures';
+import { bankPosting, customerTransfer, onboarding, walletFunding } from '../src/workflows';
+import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../test/helpers/fixtures';
+import { customerWithWallet, uniquePhone } from '../test/helpers/money';
 import { stopAll, testDb, timeSkippingServer } from '../test/helpers/services';
 
 const OUT_DIR = join(__dirname, '..', 'test', 'workflows', 'histories');
 
+interface Recorder {
+  env: TestWorkflowEnvironment;
+  db: Db;
+  taskQueue: string;
+}
+
+/** Each recording runs one workflow to completion and returns its workflow id. */
+const RECORDINGS: Record<string, (r: Recorder) => Promise<string>> = {
+  'onboarding-v1': async ({ env, db, taskQueue }) => {
+    const customerId = await insertCustomer(db);
+    const workflowId = workflowIds.onboarding(customerId);
+    await env.client.workflow.execute(onboarding, { taskQueue, workflowId, args: [{ customerId }] });
+    return workflowId;
+  },
+
+  'wallet-funding-v1': (r) => recordFunding(r, 'tok_success'),
+
+  /** The unknown-outcome path: a charge answered `unknown`, then resolved by a status query after a timer. */
+  'wallet-funding-unknown-v1': (r) => recordFunding(r, 'tok_unknown_outcome'),
+
+  'customer-transfer-v1': async ({ env, db, taskQueue }) => {
+    const sender = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 10_000n });
+    const recipient = await customerWithWallet(db, { phone: uniquePhone() });
+    const workflowId = workflowIds.customerTransfer(sender.userId, randomUUID());
+    await env.client.workflow.execute(customerTransfer, {
+      taskQueue,
+      workflowId,
+      args: [
+        {
+          transferId: transferIdFrom(workflowId),
+          customerId: sender.userId,
+          fromAccountId: sender.wallet.id,
+          toAccountId: recipient.wallet.id,
+          toCustomerId: recipient.userId,
+          recipient: { email: `${recipient.userId}@example.com` },
+          amountMinor: '2500',
+          currency: 'USD',
+          note: 'dinner',
+        },
+      ],
+    });
+    return workflowId;
+  },
+
+  'bank-posting-v1': async ({ env, db, taskQueue }) => {
+    const customerId = await insertCustomer(db, { phone: uniquePhone() });
+    const card = await createLedger(db).openAccount({ ownerUserId: customerId, type: 'credit_card', currency: 'USD', creditLimitMinor: 50_000n });
+    const workflowId = workflowIds.bankPosting(randomUUID());
+    await env.client.workflow.execute(bankPosting, {
+      taskQueue,
+      workflowId,
+      args: [
+        {
+          postingId: transferIdFrom(workflowId),
+          customerId,
+          accountId: card.id,
+          direction: 'debit',
+          amountMinor: '1999',
+          currency: 'USD',
+          code: 'card_purchase',
+          description: 'Corner Bookshop',
+        },
+      ],
+    });
+    return workflowId;
+  },
+};
+
+async function recordFunding({ env, db, taskQueue }: Recorder, token: string): Promise<string> {
+  const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone() });
+  const workflowId = workflowIds.walletFunding(userId, randomUUID());
+  await env.client.workflow.execute(walletFunding, {
+    taskQueue,
+    workflowId,
+    args: [
+      {
+        fundingId: transferIdFrom(workflowId),
+        customerId: userId,
+        accountId: wallet.id,
+        amountMinor: '5000',
+        currency: 'USD',
+        source: { type: 'card', token },
+      },
+    ],
+  });
+  return workflowId;
+}
+
 async function main(): Promise<void> {
+  const requested = process.argv.slice(2);
+  const unknown = requested.filter((name) => !(name in RECORDINGS));
+  if (unknown.length > 0) throw new Error(`unknown recording(s): ${unknown.join(', ')}; known: ${Object.keys(RECORDINGS).join(', ')}`);
+  const names = requested.length > 0 ? requested : Object.keys(RECORDINGS);
+
   const [env, db] = await Promise.all([timeSkippingServer(), testDb()]);
   const taskQueue = uniqueTaskQueue('record');
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ db, notifier: createSandboxNotifier(db), now: () => new Date() }),
+    activities: createActivities(testActivityDeps(db)),
   });
-  const customerId = await insertCustomer(db);
-  const workflowId = workflowIds.onboarding(customerId);
-  await worker.runUntil(env.client.workflow.execute(onboarding, { taskQueue, workflowId, args: [{ customerId }] }));
-  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  await writeFile(join(OUT_DIR, 'onboarding-v1.json'), historyToJSON(history));
-  console.log(`recorded ${workflowId}`);
+  await worker.runUntil(async () => {
+    for (const name of names) {
+      const workflowId = await (RECORDINGS[name] as (r: Recorder) => Promise<string>)({ env, db, taskQueue });
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      await writeFile(join(OUT_DIR, `${name}.json`), historyToJSON(history));
+      console.log(`recorded ${name} (${workflowId})`);
+    }
+  });
 }
 
 main()

@@ -3,6 +3,8 @@ import * as platform from './20261123_001_platform';
 import * as ledger from './20261123_002_ledger';
 import * as messaging from './20261123_003_messaging';
 import * as wallet from './20261123_004_wallet';
+import * as billers from './20261123_005_billers';
+import * as payments from './20261123_006_payments';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -13,6 +15,8 @@ const migrations: Record<string, Knex.Migration> = {
   '20261123_002_ledger': ledger,
   '20261123_003_messaging': messaging,
   '20261123_004_wallet': wallet,
+  '20261123_005_billers': billers,
+  '20261123_006_payments': payments,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

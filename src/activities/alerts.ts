@@ -36,7 +36,7 @@ const CODE_WORDS: Record<string, string> = {
 };
 
 /** `Grace Hopper` → `Grace H.`: enough for the holder to recognise, little to leak. */
-export function shortName(name: string): string {
+function shortName(name: string): string {
   const [first = '', ...rest] = name.trim().split(/\s+/);
   const last = rest[rest.length - 1];
   return last ? `${first} ${last[0]?.toUpperCase()}.` : first;
@@ -52,19 +52,20 @@ const clip = (text: string, max = 40) => {
  * The SMS body of a transaction alert: amount, what happened, the masked account and
  * the available balance when the alert was composed (normally moments after posting).
  */
-export function composeAlert(input: { transfer: Transfer; account: Account; what: string }): string {
+function composeAlert(input: { transfer: Transfer; account: Account; what: string }): string {
   const { transfer, account, what } = input;
   const credited = transfer.creditAccountId === account.id;
   const amount = formatMoney(transfer.amountMinor, transfer.currency);
   const balance = formatMoney(account.balances.availableMinor, account.currency);
-  return `finflow: ${amount} ${credited ? 'credited to' : 'debited from'} account ${maskAccount(account.id)}, ${what}. Available balance: ${balance}.`;
+  const sentence = /[.!?…]$/.test(what) ? what : `${what}.`;
+  return `finflow: ${amount} ${credited ? 'credited to' : 'debited from'} account ${maskAccount(account.id)}, ${sentence} Available balance: ${balance}.`;
 }
 
 export function createAlertActivities({ db, ledger, notifier }: { db: Db; ledger: Ledger; notifier: Notifier }) {
   const outbox = createOutbox(db);
 
-  async function holderOf(accountId: string): Promise<Holder | undefined> {
-    const account = await ledger.getAccount(accountId);
+  /** The customer holding the account; undefined for a system account or an erased owner. */
+  async function holderOf(account: Account | null): Promise<Holder | undefined> {
     if (!account?.ownerUserId) return undefined;
     return db('users').where({ id: account.ownerUserId }).first('id', 'name', 'phone', 'sms_alerts_enabled');
   }
@@ -73,14 +74,14 @@ export function createAlertActivities({ db, ledger, notifier }: { db: Db; ledger
   async function describe(transfer: Transfer, accountId: string): Promise<string> {
     const credited = transfer.creditAccountId === accountId;
     const words = CODE_WORDS[transfer.code] ?? transfer.code.replace(/_/g, ' ');
-    const { description, sourceType } = transfer.metadata;
+    const { description, sourceType, note } = transfer.metadata;
     if (transfer.code === 'wallet_funding') {
       return sourceType === 'bank_account' ? `${words} from bank account` : `${words} by card`;
     }
     if (transfer.code === 'p2p_transfer') {
-      const other = await holderOf(credited ? transfer.debitAccountId : transfer.creditAccountId);
+      const other = await holderOf(await ledger.getAccount(credited ? transfer.debitAccountId : transfer.creditAccountId));
       const party = other ? ` ${credited ? 'from' : 'to'} ${shortName(other.name)}` : '';
-      return `${words}${party}`;
+      return `${words}${party}${typeof note === 'string' && note.trim() ? ` (${clip(note, 30)})` : ''}`;
     }
     return typeof description === 'string' && description.trim() ? `${words}: ${clip(description)}` : words;
   }
@@ -100,9 +101,8 @@ export function createAlertActivities({ db, ledger, notifier }: { db: Db; ledger
       if (transfer.debitAccountId !== accountId && transfer.creditAccountId !== accountId) {
         throw businessFailure('account_not_found', `account ${accountId} is not a side of transfer ${transferId}`);
       }
-      if (!account?.ownerUserId) return { status: 'skipped', reason: 'no_holder' };
-      const holder: Holder | undefined = await db('users').where({ id: account.ownerUserId }).first('id', 'name', 'phone', 'sms_alerts_enabled');
-      if (!holder) return { status: 'skipped', reason: 'no_holder' };
+      const holder = await holderOf(account);
+      if (!account || !holder) return { status: 'skipped', reason: 'no_holder' };
       if (!holder.sms_alerts_enabled && !(await outbox.findByDedupeKey(dedupeKey))) return { status: 'skipped', reason: 'opted_out' };
 
       const sent = await notifier.send({

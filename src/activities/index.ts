@@ -2,11 +2,15 @@ import type { Db } from '../db/knex';
 import type { Ledger } from '../ledger/types';
 import type { FundingProcessor } from '../providers/funding/port';
 import type { Notifier } from '../providers/notifier';
+import type { BillerPort } from '../payments/billers/port';
 import { createAlertActivities } from './alerts';
+import { createBillerActivities } from './billers';
+import { createCashbackActivities } from './cashback';
 import { createHousekeepingActivities } from './housekeeping';
 import { createLedgerActivities } from './ledger';
 import { createNotificationActivities } from './notifications';
 import { createOnboardingActivities } from './onboarding';
+import { createPaymentActivities } from './payments';
 import { createWalletActivities } from './wallet';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
@@ -15,6 +19,7 @@ export interface ActivityDeps {
   notifier: Notifier;
   ledger: Ledger;
   funding: FundingProcessor;
+  billers: BillerPort;
   now: () => Date;
 }
 
@@ -26,6 +31,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createLedgerActivities(deps),
     ...createWalletActivities(deps),
     ...createAlertActivities(deps),
+    ...createBillerActivities(deps),
+    ...createCashbackActivities(deps),
+    ...createPaymentActivities(deps),
   };
 }
 

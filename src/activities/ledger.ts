@@ -27,7 +27,7 @@ export interface PostTransferResult {
 /** Ledger refusals as the business failures workflows switch on; the rest are one bucket. */
 const FAILURE_FOR: Partial<Record<LedgerErrorCode, BusinessFailureType>> = {
   insufficient_funds: 'insufficient_funds',
-  exceeds_credit_limit: 'credit_limit_exceeded',
+  exceeds_credit_limit: 'exceeds_credit_limit',
   account_not_found: 'account_not_found',
   currency_mismatch: 'currency_mismatch',
 };

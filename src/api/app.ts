@@ -17,6 +17,11 @@ import { operatorRoutes } from './operator/routes';
 import { operatorLedgerRoutes } from './operator/ledger-routes';
 import { accountRoutes } from './accounts/routes';
 import { webhookRoutes } from './webhooks/routes';
+import { walletRoutes } from './wallet/routes';
+import { transferRoutes } from './transfers/routes';
+import { billerRoutes } from './billers/routes';
+import { paymentRoutes } from './payments/routes';
+import { internalRoutes } from './internal/routes';
 
 /** Every resource's routes, in the order they appear in the OpenAPI document. */
 export function allRoutes(app: AppContext): RouteSpec[] {
@@ -24,8 +29,13 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...healthRoutes(app),
     ...authRoutes(app),
     ...accountRoutes(app),
+    ...walletRoutes(app),
+    ...transferRoutes(app),
+    ...billerRoutes(app),
+    ...paymentRoutes(app),
     ...operatorRoutes(app),
     ...operatorLedgerRoutes(app),
+    ...internalRoutes(app),
     ...webhookRoutes(app),
   ];
 }

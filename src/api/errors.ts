@@ -22,6 +22,12 @@ export type ProblemType =
   | 'not_found'
   | 'account_not_found'
   | 'recipient_not_found'
+  | 'biller_not_found'
+  | 'invalid_customer_reference'
+  | 'amount_out_of_range'
+  | 'biller_unavailable'
+  | 'payment_not_cancellable'
+  | 'user_not_found'
   | 'insufficient_funds'
   | 'exceeds_credit_limit'
   | 'currency_mismatch'
@@ -67,10 +73,32 @@ export const problems = {
     new ProblemError(404, 'account_not_found', 'Account not found', 'No such account.', [
       { field, in: location, code: 'account_not_found', message: 'No such account.' },
     ]),
+  userNotFound: (field: string, location: FieldError['in'] = 'path') =>
+    new ProblemError(404, 'user_not_found', 'User not found', 'No such customer.', [
+      { field, in: location, code: 'user_not_found', message: 'No such customer.' },
+    ]),
   recipientNotFound: (field: string) =>
     new ProblemError(404, 'recipient_not_found', 'Recipient not found', 'No customer matches the recipient.', [
       { field, in: 'body', code: 'recipient_not_found', message: 'No customer matches the recipient.' },
     ]),
+  billerNotFound: (field: string, location: FieldError['in'] = 'path') =>
+    new ProblemError(404, 'biller_not_found', 'Biller not found', 'No such biller.', [
+      { field, in: location, code: 'biller_not_found', message: 'No such biller.' },
+    ]),
+  /** The reference has the biller's format, but the biller does not know it. */
+  invalidCustomerReference: (field = 'customerRef', detail = 'The biller does not know this customer reference.') =>
+    new ProblemError(422, 'invalid_customer_reference', 'Invalid customer reference', detail, [
+      { field, in: 'body', code: 'invalid_customer_reference', message: detail },
+    ]),
+  /** `minimum` and `maximum` as the customer reads them, e.g. `USD 5.00`. */
+  amountOutOfRange: (minimum: string, maximum: string, field = 'amount') =>
+    new ProblemError(422, 'amount_out_of_range', 'Amount out of range', `The amount must be between ${minimum} and ${maximum}.`, [
+      { field, in: 'body', code: 'amount_out_of_range', message: `Must be between ${minimum} and ${maximum}.` },
+    ]),
+  billerUnavailable: () =>
+    new ProblemError(503, 'biller_unavailable', 'Biller unavailable', 'The biller cannot be reached; retry later.', [], { 'Retry-After': '5' }),
+  /** The biller was already called, or the payment had already ended. */
+  paymentNotCancellable: (detail: string) => new ProblemError(409, 'payment_not_cancellable', 'Payment not cancellable', detail),
   insufficientFunds: (field = 'amount') =>
     new ProblemError(422, 'insufficient_funds', 'Insufficient funds', 'The account does not have enough available funds.', [
       { field, in: 'body', code: 'insufficient_funds', message: 'Exceeds the available balance.' },

@@ -8,6 +8,7 @@ import { createDb, migrateLatest } from '../db/knex';
 import { createLogger } from '../logger';
 import { createLedger } from '../ledger/service';
 import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
+import { createBillerPort } from '../payments/billers';
 import { createApp } from '../api/app';
 import { createNotifier } from '../providers/notifier';
 import { createSmsProvider } from '../providers/sms';
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     const connection = await createNativeConnection(config.temporal);
     stops.push(() => connection.close());
     const sms = createSmsProvider(config, db);
-    const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), now: () => new Date() };
+    const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date() };
     const worker = await createWorker(config, deps, { connection });
     const running = worker.run();
     stops.push(async () => {

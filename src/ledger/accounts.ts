@@ -3,11 +3,18 @@ import type { Db } from '../db/knex';
 import { LedgerError } from './errors';
 import { accountIdFrom, isUuid } from './ids';
 import { toAccount, toBigInt, toTotals, type AccountRow } from './rows';
-import type { Account, AccountTotals, CustomerAccountType, OpenAccountInput, SystemRole, TrialBalanceRow } from './types';
+import type { Account, AccountTotals, AccountType, BalanceRule, CustomerAccountType, OpenAccountInput, SystemRole, TrialBalanceRow } from './types';
 
 const CUSTOMER_TYPES: readonly CustomerAccountType[] = ['wallet', 'savings', 'credit_card', 'cashback'];
 const SYSTEM_ROLES: readonly SystemRole[] = ['funding_clearing', 'biller_settlement', 'fee_revenue', 'cashback_expense'];
 const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+const RULES: Record<AccountType, BalanceRule> = {
+  wallet: 'debits_within_credits',
+  savings: 'debits_within_credits',
+  cashback: 'debits_within_credits',
+  credit_card: 'debits_within_limit',
+  system: 'none',
+};
 const MAX_INT8 = 2n ** 63n - 1n;
 
 function assertCurrency(currency: string): void {
@@ -32,7 +39,14 @@ export async function openAccount(db: Db, input: OpenAccountInput): Promise<Acco
   const creditLimitMinor = creditLimitOf(input);
 
   const [inserted] = await db('ledger_accounts')
-    .insert({ id, owner_user_id: input.ownerUserId, type: input.type, currency: input.currency, credit_limit_minor: creditLimitMinor.toString() })
+    .insert({
+      id,
+      owner_user_id: input.ownerUserId,
+      type: input.type,
+      currency: input.currency,
+      rule: RULES[input.type],
+      credit_limit_minor: creditLimitMinor.toString(),
+    })
     .onConflict('id')
     .ignore()
     .returning('*');
@@ -54,7 +68,7 @@ export async function ensureSystemAccount(db: Db, role: SystemRole, currency: st
   if (!SYSTEM_ROLES.includes(role)) throw new TypeError(`unknown system role ${JSON.stringify(role)}`);
   assertCurrency(currency);
   await db('ledger_accounts')
-    .insert({ id: accountIdFrom(`system:${role}:${currency}`), system_role: role, type: 'system', currency })
+    .insert({ id: accountIdFrom(`system:${role}:${currency}`), system_role: role, type: 'system', currency, rule: RULES.system })
     .onConflict()
     .ignore();
   const row = (await db('ledger_accounts').where({ system_role: role, currency }).first()) as AccountRow;

@@ -63,8 +63,13 @@ type EngineRow = { result: TransferResult['status'] } & { [K in keyof TransferRo
 export async function createTransfers(db: Db, transfers: readonly TransferInput[], options: { linked?: boolean } = {}): Promise<TransferResult[]> {
   if (transfers.length === 0) return [];
   if (transfers.length > MAX_TRANSFERS_PER_CALL) throw new RangeError(`at most ${MAX_TRANSFERS_PER_CALL} transfers per call`);
-  const input = JSON.stringify(transfers.map(toEngineInput));
-  const { rows } = (await db.raw('select * from ledger_create_transfers(?::jsonb, ?)', [input, options.linked === true])) as { rows: EngineRow[] };
+  const input = transfers.map(toEngineInput);
+  // One transfer has its own, leaner entry point; a batch of one would delegate to it.
+  const { rows } = (
+    input.length === 1
+      ? await db.raw('select * from ledger_create_transfer(?::jsonb)', [JSON.stringify(input[0])])
+      : await db.raw('select * from ledger_create_transfers(?::jsonb, ?)', [JSON.stringify(input), options.linked === true])
+  ) as { rows: EngineRow[] };
   return rows.map((row, i) => {
     const id = transfers[i]!.id;
     if (row.result === 'created' || row.result === 'exists') return { id, status: row.result, transfer: toTransfer(row as TransferRow) };

@@ -10,12 +10,27 @@ export type BusinessFailureType =
   | 'sms_rejected'
   /** The ledger refused a transfer; `details[0].code` is the ledger's error code. */
   | 'insufficient_funds'
-  | 'credit_limit_exceeded'
+  | 'exceeds_credit_limit'
   | 'account_not_found'
   | 'currency_mismatch'
   | 'transfer_rejected'
   /** An alert or posting names a ledger transfer that does not exist. */
-  | 'transfer_not_found';
+  | 'transfer_not_found'
+  // Payments (docs/payments.md). A payment that ends `failed` carries one of these as its reason.
+  /** No active biller has this id. */
+  | 'biller_not_found'
+  /** The customer reference does not match the biller's format. */
+  | 'invalid_customer_reference'
+  /** The biller does not know the customer reference. */
+  | 'unknown_customer'
+  /** The biller refused the payment; the message says why. */
+  | 'biller_declined'
+  /** The biller could not be reached through every retry, and never received the payment. */
+  | 'biller_unavailable'
+  /** The payment no longer fits its biller (withdrawn, limits or currency changed since it was accepted). */
+  | 'payment_invalid'
+  /** A cancel after the biller was called (or after the payment finished): the update validator's refusal. */
+  | 'payment_not_cancellable';
 
 export function businessFailure(type: BusinessFailureType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });

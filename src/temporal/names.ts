@@ -20,6 +20,11 @@ export const workflowIds = {
   customerTransfer: (customerId: string, idempotencyKey: string) => `transfer:${customerId}:${idempotencyKey}`,
   /** The bank side's `Idempotency-Key` on POST /internal/v1/accounts/{id}/postings (one service, one scope). */
   bankPosting: (idempotencyKey: string) => `posting:${idempotencyKey}`,
+  /**
+   * A customer's `Idempotency-Key` on POST /v1/payments or POST /v1/accounts/{cardId}/payments:
+   * one payment per key and customer, whichever kind. Recurring runs use their own scheme.
+   */
+  payment: (customerId: string, idempotencyKey: string) => `payment:${customerId}:${idempotencyKey}`,
 } as const;
 
 /**

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SendTransactionAlertResult } from '../activities/alerts';
 import { dedupeKeys } from '../temporal/names';
@@ -34,6 +34,7 @@ async function alertHolder(transferId: string, accountId: string): Promise<Alert
   try {
     return await sendTransactionAlert({ transferId, accountId });
   } catch (err) {
+    if (isCancellation(err)) throw err;
     const reason = failureReason(err);
     await recordNotificationFailure({ dedupeKey: dedupeKeys.transactionAlert(transferId, accountId), reason });
     return { status: 'failed', reason };

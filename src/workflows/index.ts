@@ -1,2 +1,7 @@
 export { onboarding } from './onboarding';
 export { expireIdempotencyKeys } from './housekeeping';
+export { walletFunding } from './wallet-funding';
+export { customerTransfer } from './customer-transfer';
+export { bankPosting } from './bank-posting';
+export { payBill } from './pay-bill';
+export { payCard } from './pay-card';

@@ -13,6 +13,7 @@ import { startDevServer, startTimeSkippingServer } from '../../src/dev/temporal'
 import { createLogger } from '../../src/logger';
 import { createLedger } from '../../src/ledger/service';
 import { createSandboxFundingProcessor } from '../../src/providers/funding/sandbox';
+import { createBillerPort } from '../../src/payments/billers';
 import { createApp } from '../../src/api/app';
 import { createNotifier } from '../../src/providers/notifier';
 import { createSmsProvider } from '../../src/providers/sms';
@@ -152,7 +153,7 @@ export const stack = once(async (): Promise<Stack> => {
   const config = withServices(testConfig(), url, temporal.address);
   const connection = temporal.nativeConnection;
   const notifier = createNotifier({ db, sms: createSmsProvider(config, db) });
-  const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), now: () => new Date() };
+  const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date() };
   const worker = await createWorker(config, deps, { connection, overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
   const client = createClient(config.temporal);

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { createLedger } from '../../ledger/service';
 import type { Account, Ledger } from '../../ledger/types';
 import type { AppContext } from '../context';
-import { problems } from '../errors';
+import { problems, type FieldError } from '../errors';
 import { currentUserId } from '../middleware/auth';
 import { route, type RouteSpec } from '../route';
 import { presentAccount, presentTransaction } from './presenters';
@@ -18,10 +18,19 @@ import { z } from 'zod';
 
 const RECENT_ACTIVITY = 10;
 
-/** The caller's own account, or 404: another customer's account is indistinguishable from none. */
-export async function ownAccount(ledger: Ledger, userId: string, accountId: string, field = 'id'): Promise<Account> {
+/**
+ * The caller's own account, or 404: another customer's account is indistinguishable from none.
+ * The 404 names `field`, a path parameter when it is `id` (or `location` says so), else a body field.
+ */
+export async function ownAccount(
+  ledger: Ledger,
+  userId: string,
+  accountId: string,
+  field = 'id',
+  location: FieldError['in'] = field === 'id' ? 'path' : 'body',
+): Promise<Account> {
   const account = await ledger.getAccount(accountId);
-  if (!account || account.ownerUserId !== userId) throw problems.accountNotFound(field, field === 'id' ? 'path' : 'body');
+  if (!account || account.ownerUserId !== userId) throw problems.accountNotFound(field, location);
   return account;
 }
 

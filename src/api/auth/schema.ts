@@ -71,7 +71,7 @@ export function signupBody(now: () => Date) {
         .meta({ example: 'Ada Lovelace' }),
       phone,
       dateOfBirth: dateOfBirth(now),
-      /** Accepted and validated; referral rewards are not stored yet. */
+      /** Another customer's referral code: they earn a bonus when this user's first payment succeeds. Unknown codes are ignored. */
       referralCode: z
         .string()
         .regex(/^[A-Z0-9]{6,12}$/, { message: 'referralCode must be 6–12 capital letters or digits.' })

@@ -17,8 +17,8 @@ import { accountIdFrom } from '../../ledger/ids';
 
 export type Role = User['role'];
 
-/** A new user's details, already validated by `signupBody` (the referral code is not stored yet). */
-export type NewUser = Pick<SignupBody, 'email' | 'password' | 'name' | 'phone' | 'dateOfBirth'>;
+/** A new user's details, already validated by `signupBody`. */
+export type NewUser = Pick<SignupBody, 'email' | 'password' | 'name' | 'phone' | 'dateOfBirth' | 'referralCode'>;
 
 const DUPLICATE_ACCOUNT = 'An account cannot be created with these details.';
 const BAD_CREDENTIALS = 'Invalid email or password.';
@@ -61,8 +61,14 @@ export async function createUser(app: AppContext, input: NewUser, role: Role): P
     created_at: now(),
   };
   const created = await db.transaction(async (trx) => {
+    // Every user gets a referral code of their own (a column default). A code naming no
+    // customer is ignored rather than refused: signup must not reveal which codes exist,
+    // and a mistyped code should not block an account (docs/payments.md).
+    const referrer: { id: string } | undefined = input.referralCode
+      ? await trx('users').where({ referral_code: input.referralCode, role: 'customer' }).first('id')
+      : undefined;
     const inserted = await trx('users')
-      .insert({ ...row, password_hash: passwordHash })
+      .insert({ ...row, password_hash: passwordHash, referred_by: referrer?.id ?? null })
       .onConflict('email')
       .ignore()
       .returning('id');

@@ -1,0 +1,76 @@
+import { AccountSchema } from '../accounts/schema';
+import { presentAccount } from '../accounts/presenters';
+import type { AppContext } from '../context';
+import { ProblemSchema } from '../openapi';
+import { route, type RouteSpec } from '../route';
+import { answer } from '../wallet/requests';
+import { IdParams } from '../wallet/schema';
+import { presentPosting } from './presenters';
+import { AccountIdParams, OpenAccountBody, PostingBody, PostingSchema, UserIdParams } from './schema';
+import { findPosting, openCustomerAccount, postToAccount, postingFailureProblem } from './service';
+
+const postingPath = (id: string) => `/internal/v1/postings/${id}`;
+
+/** The bank side: opens customer accounts and posts deposits and debits to them. Service token only. */
+export function internalRoutes(app: AppContext): RouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/internal/v1/users/:userId/accounts',
+      summary: 'Open a savings account or a credit card (with its limit) for a customer.',
+      tags: ['internal'],
+      access: 'service',
+      idempotency: 'optional',
+      params: UserIdParams,
+      body: OpenAccountBody,
+      responses: {
+        201: { description: 'The account.', schema: AccountSchema },
+        404: { description: '`user_not_found`: no such customer.', schema: ProblemSchema },
+        422: { description: '`idempotency_key_reused`.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { params, body }) => {
+        const account = await openCustomerAccount(app, params.userId, ctx.get('idempotency-key') || undefined, body);
+        ctx.status = 201;
+        ctx.body = presentAccount(account);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/internal/v1/accounts/:accountId/postings',
+      summary: "Post a deposit or a debit to a customer account; the holder gets an SMS alert. The Idempotency-Key names the posting.",
+      tags: ['internal'],
+      access: 'service',
+      idempotency: 'required',
+      params: AccountIdParams,
+      body: PostingBody,
+      responses: {
+        201: { description: 'Posted (`status: succeeded`).', schema: PostingSchema },
+        200: { description: 'A repeat of a posting made earlier (its Idempotency-Key outlived the replay window).', schema: PostingSchema },
+        202: { description: 'Still processing; poll `Location` (a later failure shows there with its reason).', schema: PostingSchema },
+        404: { description: '`account_not_found`.', schema: ProblemSchema },
+        422: { description: '`insufficient_funds`, `exceeds_credit_limit`, `currency_mismatch` or `idempotency_key_reused`.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { params, body }) => {
+        const submitted = await postToAccount(app, params.accountId, ctx.get('idempotency-key'), body);
+        const problem = submitted.row.status === 'failed' ? postingFailureProblem(submitted.row.failure_reason) : undefined;
+        if (problem) throw problem;
+        answer(ctx, submitted, presentPosting, postingPath(submitted.row.id));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/internal/v1/postings/:id',
+      summary: 'One posting and its outcome.',
+      tags: ['internal'],
+      access: 'service',
+      params: IdParams,
+      responses: {
+        200: { description: 'The posting.', schema: PostingSchema },
+        404: { description: 'No such posting.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { params }) => {
+        ctx.body = presentPosting(await findPosting(app, params.id));
+      },
+    }),
+  ];
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { Amount, Currency, RequestStatus } from '../wallet/schema';
+
+/** Request and response shapes of the bank side (`/internal/v1`). */
+
+export const UserIdParams = z.object({ userId: z.uuid() });
+export const AccountIdParams = z.object({ accountId: z.uuid() });
+
+export const OpenAccountBody = z
+  .object({
+    type: z.enum(['savings', 'credit_card']),
+    currency: Currency,
+    creditLimit: Amount.or(z.literal('0')).optional().meta({ description: 'The card limit in minor units; required for a credit card, not allowed otherwise.' }),
+  })
+  .superRefine((body, ctx) => {
+    if (body.type === 'credit_card' && body.creditLimit === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['creditLimit'], message: 'creditLimit is required for a credit card.' });
+    }
+    if (body.type !== 'credit_card' && body.creditLimit !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['creditLimit'], message: 'creditLimit is only for a credit card.' });
+    }
+  })
+  .meta({ id: 'OpenAccountRequest' });
+
+export type OpenAccountBody = z.infer<typeof OpenAccountBody>;
+
+export const POSTING_CODES = ['deposit', 'salary', 'card_purchase', 'fee', 'adjustment'] as const;
+
+/** The direction each code must have; an adjustment goes either way. */
+export const POSTING_DIRECTION: Record<(typeof POSTING_CODES)[number], 'credit' | 'debit' | undefined> = {
+  deposit: 'credit',
+  salary: 'credit',
+  card_purchase: 'debit',
+  fee: 'debit',
+  adjustment: undefined,
+};
+
+export const PostingBody = z
+  .object({
+    direction: z.enum(['credit', 'debit']).meta({ description: "From the customer's side: a credit adds money, a debit takes it." }),
+    amount: Amount,
+    currency: Currency,
+    code: z.enum(POSTING_CODES),
+    description: z.string().trim().min(1).max(200).meta({ example: 'ACME Corp payroll' }),
+  })
+  .superRefine((body, ctx) => {
+    const required = POSTING_DIRECTION[body.code];
+    if (required && body.direction !== required) {
+      ctx.addIssue({ code: 'custom', path: ['direction'], message: `A ${body.code} posting is a ${required}.` });
+    }
+  })
+  .meta({ id: 'PostingRequest' });
+
+export type PostingBody = z.infer<typeof PostingBody>;
+
+export const PostingSchema = z
+  .object({
+    id: z.uuid().meta({ description: 'Also the id of the ledger transfer.' }),
+    accountId: z.uuid(),
+    direction: z.enum(['credit', 'debit']),
+    amount: Amount,
+    currency: Currency,
+    code: z.enum(POSTING_CODES),
+    description: z.string(),
+    status: RequestStatus,
+    failureReason: z.string().nullable().meta({ example: 'exceeds_credit_limit' }),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Posting' });

@@ -1,0 +1,89 @@
+import { isLedgerError } from '../../ledger/errors';
+import { accountIdFrom, transferIdFrom } from '../../ledger/ids';
+import { createLedger } from '../../ledger/service';
+import type { Account } from '../../ledger/types';
+import { workflowIds } from '../../temporal/names';
+import type { bankPosting } from '../../workflows/bank-posting';
+import type { AppContext } from '../context';
+import { problems, type ProblemError } from '../errors';
+import { moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import type { BankPostingRow } from './presenters';
+import type { OpenAccountBody, PostingBody } from './schema';
+
+/**
+ * Opens a savings account or a credit card for a customer. With an Idempotency-Key the
+ * account id derives from it, so a repeat opens nothing new even after the key's replay
+ * window; the same key for different fields is `idempotency_key_reused`.
+ */
+export async function openCustomerAccount(app: AppContext, userId: string, idempotencyKey: string | undefined, body: OpenAccountBody): Promise<Account> {
+  const user = await app.deps.db('users').where({ id: userId, role: 'customer' }).first('id');
+  if (!user) throw problems.userNotFound('userId');
+  try {
+    return await createLedger(app.deps.db).openAccount({
+      ...(idempotencyKey ? { id: accountIdFrom(`account:${userId}:${idempotencyKey}`) } : {}),
+      ownerUserId: userId,
+      type: body.type,
+      currency: body.currency,
+      ...(body.type === 'credit_card' ? { creditLimitMinor: BigInt(body.creditLimit ?? '0') } : {}),
+    });
+  } catch (err) {
+    if (isLedgerError(err, 'exists_with_different_fields')) throw problems.idempotencyKeyReused();
+    throw err;
+  }
+}
+
+/** A customer account (any holder); system accounts are not the bank side's to post to. */
+async function customerAccount(app: AppContext, accountId: string): Promise<Account & { ownerUserId: string }> {
+  const account = await createLedger(app.deps.db).getAccount(accountId);
+  if (!account?.ownerUserId || account.type === 'system') throw problems.accountNotFound('accountId', 'path');
+  return account as Account & { ownerUserId: string };
+}
+
+export async function postToAccount(app: AppContext, accountId: string, idempotencyKey: string, body: PostingBody): Promise<Submitted<BankPostingRow>> {
+  const account = await customerAccount(app, accountId);
+  if (account.currency !== body.currency) throw problems.currencyMismatch('currency');
+
+  const workflowId = workflowIds.bankPosting(idempotencyKey);
+  const postingId = transferIdFrom(workflowId);
+  const row = { account_id: account.id, direction: body.direction, amount_minor: body.amount, currency: body.currency, code: body.code, description: body.description };
+  return submit<BankPostingRow>(app, {
+    table: 'bank_postings',
+    row: { id: postingId, workflow_id: workflowId, ...row },
+    sameRequest: (stored) =>
+      stored.account_id === row.account_id &&
+      stored.direction === row.direction &&
+      String(stored.amount_minor) === row.amount_minor &&
+      stored.currency === row.currency &&
+      stored.code === row.code &&
+      stored.description === row.description,
+    start: () =>
+      app.deps.temporal.workflow.start<typeof bankPosting>('bankPosting', {
+        ...moneyWorkflowOptions(workflowId, { customerId: account.ownerUserId, accountId: account.id }),
+        args: [
+          {
+            postingId,
+            customerId: account.ownerUserId,
+            accountId: account.id,
+            direction: body.direction,
+            amountMinor: body.amount,
+            currency: body.currency,
+            code: body.code,
+            description: body.description,
+          },
+        ],
+      }),
+  });
+}
+
+/** The problem a posting that failed for the account's balance rule answers with. */
+export function postingFailureProblem(reason: string | null): ProblemError | undefined {
+  if (reason === 'insufficient_funds') return problems.insufficientFunds('amount');
+  if (reason === 'exceeds_credit_limit') return problems.exceedsCreditLimit('amount');
+  return undefined;
+}
+
+export async function findPosting(app: AppContext, id: string): Promise<BankPostingRow> {
+  const row = (await app.deps.db('bank_postings').where({ id }).first()) as BankPostingRow | undefined;
+  if (!row) throw problems.notFound('No such posting.');
+  return row;
+}

@@ -1,0 +1,48 @@
+import type { z } from 'zod';
+import type { PaymentRow, PaymentStepRow } from '../../payments/repository';
+import { STEP_PLANS } from '../../payments/steps';
+import type { PaymentSchema } from './schema';
+
+type PresentedStep = z.infer<typeof PaymentSchema>['steps'][number];
+
+/**
+ * Each planned step with the status it last reached and its whole history. A step a
+ * running payment has not reached yet is `pending`.
+ */
+function presentSteps(row: PaymentRow, history: readonly PaymentStepRow[]): PresentedStep[] {
+  return STEP_PLANS[row.kind].map((step) => {
+    const changes = history.filter((h) => h.step === step);
+    const last = changes[changes.length - 1];
+    return {
+      step,
+      status: last?.status ?? 'pending',
+      at: last ? last.at.toISOString() : null,
+      reason: last?.reason ?? null,
+      history: changes.map((h) => ({ status: h.status, at: h.at.toISOString(), reason: h.reason })),
+    };
+  });
+}
+
+/** Exactly the fields of a payment that leave the server. */
+export function presentPayment(row: PaymentRow, history: readonly PaymentStepRow[]): z.infer<typeof PaymentSchema> {
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    failureReason: row.failure_reason,
+    billerId: row.biller_id,
+    customerRef: row.customer_ref,
+    fromAccountId: row.from_account_id,
+    cardId: row.to_account_id,
+    amount: String(row.amount_minor),
+    fee: String(row.fee_minor),
+    total: (BigInt(row.amount_minor) + BigInt(row.fee_minor)).toString(),
+    cashback: String(row.cashback_minor),
+    currency: row.currency,
+    recurringPaymentId: row.recurring_payment_id,
+    period: row.period,
+    steps: presentSteps(row, history),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { PageQuery, pageSchema } from '../pagination';
+import { BillerId, CustomerRef } from '../billers/schema';
+import { Amount, Currency } from '../wallet/schema';
+
+/** Request and response shapes of bill and card payments (docs/payments.md). */
+
+const MinorUnits = z.string().regex(/^[0-9]+$/).meta({ example: '1050', description: 'Integer minor units as a string (1050 = 10.50).' });
+const AccountId = (field: string) => z.uuid({ message: `${field} must be an account id (a UUID).` });
+
+export const PaymentBody = z
+  .object({
+    billerId: BillerId,
+    customerRef: CustomerRef,
+    amount: Amount,
+    fromAccountId: AccountId('fromAccountId').meta({ description: 'Your wallet or savings account, in the biller\'s currency.' }),
+  })
+  .meta({ id: 'PaymentRequest' });
+
+export type PaymentBody = z.infer<typeof PaymentBody>;
+
+export const CardPaymentBody = z
+  .object({
+    fromAccountId: AccountId('fromAccountId').meta({ description: 'Your savings account (or wallet), in the card\'s currency.' }),
+    amount: Amount,
+  })
+  .meta({ id: 'CardPaymentRequest' });
+
+export type CardPaymentBody = z.infer<typeof CardPaymentBody>;
+
+export const PaymentIdParams = z.object({ id: z.uuid() });
+export const CardIdParams = z.object({ cardId: z.uuid({ message: 'cardId must be an account id (a UUID).' }) });
+export const PaymentsQuery = PageQuery;
+
+const StepName = z.enum(['validate', 'hold', 'pay_biller', 'post', 'cashback', 'notify']);
+const StepStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'compensated', 'compensation_failed', 'skipped']);
+
+export const PaymentStepSchema = z
+  .object({
+    step: StepName,
+    status: StepStatus.meta({
+      description: '`compensated`: undone by a void or a reversing transfer; `compensation_failed`: the undo failed, an operator settles it; `skipped`: the payment ended before it.',
+    }),
+    at: z.iso.datetime().nullable().meta({ description: 'When the step reached its status; null while pending.' }),
+    reason: z.string().nullable(),
+    history: z.array(z.object({ status: StepStatus, at: z.iso.datetime(), reason: z.string().nullable() })).meta({
+      description: 'Every status the step reached, oldest first.',
+    }),
+  })
+  .meta({ id: 'PaymentStep' });
+
+export const PaymentSchema = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(['bill', 'card']),
+    status: z.enum(['processing', 'succeeded', 'failed', 'cancelled']),
+    failureReason: z.string().nullable().meta({ example: 'biller_declined' }),
+    billerId: z.string().nullable(),
+    customerRef: z.string().nullable(),
+    fromAccountId: z.uuid(),
+    cardId: z.uuid().nullable().meta({ description: 'The credit card a card payment pays.' }),
+    amount: MinorUnits,
+    fee: MinorUnits,
+    total: MinorUnits.meta({ description: 'amount + fee: what leaves fromAccountId.' }),
+    cashback: MinorUnits,
+    currency: Currency,
+    recurringPaymentId: z.uuid().nullable(),
+    period: z.string().nullable(),
+    steps: z.array(PaymentStepSchema),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Payment' });
+
+export const PaymentPageSchema = pageSchema(PaymentSchema).meta({ id: 'PaymentPage' });

@@ -1,0 +1,205 @@
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type WorkflowOptions } from '@temporalio/client';
+import { createLedger } from '../../ledger/service';
+import type { Account } from '../../ledger/types';
+import { formatMoney } from '../../money/money';
+import { matchesReferenceFormat } from '../../payments/billers/port';
+import { getBiller } from '../../payments/billers/repository';
+import { feeFor, isWithinLimits } from '../../payments/quote';
+import {
+  PAYING_ACCOUNT_TYPES,
+  findPayment,
+  paymentColumns,
+  paymentIdFrom,
+  paymentsOf,
+  stepsOf,
+  type NewPayment,
+  type PaymentRow,
+  type PaymentStepRow,
+} from '../../payments/repository';
+import { withDeadline } from '../../temporal/client';
+import { businessFailureOf } from '../../temporal/failures';
+import { searchAttributes, workflowIds } from '../../temporal/names';
+import { cancelPaymentUpdate, type PayBillInput, type payBill } from '../../workflows/pay-bill';
+import type { PayCardInput, payCard } from '../../workflows/pay-card';
+import { ownAccount } from '../accounts/routes';
+import type { AppContext } from '../context';
+import { problems } from '../errors';
+import { paginate, type PageQuery } from '../pagination';
+import { SYNC_WAIT_MS, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import type { CardPaymentBody, PaymentBody } from './schema';
+
+/**
+ * Bill and card payments (docs/payments.md). Everything a client can fix is checked
+ * before any workflow starts; the workflow checks again, because balances move and a
+ * biller can change between the request and the hold. The Idempotency-Key names the
+ * payment: workflow id `payment:<userId>:<key>`, payment id derived from it.
+ */
+
+export interface PaymentView {
+  row: PaymentRow;
+  steps: PaymentStepRow[];
+}
+
+/** The start options of a payment workflow: those of every money workflow, plus PaymentId. */
+function paymentWorkflowOptions(workflowId: string, ids: { customerId: string; accountId: string; paymentId: string }): WorkflowOptions {
+  const options = moneyWorkflowOptions(workflowId, ids);
+  const shared = Array.isArray(options.typedSearchAttributes) ? options.typedSearchAttributes : [];
+  return { ...options, typedSearchAttributes: [...shared, { key: searchAttributes.PaymentId, value: ids.paymentId }] };
+}
+
+/** The payer's account a payment draws on: theirs, their own money, in `currency`. */
+async function payingAccount(app: AppContext, userId: string, accountId: string, currency: string): Promise<Account> {
+  const account = await ownAccount(createLedger(app.deps.db), userId, accountId, 'fromAccountId');
+  if (!PAYING_ACCOUNT_TYPES.has(account.type)) {
+    throw problems.field('body', 'fromAccountId', 'not_a_paying_account', 'Payments are made from a wallet or a savings account.');
+  }
+  if (account.currency !== currency) throw problems.currencyMismatch('fromAccountId');
+  return account;
+}
+
+/** Whether a stored payment records the same request as `payment` (a repeat of its Idempotency-Key). */
+function samePayment(stored: PaymentRow, payment: NewPayment): boolean {
+  return (
+    stored.kind === payment.kind &&
+    stored.biller_id === payment.billerId &&
+    stored.customer_ref === payment.customerRef &&
+    stored.from_account_id === payment.fromAccountId &&
+    stored.to_account_id === payment.toAccountId &&
+    String(stored.amount_minor) === payment.amountMinor
+  );
+}
+
+export async function payBillFor(app: AppContext, userId: string, idempotencyKey: string, body: PaymentBody): Promise<Submitted<PaymentRow>> {
+  const biller = await getBiller(app.deps.db, body.billerId);
+  if (!biller) throw problems.billerNotFound('billerId', 'body');
+  if (!matchesReferenceFormat(biller, body.customerRef)) {
+    throw problems.field('body', 'customerRef', 'invalid_format', `customerRef does not match ${biller.name}'s format, e.g. ${biller.customerRefExample}.`);
+  }
+  const amountMinor = BigInt(body.amount);
+  if (!isWithinLimits(biller, amountMinor)) {
+    throw problems.amountOutOfRange(formatMoney(biller.minAmountMinor, biller.currency), formatMoney(biller.maxAmountMinor, biller.currency));
+  }
+  const from = await payingAccount(app, userId, body.fromAccountId, biller.currency);
+  const { feeMinor } = feeFor(biller, amountMinor);
+  if (from.balances.availableMinor < amountMinor + feeMinor) throw problems.insufficientFunds('amount');
+
+  const workflowId = workflowIds.payment(userId, idempotencyKey);
+  const paymentId = paymentIdFrom(workflowId);
+  const input: PayBillInput = {
+    paymentId,
+    userId,
+    billerId: biller.id,
+    customerRef: body.customerRef,
+    fromAccountId: from.id,
+    amountMinor: body.amount,
+    currency: biller.currency,
+  };
+  const payment: NewPayment = {
+    ...input,
+    id: paymentId,
+    kind: 'bill',
+    toAccountId: null,
+    workflowId,
+    recurringPaymentId: null,
+    period: null,
+  };
+  return submit<PaymentRow>(app, {
+    table: 'payments',
+    row: { ...paymentColumns(payment), fee_minor: feeMinor.toString() },
+    sameRequest: (stored) => samePayment(stored, payment),
+    start: () =>
+      app.deps.temporal.workflow.start<typeof payBill>('payBill', {
+        ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
+        args: [input],
+      }),
+  });
+}
+
+export async function payCardFor(app: AppContext, userId: string, idempotencyKey: string, cardId: string, body: CardPaymentBody): Promise<Submitted<PaymentRow>> {
+  const card = await ownAccount(createLedger(app.deps.db), userId, cardId, 'cardId', 'path');
+  if (card.type !== 'credit_card') throw problems.field('path', 'cardId', 'not_a_credit_card', 'Only a credit card bill can be paid here.');
+  const from = await payingAccount(app, userId, body.fromAccountId, card.currency);
+  if (from.balances.availableMinor < BigInt(body.amount)) throw problems.insufficientFunds('amount');
+
+  const workflowId = workflowIds.payment(userId, idempotencyKey);
+  const paymentId = paymentIdFrom(workflowId);
+  const input: PayCardInput = { paymentId, userId, cardAccountId: card.id, fromAccountId: from.id, amountMinor: body.amount, currency: card.currency };
+  const payment: NewPayment = {
+    ...input,
+    id: paymentId,
+    kind: 'card',
+    billerId: null,
+    customerRef: null,
+    toAccountId: card.id,
+    workflowId,
+    recurringPaymentId: null,
+    period: null,
+  };
+  return submit<PaymentRow>(app, {
+    table: 'payments',
+    row: paymentColumns(payment),
+    sameRequest: (stored) => samePayment(stored, payment),
+    start: () =>
+      app.deps.temporal.workflow.start<typeof payCard>('payCard', {
+        ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
+        args: [input],
+      }),
+  });
+}
+
+/** The caller's own payment with its steps; anyone else's is indistinguishable from none. */
+export async function viewPayment(app: AppContext, userId: string, id: string): Promise<PaymentView> {
+  const row = await findPayment(app.deps.db, id, userId);
+  if (!row) throw problems.notFound('No such payment.');
+  return withSteps(app, row);
+}
+
+export async function withSteps(app: AppContext, row: PaymentRow): Promise<PaymentView> {
+  return { row, steps: (await stepsOf(app.deps.db, [row.id])).get(row.id) ?? [] };
+}
+
+/** One page of the caller's payments, newest first, each with its steps. */
+export async function listPaymentsOf(app: AppContext, userId: string, page: PageQuery): Promise<{ data: PaymentView[]; nextCursor: string | null }> {
+  const { rows, nextCursor } = await paginate<PaymentRow>(paymentsOf(app.deps.db, userId), page, 'payments');
+  const steps = await stepsOf(app.deps.db, rows.map((r) => r.id));
+  return { data: rows.map((row) => ({ row, steps: steps.get(row.id) ?? [] })), nextCursor };
+}
+
+/** How a cancel ended: `done` with the cancelled payment, or `accepted` while its compensation still runs. */
+export type CancelOutcome = { status: 'done' | 'accepted'; view: PaymentView };
+
+/**
+ * Cancels the caller's payment through the workflow's `cancel` update, whose validator
+ * refuses once the biller has been called. Waits a few seconds for the compensation
+ * (the void of the hold); past that, answers that the cancel was accepted. Cancelling a
+ * cancelled payment again answers it as it is.
+ */
+export async function cancelPaymentOf(app: AppContext, userId: string, id: string): Promise<CancelOutcome> {
+  const { temporal } = app.deps;
+  const current = await viewPayment(app, userId, id);
+  const settled = async (): Promise<CancelOutcome> => {
+    const view = await viewPayment(app, userId, id);
+    if (view.row.status === 'cancelled') return { status: 'done', view };
+    throw problems.paymentNotCancellable(
+      view.row.status === 'processing' ? 'The biller has already been called: the payment can no longer be cancelled.' : `The payment has already ${view.row.status}.`,
+    );
+  };
+  if (current.row.status !== 'processing') return settled();
+  if (current.row.kind === 'card') throw problems.paymentNotCancellable('A card payment is posted at once and cannot be cancelled.');
+
+  const handle = temporal.workflow.getHandle(current.row.workflow_id);
+  try {
+    // One update id per payment: a repeated cancel joins the first instead of asking again.
+    const update = await withDeadline(temporal, app.config.dependencyTimeoutMs, () =>
+      handle.startUpdate(cancelPaymentUpdate, { updateId: 'cancel', waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
+    await withDeadline(temporal, SYNC_WAIT_MS, () => update.result());
+  } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { status: 'accepted', view: await viewPayment(app, userId, id) };
+    const refused = err instanceof WorkflowUpdateFailedError && businessFailureOf(err.cause)?.type === 'payment_not_cancellable';
+    // A workflow that finished since the row was read has its outcome in the row.
+    if (!refused && !(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  return settled();
+}

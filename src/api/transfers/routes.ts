@@ -1,0 +1,55 @@
+import { ProblemSchema } from '../openapi';
+import type { AppContext } from '../context';
+import { currentUserId } from '../middleware/auth';
+import { route, type RouteSpec } from '../route';
+import { answer } from '../wallet/requests';
+import { IdParams } from '../wallet/schema';
+import { presentTransfer } from './presenters';
+import { TransferBody, TransferSchema } from './schema';
+import { failureProblem, findTransfer, sendTransfer } from './service';
+
+const transferPath = (id: string) => `/v1/transfers/${id}`;
+
+/** Money between customers, by the recipient's email or phone. */
+export function transferRoutes(app: AppContext): RouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/v1/transfers',
+      summary: "Send money from one of your accounts to another customer's wallet. The Idempotency-Key names the transfer.",
+      tags: ['transfers'],
+      access: 'customer',
+      idempotency: 'required',
+      body: TransferBody,
+      responses: {
+        201: { description: 'Posted (`status: succeeded`).', schema: TransferSchema },
+        200: { description: 'A repeat of a transfer made earlier (its Idempotency-Key outlived the replay window).', schema: TransferSchema },
+        202: { description: 'Still processing; poll `Location`.', schema: TransferSchema },
+        400: { description: '`validation_error`, also for a transfer to yourself (`to`).', schema: ProblemSchema },
+        404: { description: '`account_not_found` (fromAccountId) or `recipient_not_found` (to.email / to.phone).', schema: ProblemSchema },
+        422: { description: '`insufficient_funds` (amount), `currency_mismatch`, or `idempotency_key_reused`.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { body }) => {
+        const submitted = await sendTransfer(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body);
+        const problem = submitted.row.status === 'failed' ? failureProblem(submitted.row.failure_reason) : undefined;
+        if (problem) throw problem;
+        answer(ctx, submitted, presentTransfer, transferPath(submitted.row.id));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/transfers/:id',
+      summary: 'A transfer you sent.',
+      tags: ['transfers'],
+      access: 'customer',
+      params: IdParams,
+      responses: {
+        200: { description: 'The transfer.', schema: TransferSchema },
+        404: { description: 'No such transfer sent by you.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { params }) => {
+        ctx.body = presentTransfer(await findTransfer(app, currentUserId(ctx.state), params.id));
+      },
+    }),
+  ];
+}

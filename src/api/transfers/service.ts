@@ -1,0 +1,115 @@
+import { createLedger } from '../../ledger/service';
+import { transferIdFrom } from '../../ledger/ids';
+import type { Account, Ledger } from '../../ledger/types';
+import { workflowIds } from '../../temporal/names';
+import type { customerTransfer } from '../../workflows/customer-transfer';
+import { ownAccount } from '../accounts/routes';
+import type { AppContext } from '../context';
+import { problems, type ProblemError } from '../errors';
+import { moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import type { CustomerTransferRow } from './presenters';
+import type { TransferBody } from './schema';
+
+/** Accounts money may be sent from: the customer's own money, not a card's credit. */
+const SENDING_TYPES = new Set(['wallet', 'savings']);
+
+type Recipient = TransferBody['to'];
+
+/** The customer the sender named, and their wallet in `currency`; 404 naming the field otherwise. */
+async function resolveRecipient(app: AppContext, ledger: Ledger, to: Recipient, currency: string): Promise<{ userId: string; wallet: Account }> {
+  const field = to.email !== undefined ? 'to.email' : 'to.phone';
+  const users: Array<{ id: string }> = await app.deps
+    .db('users')
+    .where(to.email !== undefined ? { email: to.email } : { phone: to.phone })
+    .andWhere({ role: 'customer' })
+    .limit(2)
+    .select('id');
+  if (users.length > 1) {
+    // Phones are not unique: never guess which customer was meant.
+    throw problems.field('body', field, 'ambiguous_recipient', 'Several customers share this phone number; send to their email instead.');
+  }
+  const [user] = users;
+  if (!user) throw problems.recipientNotFound(field);
+  const wallet = (await ledger.listAccounts(user.id)).find((a) => a.type === 'wallet' && a.currency === currency);
+  if (!wallet) throw problems.recipientNotFound(field);
+  return { userId: user.id, wallet };
+}
+
+/**
+ * Sends money to another customer. The checks a client can act on come first and
+ * synchronously, balance included; the ledger enforces the balance again when it posts.
+ */
+export async function sendTransfer(app: AppContext, customerId: string, idempotencyKey: string, body: TransferBody): Promise<Submitted<CustomerTransferRow>> {
+  const ledger = createLedger(app.deps.db);
+  const from = await ownAccount(ledger, customerId, body.fromAccountId, 'fromAccountId');
+  if (!SENDING_TYPES.has(from.type)) throw problems.field('body', 'fromAccountId', 'not_transferable', 'Money can be sent only from a wallet or a savings account.');
+  if (body.currency !== undefined && body.currency !== from.currency) throw problems.currencyMismatch('currency');
+  const currency = from.currency;
+  const recipient = await resolveRecipient(app, ledger, body.to, currency);
+  if (recipient.userId === customerId) throw problems.field('body', 'to', 'self_transfer', 'You cannot send money to yourself.');
+
+  const workflowId = workflowIds.customerTransfer(customerId, idempotencyKey);
+  const transferId = transferIdFrom(workflowId);
+  // A repeat of a transfer already made is answered from its record, not refused for
+  // the balance it has itself spent.
+  const repeat = await app.deps.db('customer_transfers').where({ id: transferId }).first('id');
+  if (!repeat && from.balances.availableMinor < BigInt(body.amount)) throw problems.insufficientFunds('amount');
+  const to = body.to.email !== undefined ? { email: body.to.email } : { phone: body.to.phone as string };
+  const note = body.note ?? null;
+  return submit<CustomerTransferRow>(app, {
+    table: 'customer_transfers',
+    row: {
+      id: transferId,
+      workflow_id: workflowId,
+      user_id: customerId,
+      from_account_id: from.id,
+      to_account_id: recipient.wallet.id,
+      to_user_id: recipient.userId,
+      recipient: JSON.stringify(to),
+      amount_minor: body.amount,
+      currency,
+      note,
+    },
+    sameRequest: (row) =>
+      row.from_account_id === from.id &&
+      row.to_account_id === recipient.wallet.id &&
+      String(row.amount_minor) === body.amount &&
+      row.currency === currency &&
+      row.note === note,
+    start: () =>
+      app.deps.temporal.workflow.start<typeof customerTransfer>('customerTransfer', {
+        ...moneyWorkflowOptions(workflowId, { customerId, accountId: from.id }),
+        args: [
+          {
+            transferId,
+            customerId,
+            fromAccountId: from.id,
+            toAccountId: recipient.wallet.id,
+            toCustomerId: recipient.userId,
+            recipient: to,
+            amountMinor: body.amount,
+            currency,
+            note,
+          },
+        ],
+      }),
+  });
+}
+
+/**
+ * The problem a failed transfer answers with when its reason is one the client can act
+ * on (a balance spent by a concurrent transfer, most likely); undefined otherwise.
+ */
+export function failureProblem(reason: string | null): ProblemError | undefined {
+  if (reason === 'insufficient_funds') return problems.insufficientFunds('amount');
+  if (reason === 'currency_mismatch') return problems.currencyMismatch('currency');
+  if (reason === 'account_not_found') return problems.accountNotFound('fromAccountId');
+  return undefined;
+}
+
+/** The caller's own transfer (as sender); anyone else's is indistinguishable from none. */
+export async function findTransfer(app: AppContext, customerId: string, id: string): Promise<CustomerTransferRow> {
+  const row = (await app.deps.db('customer_transfers').where({ id, user_id: customerId }).first()) as CustomerTransferRow | undefined;
+  if (!row) throw problems.notFound('No such transfer.');
+  return row;
+}

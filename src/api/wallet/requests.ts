@@ -1,0 +1,116 @@
+import { WorkflowExecutionAlreadyStartedError, type WorkflowOptions } from '@temporalio/client';
+import type { ParameterizedContext } from 'koa';
+import type { AppContext, AppState } from '../context';
+import { problems } from '../errors';
+import { withDeadline } from '../../temporal/client';
+import { TASK_QUEUES, searchAttributes } from '../../temporal/names';
+
+/**
+ * The life of a money request (a wallet funding, a customer transfer, a bank posting),
+ * shared by the three resources. The Idempotency-Key is the business id: it names the
+ * workflow and, through `transferIdFrom`, the request's row and its ledger transfer. So
+ * the row's primary key is a durable claim that outlives the 24 h of the key itself:
+ *
+ *   1. insert the row (`processing`) unless it exists; an existing row for another
+ *      request is `idempotency_key_reused`, a finished one is simply answered;
+ *   2. start the workflow under the derived id (a running one is reused, never doubled);
+ *   3. wait up to SYNC_WAIT_MS for it to finish, then answer from the row.
+ */
+
+/** How long a request waits for its workflow before answering 202. */
+export const SYNC_WAIT_MS = 3_000;
+
+export type RequestStatus = 'processing' | 'succeeded' | 'failed';
+
+/** A request's row; a resource with more final statuses (a payment can be `cancelled`) names them. */
+export interface RequestRow<Status extends string = RequestStatus> {
+  id: string;
+  status: Status | 'processing';
+  failure_reason: string | null;
+}
+
+export interface MoneyRequest<Row extends RequestRow<string>> {
+  table: 'wallet_fundings' | 'customer_transfers' | 'bank_postings' | 'payments';
+  /** The row to claim, without its status (it starts `processing`). */
+  row: { id: string; workflow_id: string } & Record<string, unknown>;
+  /** Whether a stored row records this very request (same account, amount, …). */
+  sameRequest: (stored: Row) => boolean;
+  /** Starts the workflow with `moneyWorkflowOptions`, so a repeat never starts a second one. */
+  start: () => Promise<unknown>;
+}
+
+export interface Submitted<Row> {
+  row: Row;
+  /** False when the row existed before this request (a repeat of an earlier one). */
+  fresh: boolean;
+}
+
+/** Start options every money workflow shares: the derived id, search attributes, one run per id. */
+export function moneyWorkflowOptions(workflowId: string, ids: { customerId: string; accountId: string }): WorkflowOptions {
+  return {
+    taskQueue: TASK_QUEUES.core,
+    workflowId,
+    // A running workflow under this id is the same request: reuse it. A completed one
+    // already did the work; only a failed or terminated one may run again.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    typedSearchAttributes: [
+      { key: searchAttributes.CustomerId, value: ids.customerId },
+      { key: searchAttributes.AccountId, value: ids.accountId },
+      { key: searchAttributes.BusinessStatus, value: 'started' },
+    ],
+  };
+}
+
+export async function submit<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row>): Promise<Submitted<Row>> {
+  const { db } = app.deps;
+  const load = async () => (await db(request.table).where({ id: request.row.id }).first()) as Row | undefined;
+  const [inserted] = (await db(request.table)
+    .insert({ ...request.row, status: 'processing' })
+    .onConflict('id')
+    .ignore()
+    .returning('*')) as Row[];
+  const existing = inserted ? undefined : await load();
+  if (!inserted && !existing) throw new Error(`request ${request.row.workflow_id} vanished after its claim`);
+  if (existing && !request.sameRequest(existing)) throw problems.idempotencyKeyReused();
+  if (existing && existing.status !== 'processing') return { row: existing, fresh: false };
+
+  try {
+    await withDeadline(app.deps.temporal, app.config.dependencyTimeoutMs, request.start);
+  } catch (err) {
+    // A completed run under this id: the work is done and its row says how it ended.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+      // Nothing runs for a row just inserted, so it goes (a 5xx is not replayed: a retry
+      // inserts it again). Should the start have reached Temporal after all, the
+      // workflow writes the row back when it finishes.
+      if (inserted) await db(request.table).where({ id: request.row.id, status: 'processing' }).delete();
+      throw err;
+    }
+  }
+  await awaitWorkflow(app, request.row.workflow_id);
+  return { row: (await load()) ?? inserted ?? (existing as Row), fresh: Boolean(inserted) };
+}
+
+/**
+ * Waits for the workflow to close, at most SYNC_WAIT_MS. Whatever happens (still
+ * running, failed, Temporal slow) the caller answers from the row, so errors are moot.
+ */
+async function awaitWorkflow(app: AppContext, workflowId: string): Promise<void> {
+  const { temporal } = app.deps;
+  await withDeadline(temporal, SYNC_WAIT_MS, () => temporal.workflow.getHandle(workflowId).result()).catch(() => undefined);
+}
+
+/**
+ * Answers a submitted request: 202 with Location while it runs, else the final
+ * resource (201 when this request created it, 200 for a repeat).
+ */
+export function answer<Row extends RequestRow<string>, Presented>(
+  ctx: ParameterizedContext<AppState>,
+  submitted: Submitted<Row>,
+  present: (row: Row) => Presented,
+  location: string,
+): void {
+  ctx.set('Location', location);
+  ctx.status = submitted.row.status === 'processing' ? 202 : submitted.fresh ? 201 : 200;
+  ctx.body = present(submitted.row);
+}

@@ -1,0 +1,51 @@
+import { ProblemSchema } from '../openapi';
+import type { AppContext } from '../context';
+import { currentUserId } from '../middleware/auth';
+import { route, type RouteSpec } from '../route';
+import { presentFunding } from './presenters';
+import { answer } from './requests';
+import { FundBody, FundingSchema, IdParams } from './schema';
+import { findFunding, fundWallet } from './service';
+
+const fundingPath = (id: string) => `/v1/wallet/fundings/${id}`;
+
+/** Topping up a wallet from a card or bank account through the funding processor. */
+export function walletRoutes(app: AppContext): RouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/v1/wallet/fund',
+      summary: 'Charge a card or bank account and credit the wallet. The Idempotency-Key names the funding.',
+      tags: ['wallet'],
+      access: 'customer',
+      idempotency: 'required',
+      body: FundBody,
+      responses: {
+        201: { description: 'Finished within a few seconds: `status` is `succeeded`, or `failed` with `failureReason` (e.g. `card_declined`).', schema: FundingSchema },
+        200: { description: 'A repeat of a funding made earlier (its Idempotency-Key outlived the replay window).', schema: FundingSchema },
+        202: { description: 'Still processing; poll `Location`.', schema: FundingSchema },
+        404: { description: '`account_not_found`: no such account of yours.', schema: ProblemSchema },
+        422: { description: '`currency_mismatch`, or `idempotency_key_reused`.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { body }) => {
+        const submitted = await fundWallet(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body);
+        answer(ctx, submitted, presentFunding, fundingPath(submitted.row.id));
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/wallet/fundings/:id',
+      summary: 'One of your wallet fundings.',
+      tags: ['wallet'],
+      access: 'customer',
+      params: IdParams,
+      responses: {
+        200: { description: 'The funding.', schema: FundingSchema },
+        404: { description: 'No such funding of yours.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { params }) => {
+        ctx.body = presentFunding(await findFunding(app, currentUserId(ctx.state), params.id));
+      },
+    }),
+  ];
+}

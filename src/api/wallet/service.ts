@@ -1,0 +1,49 @@
+import { createLedger } from '../../ledger/service';
+import { transferIdFrom } from '../../ledger/ids';
+import { workflowIds } from '../../temporal/names';
+import type { walletFunding } from '../../workflows/wallet-funding';
+import { ownAccount } from '../accounts/routes';
+import type { AppContext } from '../context';
+import { problems } from '../errors';
+import type { FundingRow } from './presenters';
+import { moneyWorkflowOptions, submit, type Submitted } from './requests';
+import type { FundBody } from './schema';
+
+/**
+ * Funds the caller's wallet. Everything that can be known up front is checked before
+ * any workflow starts: the account is the caller's, a wallet, in the request's currency.
+ */
+export async function fundWallet(app: AppContext, customerId: string, idempotencyKey: string, body: FundBody): Promise<Submitted<FundingRow>> {
+  const account = await ownAccount(createLedger(app.deps.db), customerId, body.accountId, 'accountId');
+  if (account.type !== 'wallet') throw problems.field('body', 'accountId', 'not_a_wallet', 'Only a wallet can be funded.');
+  if (account.currency !== body.currency) throw problems.currencyMismatch('currency');
+
+  const workflowId = workflowIds.walletFunding(customerId, idempotencyKey);
+  const fundingId = transferIdFrom(workflowId);
+  return submit<FundingRow>(app, {
+    table: 'wallet_fundings',
+    row: {
+      id: fundingId,
+      workflow_id: workflowId,
+      user_id: customerId,
+      account_id: account.id,
+      amount_minor: body.amount,
+      currency: body.currency,
+      source_type: body.source.type,
+    },
+    sameRequest: (row) =>
+      row.account_id === account.id && String(row.amount_minor) === body.amount && row.currency === body.currency && row.source_type === body.source.type,
+    start: () =>
+      app.deps.temporal.workflow.start<typeof walletFunding>('walletFunding', {
+        ...moneyWorkflowOptions(workflowId, { customerId, accountId: account.id }),
+        args: [{ fundingId, customerId, accountId: account.id, amountMinor: body.amount, currency: body.currency, source: body.source }],
+      }),
+  });
+}
+
+/** The caller's own funding; anyone else's is indistinguishable from none. */
+export async function findFunding(app: AppContext, customerId: string, id: string): Promise<FundingRow> {
+  const row = (await app.deps.db('wallet_fundings').where({ id, user_id: customerId }).first()) as FundingRow | undefined;
+  if (!row) throw problems.notFound('No such funding.');
+  return row;
+}

@@ -1,0 +1,177 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
+import { uuidV5 } from '../ledger/ids';
+import { STEP_PLANS, type PaymentKind, type PaymentStatus, type PaymentStep, type StepStatus } from './steps';
+
+/**
+ * Persistence of payments and their step history (migration 006). Only the payment
+ * workflow's activities write here after the API's first insert; every write is
+ * idempotent, since an activity may run again after a crash.
+ */
+
+export type { PaymentKind, PaymentStatus, PaymentStep, StepStatus } from './steps';
+
+/**
+ * Accounts a payment may draw on: the customer's own money (a wallet or savings). A card's
+ * credit is not spent on bills or on another card.
+ */
+export const PAYING_ACCOUNT_TYPES: ReadonlySet<string> = new Set(['wallet', 'savings']);
+
+/** Fixed forever: payment ids are stored. */
+const PAYMENT_NAMESPACE = '3d0c2b8e-5f64-4a7e-9c1d-8b2f6a4e7d90';
+
+/**
+ * The payment id for a workflow id (`payment:<userId>:<key>`, or a recurring run's),
+ * so the API, a Schedule and a retried start all name the same payment.
+ */
+export function paymentIdFrom(workflowId: string): string {
+  return uuidV5(PAYMENT_NAMESPACE, workflowId);
+}
+
+export interface PaymentRow {
+  id: string;
+  user_id: string;
+  kind: PaymentKind;
+  biller_id: string | null;
+  customer_ref: string | null;
+  from_account_id: string;
+  to_account_id: string | null;
+  amount_minor: string;
+  fee_minor: string;
+  cashback_minor: string;
+  currency: string;
+  status: PaymentStatus;
+  failure_reason: string | null;
+  workflow_id: string;
+  recurring_payment_id: string | null;
+  period: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PaymentStepRow {
+  id: string;
+  payment_id: string;
+  step: PaymentStep;
+  status: StepStatus;
+  reason: string | null;
+  at: Date;
+}
+
+/** What a payment is, as its workflow knows it: enough to write its row if nobody has yet. */
+export interface NewPayment {
+  id: string;
+  userId: string;
+  kind: PaymentKind;
+  billerId: string | null;
+  customerRef: string | null;
+  fromAccountId: string;
+  toAccountId: string | null;
+  amountMinor: string;
+  currency: string;
+  workflowId: string;
+  recurringPaymentId: string | null;
+  period: string | null;
+}
+
+export function paymentColumns(p: NewPayment) {
+  return {
+    id: p.id,
+    user_id: p.userId,
+    kind: p.kind,
+    biller_id: p.billerId,
+    customer_ref: p.customerRef,
+    from_account_id: p.fromAccountId,
+    to_account_id: p.toAccountId,
+    amount_minor: p.amountMinor,
+    currency: p.currency,
+    workflow_id: p.workflowId,
+    recurring_payment_id: p.recurringPaymentId,
+    period: p.period,
+  };
+}
+
+/** Inserts the payment as `processing` unless it exists; true when this call inserted it. */
+export async function insertPayment(db: Db | Knex.Transaction, payment: NewPayment): Promise<boolean> {
+  const rows = await db('payments')
+    .insert({ ...paymentColumns(payment), status: 'processing' })
+    .onConflict('id')
+    .ignore()
+    .returning('id');
+  return rows.length === 1;
+}
+
+/** The payment, only when it is `userId`'s (when given). */
+export async function findPayment(db: Db, id: string, userId?: string): Promise<PaymentRow | undefined> {
+  const query = db('payments').where({ id });
+  if (userId) query.andWhere({ user_id: userId });
+  return (await query.first()) as PaymentRow | undefined;
+}
+
+/** A user's payments, for the API to paginate. */
+export function paymentsOf(db: Db, userId: string): Knex.QueryBuilder {
+  return db('payments').where({ user_id: userId }).select('*');
+}
+
+/** The step histories of some payments, each in the order the changes happened. */
+export async function stepsOf(db: Db, paymentIds: readonly string[]): Promise<Map<string, PaymentStepRow[]>> {
+  const byPayment = new Map<string, PaymentStepRow[]>(paymentIds.map((id) => [id, []]));
+  if (paymentIds.length === 0) return byPayment;
+  const rows = (await db('payment_steps').whereIn('payment_id', paymentIds).orderBy('id')) as PaymentStepRow[];
+  for (const row of rows) byPayment.get(row.payment_id)?.push(row);
+  return byPayment;
+}
+
+export interface StepChange {
+  paymentId: string;
+  step: PaymentStep;
+  status: StepStatus;
+  reason?: string | null;
+}
+
+/**
+ * Appends a step's status change. A step reaches each status once, so a retried
+ * recording changes nothing (and keeps the time of the first).
+ */
+export async function recordStep(db: Db | Knex.Transaction, change: StepChange): Promise<void> {
+  await db('payment_steps')
+    .insert({ payment_id: change.paymentId, step: change.step, status: change.status, reason: change.reason ?? null })
+    .onConflict(['payment_id', 'step', 'status'])
+    .ignore();
+  await db('payments').where({ id: change.paymentId }).update({ updated_at: db.fn.now() });
+}
+
+/** Sets amounts the workflow learns as it goes (the fee once validated, the cashback once credited). */
+export async function setPaymentAmounts(db: Db, paymentId: string, amounts: { feeMinor?: string; cashbackMinor?: string }): Promise<void> {
+  const columns: Record<string, string> = {};
+  if (amounts.feeMinor !== undefined) columns.fee_minor = amounts.feeMinor;
+  if (amounts.cashbackMinor !== undefined) columns.cashback_minor = amounts.cashbackMinor;
+  if (Object.keys(columns).length > 0) await db('payments').where({ id: paymentId }).update(columns);
+}
+
+/**
+ * Ends a payment: its status and reason, once (a finished payment never changes), and
+ * `skipped` for each planned step that never ran.
+ */
+export async function finishPayment(
+  db: Db,
+  input: { paymentId: string; status: Exclude<PaymentStatus, 'processing'>; reason?: string | null },
+): Promise<void> {
+  await db.transaction(async (trx) => {
+    const payment: Pick<PaymentRow, 'kind' | 'status'> | undefined = await trx('payments').where({ id: input.paymentId }).forUpdate().first('kind', 'status');
+    if (!payment) throw new Error(`payment ${input.paymentId} does not exist`);
+    if (payment.status !== 'processing') return;
+    const rows: Array<{ step: PaymentStep }> = await trx('payment_steps').where({ payment_id: input.paymentId }).distinct('step');
+    const reached = new Set(rows.map((r) => r.step));
+    const skipped = STEP_PLANS[payment.kind].filter((step) => !reached.has(step));
+    if (skipped.length > 0) {
+      await trx('payment_steps')
+        .insert(skipped.map((step) => ({ payment_id: input.paymentId, step, status: 'skipped', reason: null })))
+        .onConflict(['payment_id', 'step', 'status'])
+        .ignore();
+    }
+    await trx('payments')
+      .where({ id: input.paymentId })
+      .update({ status: input.status, failure_reason: input.status === 'succeeded' ? null : (input.reason ?? input.status), updated_at: trx.fn.now() });
+  });
+}

@@ -1,0 +1,363 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  TemporalFailure,
+  allHandlersFinished,
+  condition,
+  defineUpdate,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { PaymentLeg } from '../activities/payments';
+import { STEP_PLANS, type PaymentKind, type PaymentStep, type StepStatus } from '../payments/steps';
+import { businessFailure, businessFailureOf } from '../temporal/failures';
+import { searchAttributes } from '../temporal/names';
+import { profiles } from './activity-profiles';
+import { alertHolders } from './alerts';
+import { Saga, failureDetail, failureReason } from './saga';
+
+/**
+ * The bill payment saga (docs/payments.md, "The payment saga"):
+ *
+ *   validate → hold → pay_biller → post → cashback → notify
+ *
+ * Each step that changes money records its undo as it succeeds; when a step fails for
+ * good the undos run in reverse, the payer is told, and the payment ends `failed` with
+ * the reason. Until pay_biller starts, the customer may cancel (update `cancel`).
+ */
+
+export const paymentProfiles = {
+  /** The biller: a few minutes of retries, after which the payment fails as `biller_unavailable`. */
+  biller: {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  },
+  /** An undo: retried for a while; one that still fails is recorded and the next undo runs. */
+  compensation: {
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  },
+  /** Writing a step of the history: one short local row insert, no round trip to the server. */
+  record: {
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
+} satisfies Record<string, ActivityOptions | LocalActivityOptions>;
+
+const { validateBillerCustomer, quoteBillPayment, payBiller, getBillerPaymentStatus } = proxyActivities<Activities>(paymentProfiles.biller);
+const { holdPaymentFunds, postPaymentHolds, creditCashback, creditReferralBonus } = proxyActivities<Activities>(profiles.database);
+const { voidPaymentHolds, reversePaymentTransfers } = proxyActivities<Activities>(paymentProfiles.compensation);
+const { sendPaymentNotice } = proxyActivities<Activities>(profiles.provider);
+const { openPayment, recordPaymentStep, recordCashback, finishPayment } = proxyLocalActivities<Activities>(paymentProfiles.record);
+
+/** A hold lasts a week; after that the ledger expires it, whatever became of the workflow. */
+export const HOLD_TIMEOUT_MS = 7 * 24 * 3600_000;
+/** An unknown biller outcome is polled from 5 s, doubling to 15 min, for at most 3 days (well inside the hold). */
+const FIRST_STATUS_POLL_MS = 5_000;
+const MAX_STATUS_POLL_MS = 15 * 60_000;
+const MAX_OUTCOME_WAIT_MS = 3 * 24 * 3600_000;
+
+export interface PayBillInput {
+  /** Derived from the workflow id (`paymentIdFrom`); the biller's idempotency key. */
+  paymentId: string;
+  userId: string;
+  billerId: string;
+  customerRef: string;
+  fromAccountId: string;
+  /** Minor units as a decimal string. */
+  amountMinor: string;
+  currency: string;
+  /** Set when a recurring payment's Schedule started this run. */
+  recurring?: { recurringPaymentId: string; period: string };
+}
+
+export interface PaymentStepOutcome {
+  step: PaymentStep;
+  status: StepStatus;
+  reason?: string;
+}
+
+export interface PayBillResult {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  reason?: string;
+  /** Each planned step with the last status it reached, in plan order. */
+  steps: PaymentStepOutcome[];
+}
+
+/** Cancels a payment whose biller has not been called; answers the payment's final result. */
+export const cancelPaymentUpdate = defineUpdate<PayBillResult>('cancel');
+
+type Outcome = { status: 'succeeded' } | { status: 'failed' | 'cancelled'; reason: string };
+
+/**
+ * What a payment workflow knows of its steps, written through to `payment_steps` and
+ * mirrored in the BusinessStatus search attribute. Steps whose activity records its own
+ * outcome (in the transaction that moves the money) are only noted here.
+ */
+export class PaymentSteps {
+  private readonly reached = new Map<PaymentStep, PaymentStepOutcome>();
+  /** The step under way: the one a failure is charged to. */
+  current: PaymentStep;
+
+  constructor(
+    private readonly paymentId: string,
+    private readonly kind: PaymentKind,
+  ) {
+    this.current = STEP_PLANS[kind][0] as PaymentStep;
+  }
+
+  /** Notes a step's status (the activity recorded it) and publishes it. */
+  note(step: PaymentStep, status: StepStatus, reason?: string): void {
+    this.reached.set(step, reason === undefined ? { step, status } : { step, status, reason });
+    if (status === 'running' || status === 'succeeded') this.current = step;
+    setBusinessStatus(status === 'running' ? step : `${step}_${status}`);
+  }
+
+  /** Starts a step whose activity records its own outcome. */
+  begin(step: PaymentStep): void {
+    this.current = step;
+    setBusinessStatus(step);
+  }
+
+  async record(step: PaymentStep, status: StepStatus, reason?: string, amounts: { feeMinor?: string; cashbackMinor?: string } = {}): Promise<void> {
+    this.note(step, status, reason);
+    await recordPaymentStep({ paymentId: this.paymentId, step, status, reason, ...amounts });
+  }
+
+  statusOf(step: PaymentStep): StepStatus | undefined {
+    return this.reached.get(step)?.status;
+  }
+
+  /** Every planned step in order; one never reached is `skipped`. */
+  list(): PaymentStepOutcome[] {
+    return STEP_PLANS[this.kind].map((step) => this.reached.get(step) ?? { step, status: 'skipped' });
+  }
+}
+
+export function setBusinessStatus(value: string): void {
+  upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value }]);
+}
+
+/** Search attributes an operator finds the payment by, whoever started it (the API or a Schedule). */
+export function tagPayment(ids: { userId: string; fromAccountId: string; paymentId: string }): void {
+  upsertSearchAttributes([
+    { key: searchAttributes.CustomerId, value: ids.userId },
+    { key: searchAttributes.AccountId, value: ids.fromAccountId },
+    { key: searchAttributes.PaymentId, value: ids.paymentId },
+  ]);
+}
+
+/** Whether a caught error is a step failing for good (an activity's, or one the workflow raised), not a bug. */
+export function isStepFailure(err: unknown): boolean {
+  return err instanceof TemporalFailure && !isCancellation(err);
+}
+
+export async function payBill(input: PayBillInput): Promise<PayBillResult> {
+  const { workflowId, runStartTime } = workflowInfo();
+  const { paymentId, userId, billerId, customerRef, fromAccountId, amountMinor, currency } = input;
+  const steps = new PaymentSteps(paymentId, 'bill');
+  const saga = new Saga<PaymentStep>();
+  const cancel = { requested: false, allowed: true };
+  const finished: { result?: PayBillResult } = {};
+
+  setHandler(
+    cancelPaymentUpdate,
+    async () => {
+      cancel.requested = true;
+      await condition(() => finished.result !== undefined);
+      return finished.result as PayBillResult;
+    },
+    {
+      validator: () => {
+        if (!cancel.allowed) {
+          throw ApplicationFailure.create({ type: 'payment_not_cancellable', nonRetryable: true, message: 'the biller has already been called' });
+        }
+      },
+    },
+  );
+
+  tagPayment(input);
+  steps.note('validate', 'running');
+  await openPayment({
+    id: paymentId,
+    userId,
+    kind: 'bill',
+    billerId,
+    customerRef,
+    fromAccountId,
+    toAccountId: null,
+    amountMinor,
+    currency,
+    workflowId,
+    recurringPaymentId: input.recurring?.recurringPaymentId ?? null,
+    period: input.recurring?.period ?? null,
+  });
+
+  const billed = async (): Promise<Outcome> => {
+    const [customer, quote] = await Promise.all([validateBillerCustomer({ billerId, customerRef }), quoteBillPayment({ billerId, userId, amountMinor })]);
+    if (quote.currency !== currency) throw businessFailure('payment_invalid', `${billerId} is paid in ${quote.currency}, not ${currency}`);
+    await steps.record('validate', 'succeeded', undefined, { feeMinor: quote.feeMinor });
+    const description = `${customer.billerName} ${customerRef}`;
+    if (cancel.requested) return { status: 'cancelled', reason: 'cancelled_by_customer' };
+
+    steps.begin('hold');
+    const legs: PaymentLeg[] = [{ name: 'amount', to: { systemRole: 'biller_settlement' }, amountMinor, code: 'bill_payment' }];
+    if (BigInt(quote.feeMinor) > 0n) legs.push({ name: 'fee', to: { systemRole: 'fee_revenue' }, amountMinor: quote.feeMinor, code: 'fee' });
+    const expiresAt = new Date(runStartTime.getTime() + HOLD_TIMEOUT_MS).toISOString();
+    const { holdIds } = await holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt, description });
+    steps.note('hold', 'succeeded');
+    saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds, description }));
+
+    // The cancel window closes in the same synchronous stretch as this last check, so a
+    // cancel is either seen here or refused by the validator: never both, never lost.
+    if (cancel.requested) return { status: 'cancelled', reason: 'cancelled_by_customer' };
+    cancel.allowed = false;
+
+    // From here on the biller may have the money: a workflow cancellation must not cut
+    // the story short, so it runs to its end (or its compensation) regardless.
+    return CancellationScope.nonCancellable(async () => {
+      await steps.record('pay_biller', 'running');
+      const billerReference = await payTheBiller(input);
+      await steps.record('pay_biller', 'succeeded', `biller reference ${billerReference}`);
+      saga.add('pay_biller', async () => {
+        throw ApplicationFailure.create({ type: 'biller_refund_required', nonRetryable: true, message: 'the biller port has no refund; reconcile with the biller' });
+      });
+
+      steps.begin('post');
+      const { transferIds } = await postPaymentHolds({ paymentId, key: `${workflowId}:post`, holdIds, description });
+      steps.note('post', 'succeeded');
+      saga.supersede('hold');
+      saga.add('post', () => reversePaymentTransfers({ paymentId, step: 'post', key: `${workflowId}:reverse:post`, transferIds }).then(() => undefined));
+
+      steps.begin('cashback');
+      const cashback = await creditCashback({ paymentId, userId, amountMinor, currency, billerId, transferKey: `${workflowId}:cashback` });
+      const cashbackTransferId = cashback.transferId;
+      if (cashbackTransferId) {
+        saga.add('cashback', () =>
+          reversePaymentTransfers({ paymentId, step: 'cashback', key: `${workflowId}:reverse:cashback`, transferIds: [cashbackTransferId] }).then(() => undefined),
+        );
+      }
+      await creditReferralBonus({ referredUserId: userId, currency });
+      const { accountId: cashbackAccountId } = await recordCashback({ paymentId, cashbackMinor: cashback.cashbackMinor, transferId: cashbackTransferId });
+      steps.note('cashback', 'succeeded');
+
+      steps.begin('notify');
+      const [amountPost, feePost] = transferIds;
+      await Promise.all([
+        alertHolders(amountPost as string, [fromAccountId]),
+        feePost ? alertHolders(feePost, [fromAccountId]) : undefined,
+        cashbackTransferId && cashbackAccountId ? alertHolders(cashbackTransferId, [cashbackAccountId]) : undefined,
+      ]);
+      return { status: 'succeeded' } as const;
+    });
+  };
+
+  const outcome = await runSteps(billed, steps);
+  cancel.allowed = false;
+  finished.result = await conclude({ paymentId, workflowId, steps, saga, outcome });
+  await condition(allHandlersFinished);
+  return finished.result;
+}
+
+/**
+ * Runs a payment's steps and turns how they ended into an outcome: a step failing for
+ * good (after its retries) is a failure charged to that step; a workflow cancellation
+ * before the point of no return is a cancellation. Anything else is a bug, rethrown so
+ * that the workflow task retries rather than compensating for it.
+ */
+export async function runSteps(story: () => Promise<Outcome>, steps: PaymentSteps): Promise<Outcome> {
+  try {
+    return await story();
+  } catch (err) {
+    if (isCancellation(err)) return { status: 'cancelled', reason: 'cancelled_by_operator' };
+    if (!isStepFailure(err)) throw err;
+    await CancellationScope.nonCancellable(() => steps.record(steps.current, 'failed', failureDetail(err)));
+    return { status: 'failed', reason: failureReason(err) };
+  }
+}
+
+/**
+ * Ends a payment: on failure or cancellation, compensates and tells the payer; then
+ * records the final status. Non-cancellable, so nothing stops it halfway.
+ */
+export async function conclude(run: {
+  paymentId: string;
+  workflowId: string;
+  steps: PaymentSteps;
+  saga: Saga<PaymentStep>;
+  outcome: Outcome;
+}): Promise<PayBillResult> {
+  const { paymentId, workflowId, steps, saga, outcome } = run;
+  return CancellationScope.nonCancellable(async () => {
+    if (outcome.status !== 'succeeded') {
+      setBusinessStatus('compensating');
+      const undone = await saga.compensate({ onFailure: (step, reason) => steps.record(step, 'compensation_failed', reason) });
+      for (const { step, status, reason } of undone) steps.note(step, status, reason);
+      steps.begin('notify');
+      await sendPaymentNotice({ paymentId, dedupeKey: `${workflowId}:notice`, outcome: outcome.status, reason: outcome.reason }).catch((err: unknown) =>
+        // The notice is a courtesy: its failure is recorded, never a reason to undo more.
+        steps.record('notify', 'failed', failureReason(err)),
+      );
+    }
+    if (steps.statusOf('notify') !== 'failed') await steps.record('notify', 'succeeded');
+    const reason = outcome.status === 'succeeded' ? undefined : outcome.reason;
+    await finishPayment({ paymentId, status: outcome.status, reason });
+    setBusinessStatus(outcome.status);
+    return { status: outcome.status, ...(reason ? { reason } : {}), steps: steps.list() };
+  });
+}
+
+/**
+ * Pays the biller and finds out what became of it. A decline fails the step
+ * (`biller_declined`). An `unknown` answer, or a biller unreachable through every retry,
+ * is followed by status queries with backoff: a payment the biller never received is
+ * paid again under the same id, one still pending is waited for, and when the biller
+ * stays unreachable the payment fails as `biller_unavailable`.
+ */
+async function payTheBiller(input: PayBillInput): Promise<string> {
+  const { paymentId, billerId, customerRef, amountMinor, currency } = input;
+  const pay = async (): Promise<{ status: 'accepted'; billerReference: string } | { status: 'unknown' } | { status: 'unreachable' }> => {
+    try {
+      return await payBiller({ paymentId, billerId, customerRef, amountMinor, currency });
+    } catch (err) {
+      // A refusal is an answer; only a biller that never answered is unreachable.
+      if (!isStepFailure(err) || businessFailureOf(err)) throw err;
+      return { status: 'unreachable' };
+    }
+  };
+  const status = async () => {
+    try {
+      return await getBillerPaymentStatus({ billerId, paymentId });
+    } catch (err) {
+      if (!isStepFailure(err)) throw err;
+      return { status: 'unreachable' as const };
+    }
+  };
+
+  let outcome = await pay();
+  let waitedMs = 0;
+  for (let delayMs = FIRST_STATUS_POLL_MS; outcome.status !== 'accepted'; delayMs = Math.min(delayMs * 2, MAX_STATUS_POLL_MS)) {
+    // After every payment call failed, one status query decides: a biller that cannot
+    // answer it either, or never saw the payment, has not been paid.
+    const known = await status();
+    if (known.status === 'accepted') return known.billerReference;
+    if (known.status === 'declined') throw businessFailure('biller_declined', `the biller declined payment ${paymentId}: ${known.reason}`);
+    if (outcome.status === 'unreachable' && (known.status === 'unreachable' || known.status === 'not_found')) {
+      throw businessFailure('biller_unavailable', `the biller could not be reached for payment ${paymentId}`);
+    }
+    if (waitedMs >= MAX_OUTCOME_WAIT_MS) throw businessFailure('biller_unavailable', `no outcome from the biller for payment ${paymentId}`);
+    setBusinessStatus('awaiting_biller_outcome');
+    await sleep(delayMs);
+    waitedMs += delayMs;
+    if (known.status === 'not_found') outcome = await pay();
+  }
+  return outcome.billerReference;
+}

@@ -1,0 +1,85 @@
+import { CancellationScope, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { maskAccount } from '../money/money';
+import type { PaymentStep } from '../payments/steps';
+import { profiles } from './activity-profiles';
+import { alertHolders } from './alerts';
+import { HOLD_TIMEOUT_MS, PaymentSteps, conclude, paymentProfiles, runSteps, tagPayment, type PayBillResult } from './pay-bill';
+import { Saga } from './saga';
+
+/**
+ * A credit card bill paid from the customer's savings account (or wallet), as the same
+ * saga as a bill (docs/payments.md): validate → hold (pending source → card) → post →
+ * notify. The two alerts are the card credited and the source debited, one each. With
+ * no third party to call, there is no cancel window: the hold is posted at once.
+ */
+
+const { holdPaymentFunds, postPaymentHolds } = proxyActivities<Activities>(profiles.database);
+const { voidPaymentHolds, reversePaymentTransfers } = proxyActivities<Activities>(paymentProfiles.compensation);
+const { openPayment, validateCardPayment } = proxyLocalActivities<Activities>(paymentProfiles.record);
+
+export interface PayCardInput {
+  /** Derived from the workflow id (`paymentIdFrom`). */
+  paymentId: string;
+  userId: string;
+  /** The credit card being paid. */
+  cardAccountId: string;
+  /** The payer's savings account or wallet. */
+  fromAccountId: string;
+  amountMinor: string;
+  currency: string;
+}
+
+export type PayCardResult = PayBillResult;
+
+export async function payCard(input: PayCardInput): Promise<PayCardResult> {
+  const { workflowId, runStartTime } = workflowInfo();
+  const { paymentId, userId, cardAccountId, fromAccountId, amountMinor, currency } = input;
+  const steps = new PaymentSteps(paymentId, 'card');
+  const saga = new Saga<PaymentStep>();
+  const description = `from ${maskAccount(fromAccountId)} to card ${maskAccount(cardAccountId)}`;
+
+  tagPayment(input);
+  steps.note('validate', 'running');
+  await openPayment({
+    id: paymentId,
+    userId,
+    kind: 'card',
+    billerId: null,
+    customerRef: null,
+    fromAccountId,
+    toAccountId: cardAccountId,
+    amountMinor,
+    currency,
+    workflowId,
+    recurringPaymentId: null,
+    period: null,
+  });
+
+  const outcome = await runSteps(async () => {
+    await validateCardPayment({ paymentId, userId, cardAccountId, fromAccountId, currency });
+    steps.note('validate', 'succeeded');
+
+    steps.begin('hold');
+    const expiresAt = new Date(runStartTime.getTime() + HOLD_TIMEOUT_MS).toISOString();
+    const legs = [{ name: 'amount', to: { accountId: cardAccountId }, amountMinor, code: 'card_payment' as const }];
+    const { holdIds } = await holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt, description });
+    steps.note('hold', 'succeeded');
+    saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds, description }));
+
+    // Once posted, the payment runs to its end whatever cancellation arrives.
+    return CancellationScope.nonCancellable(async () => {
+      steps.begin('post');
+      const { transferIds } = await postPaymentHolds({ paymentId, key: `${workflowId}:post`, holdIds, description });
+      steps.note('post', 'succeeded');
+      saga.supersede('hold');
+      saga.add('post', () => reversePaymentTransfers({ paymentId, step: 'post', key: `${workflowId}:reverse:post`, transferIds }).then(() => undefined));
+
+      steps.begin('notify');
+      await alertHolders(transferIds[0] as string, [cardAccountId, fromAccountId]);
+      return { status: 'succeeded' } as const;
+    });
+  }, steps);
+
+  return conclude({ paymentId, workflowId, steps, saga, outcome });
+}

@@ -1,0 +1,378 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, type Activities } from '../../src/activities';
+import type { Db } from '../../src/db/knex';
+import { createLedger } from '../../src/ledger/service';
+import type { Transfer } from '../../src/ledger/types';
+import { paymentIdFrom } from '../../src/payments/repository';
+import { businessFailure } from '../../src/temporal/failures';
+import { workflowIds } from '../../src/temporal/names';
+import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
+import { payBill } from '../../src/workflows';
+import { cancelPaymentUpdate, type PayBillInput } from '../../src/workflows/pay-bill';
+import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
+import { balanceOf, customerWithWallet, transfersOf, uniquePhone } from '../helpers/money';
+import { testDb, timeSkippingServer } from '../helpers/services';
+
+/**
+ * The bill payment saga on the time-skipping server with real PostgreSQL and the
+ * sandbox biller, whose outcome is scripted by the reference's last two digits.
+ * BrightGrid Power: fee 0.50 fixed, cashback 1.50 % (+0.50 % from 50.00 up).
+ */
+const BILLER = 'brightgrid-power';
+const ref = (script: string) => `48201937${script}`;
+const AMOUNT = 10_000n;
+const FEE = 50n;
+/** 1.50 % + the 0.50 % tier of 100.00. */
+const CASHBACK = 200n;
+const START_BALANCE = 50_000n;
+
+type Overrides = Partial<Activities>;
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('payBill workflow (time-skipping server)', function () {
+  this.timeout(120_000);
+  let env: TestWorkflowEnvironment;
+  let db: Db;
+  let workflowBundle: WorkflowBundleWithSourceMap;
+
+  before(async function () {
+    this.timeout(180_000);
+    [env, db, workflowBundle] = await Promise.all([
+      timeSkippingServer(),
+      testDb(),
+      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+    ]);
+  });
+
+  afterEach(async () => {
+    for (const row of await createLedger(db).trialBalance()) {
+      assert.equal(row.posted.differenceMinor, 0n, `posted ${row.currency}`);
+      assert.equal(row.pending.differenceMinor, 0n, `pending ${row.currency}`);
+    }
+  });
+
+  const activities = (overrides: Overrides = {}) => ({ ...createActivities(testActivityDeps(db)), ...overrides });
+  const worker = (taskQueue: string, overrides: Overrides = {}, options: Pick<WorkerOptions, 'shutdownGraceTime' | 'maxCachedWorkflows'> = {}) =>
+    Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: activities(overrides), ...options });
+
+  /** A fresh payer with START_BALANCE in their wallet, and the input of a payment from it. */
+  async function paymentFor(script: string, amountMinor = AMOUNT) {
+    const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: START_BALANCE });
+    const workflowId = workflowIds.payment(userId, randomUUID());
+    const input: PayBillInput = {
+      paymentId: paymentIdFrom(workflowId),
+      userId,
+      billerId: BILLER,
+      customerRef: ref(script),
+      fromAccountId: wallet.id,
+      amountMinor: amountMinor.toString(),
+      currency: 'USD',
+    };
+    return { workflowId, input, userId, wallet };
+  }
+
+  async function pay(script: string, overrides: Overrides = {}) {
+    const payment = await paymentFor(script);
+    const taskQueue = uniqueTaskQueue('pay-bill');
+    const result = await (await worker(taskQueue, overrides)).runUntil(
+      env.client.workflow.execute(payBill, { taskQueue, workflowId: payment.workflowId, args: [payment.input] }),
+    );
+    return { ...payment, result, ...(await stateOf(payment.input.paymentId, payment.wallet.id)) };
+  }
+
+  /** What the database says about a payment: its row, its step history and the ledger around it. */
+  async function stateOf(paymentId: string, walletId: string) {
+    const row = await db('payments').where({ id: paymentId }).first();
+    const history = (await db('payment_steps').where({ payment_id: paymentId }).orderBy('id')) as Array<{ step: string; status: string; reason: string | null }>;
+    const transfers = (await transfersOf(db, walletId)).filter((t) => t.code !== 'bank_deposit');
+    const billerCalls = await db('sandbox_biller_payments').where({ payment_id: paymentId });
+    const sms = await db('notifications').where({ user_id: row?.user_id ?? null }).orderBy('created_at');
+    return { row, history, transfers, billerCalls, sms, balances: await balanceOf(db, walletId) };
+  }
+
+  const statuses = (history: Array<{ step: string; status: string }>) => history.map((h) => `${h.step}:${h.status}`);
+  const kinds = (transfers: Transfer[]) => transfers.map((t) => `${t.kind}:${t.code}`).sort();
+
+  describe('when every step succeeds', () => {
+    it('pays the biller, posts amount and fee, credits cashback and records every step', async () => {
+      const { result, row, history, transfers, billerCalls, balances } = await pay('55');
+      assert.equal(result.status, 'succeeded');
+      assert.deepEqual(
+        result.steps.map((s) => `${s.step}:${s.status}`),
+        ['validate', 'hold', 'pay_biller', 'post', 'cashback', 'notify'].map((step) => `${step}:succeeded`),
+      );
+      assert.match(result.steps[2]?.reason ?? '', /^biller reference BRIGHTGRID-[0-9A-F]{12}$/);
+      assert.equal(balances.postedMinor, START_BALANCE - AMOUNT - FEE);
+      assert.equal(balances.pendingMinor, 0n);
+      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'post_pending:bill_payment', 'post_pending:fee']);
+      assert.equal(billerCalls.length, 1);
+      assert.equal(billerCalls[0].status, 'accepted');
+      assert.deepEqual(
+        { status: row.status, fee: String(row.fee_minor), cashback: String(row.cashback_minor), reason: row.failure_reason },
+        { status: 'succeeded', fee: String(FEE), cashback: String(CASHBACK), reason: null },
+      );
+      assert.deepEqual(statuses(history), [
+        'validate:running',
+        'validate:succeeded',
+        'hold:succeeded',
+        'pay_biller:running',
+        'pay_biller:succeeded',
+        'post:succeeded',
+        'cashback:succeeded',
+        'notify:succeeded',
+      ]);
+    });
+
+    it('alerts the payer for the amount, the fee and the cashback, once each', async () => {
+      const { userId, sms } = await pay('56');
+      const cashbackAccount = (await createLedger(db).listAccounts(userId)).find((a) => a.type === 'cashback');
+      assert.equal(cashbackAccount?.balances.postedMinor, CASHBACK);
+      const bodies = sms.map((m) => m.body as string).sort();
+      assert.equal(bodies.length, 3);
+      assert.match(bodies[0]!, /USD 0\.50 debited from account .*, fee: BrightGrid Power 4820193756\./);
+      assert.match(bodies[1]!, /USD 100\.00 debited from account .*, bill payment: BrightGrid Power 4820193756\./);
+      assert.match(bodies[2]!, /USD 2\.00 credited to account .*, cashback/);
+    });
+  });
+
+  describe('compensation', () => {
+    it('validation fails (unknown customer): nothing is held, the payer is told', async () => {
+      const { result, row, history, transfers, billerCalls, sms, balances } = await pay('00');
+      assert.equal(result.status, 'failed');
+      assert.equal(result.reason, 'unknown_customer');
+      assert.deepEqual(transfers, []);
+      assert.equal(balances.availableMinor, START_BALANCE);
+      assert.equal(billerCalls.length, 0);
+      assert.equal(row.status, 'failed');
+      assert.equal(row.failure_reason, 'unknown_customer');
+      assert.deepEqual(statuses(history), [
+        'validate:running',
+        'validate:failed',
+        'notify:succeeded',
+        'hold:skipped',
+        'pay_biller:skipped',
+        'post:skipped',
+        'cashback:skipped',
+      ]);
+      assert.equal(sms.length, 1);
+      assert.match(sms[0].body, /your payment of USD 100\.00 to BrightGrid Power failed: the biller does not know the customer reference/);
+    });
+
+    it('the biller declines: the hold is voided, no cashback, the decline is recorded', async () => {
+      const { result, history, transfers, balances, userId } = await pay('01');
+      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'biller_declined' });
+      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'void_pending:bill_payment', 'void_pending:fee']);
+      assert.deepEqual(balances, { postedMinor: START_BALANCE, pendingMinor: 0n, availableMinor: START_BALANCE });
+      assert.equal((await createLedger(db).listAccounts(userId)).find((a) => a.type === 'cashback'), undefined);
+      const declined = history.find((h) => h.step === 'pay_biller' && h.status === 'failed');
+      assert.match(declined?.reason ?? '', /^biller_declined: .*account_suspended/);
+      assert.deepEqual(
+        statuses(history).filter((s) => s.startsWith('hold')),
+        ['hold:succeeded', 'hold:compensated'],
+      );
+    });
+
+    it('the biller stays unavailable: after every retry the hold is voided', async () => {
+      const { result, transfers, balances, billerCalls } = await pay('04');
+      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'biller_unavailable' });
+      assert.equal(billerCalls[0].calls, 8, 'every attempt of the biller profile');
+      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'void_pending:bill_payment', 'void_pending:fee']);
+      assert.equal(balances.availableMinor, START_BALANCE);
+    });
+
+    it('posting fails: the holds are voided and nothing is posted', async () => {
+      const { result, history, transfers, balances } = await pay('57', {
+        postPaymentHolds: async () => {
+          throw businessFailure('transfer_rejected', 'the ledger refused the posting', { code: 'pending_expired' });
+        },
+      });
+      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'transfer_rejected' });
+      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'void_pending:bill_payment', 'void_pending:fee']);
+      assert.equal(balances.availableMinor, START_BALANCE);
+      assert.ok(statuses(history).includes('post:failed'));
+      assert.ok(statuses(history).includes('hold:compensated'));
+    });
+
+    it('cashback fails after posting: the posting is reversed by reversing transfers, never edited', async () => {
+      const { result, row, history, transfers, balances } = await pay('58', {
+        creditCashback: async () => {
+          throw businessFailure('transfer_rejected', 'cashback refused');
+        },
+      });
+      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'transfer_rejected' });
+      assert.equal(row.status, 'failed');
+      assert.deepEqual(kinds(transfers), [
+        'pending:bill_payment',
+        'pending:fee',
+        'post_pending:bill_payment',
+        'post_pending:fee',
+        'posted:reversal',
+        'posted:reversal',
+      ]);
+      assert.deepEqual(balances, { postedMinor: START_BALANCE, pendingMinor: 0n, availableMinor: START_BALANCE });
+      const posts = transfers.filter((t) => t.kind === 'post_pending');
+      const reversals = transfers.filter((t) => t.code === 'reversal');
+      assert.deepEqual(reversals.map((r) => r.metadata.reverses).sort(), posts.map((p) => p.id).sort());
+      for (const reversal of reversals) {
+        const original = posts.find((p) => p.id === reversal.metadata.reverses)!;
+        assert.deepEqual([reversal.debitAccountId, reversal.creditAccountId, reversal.amountMinor], [original.creditAccountId, original.debitAccountId, original.amountMinor]);
+      }
+      // The biller keeps its payment: its undo is recorded as failed for an operator to settle.
+      assert.deepEqual(
+        history.filter((h) => !['running', 'succeeded'].includes(h.status) && h.step !== 'notify').map((h) => `${h.step}:${h.status}:${h.reason ?? ''}`),
+        ['cashback:failed:transfer_rejected: cashback refused', 'post:compensated:', 'pay_biller:compensation_failed:biller_refund_required'],
+      );
+    });
+
+    it('a failing undo is recorded and the other undos still run', async () => {
+      const real = createActivities(testActivityDeps(db));
+      const { result, history, transfers, userId } = await pay('59', {
+        // The cashback is credited, then the referral bonus fails: cashback and posting must both be undone.
+        creditReferralBonus: async () => {
+          throw businessFailure('transfer_rejected', 'referral refused');
+        },
+        reversePaymentTransfers: async (input) => {
+          if (input.step === 'cashback') throw businessFailure('insufficient_funds', 'the cashback was spent');
+          return real.reversePaymentTransfers(input);
+        },
+      });
+      assert.equal(result.status, 'failed');
+      assert.deepEqual(
+        result.steps.map((s) => `${s.step}:${s.status}`),
+        ['validate:succeeded', 'hold:succeeded', 'pay_biller:compensation_failed', 'post:compensated', 'cashback:compensation_failed', 'notify:succeeded'],
+      );
+      assert.ok(statuses(history).includes('cashback:compensation_failed'));
+      assert.equal(transfers.filter((t) => t.code === 'reversal').length, 2, 'amount and fee reversed');
+      const cashbackAccount = (await createLedger(db).listAccounts(userId)).find((a) => a.type === 'cashback');
+      assert.equal(cashbackAccount?.balances.postedMinor, CASHBACK, 'the cashback undo failed, so it stays');
+    });
+  });
+
+  describe('exactly once', () => {
+    it('a worker killed after the hold, mid biller call, and a new worker: one biller payment, one posting', async () => {
+      const { workflowId, input, wallet } = await paymentFor('60');
+      const taskQueue = uniqueTaskQueue('pay-bill-crash');
+      const real = createActivities(testActivityDeps(db));
+      const reachedBiller = deferred();
+      const first = await worker(
+        taskQueue,
+        {
+          // The biller takes the payment, then the worker dies before reporting it.
+          payBiller: async (request) => {
+            await real.payBiller(request);
+            reachedBiller.resolve();
+            await Context.current().cancelled.catch(() => undefined);
+            throw new Error('worker went away mid-call');
+          },
+        },
+        // No workflow cache: the time-skipping test server never hands the tasks of a dead
+        // worker's sticky queue back to the shared queue (a real server does, after the
+        // sticky timeout), so the first worker must not own one.
+        { shutdownGraceTime: '100ms', maxCachedWorkflows: 0 },
+      );
+      const firstRun = first.run();
+      const handle = await env.client.workflow.start(payBill, { taskQueue, workflowId, args: [input] });
+      await reachedBiller.promise;
+      assert.equal((await transfersOf(db, wallet.id)).filter((t) => t.kind === 'pending').length, 2, 'held before the crash');
+      first.shutdown();
+      await firstRun;
+
+      const second = await worker(taskQueue);
+      const result = await second.runUntil(handle.result());
+      const { transfers, billerCalls, balances } = await stateOf(input.paymentId, wallet.id);
+      assert.equal(result.status, 'succeeded');
+      assert.equal(billerCalls.length, 1);
+      assert.equal(billerCalls[0].calls, 2, 'paid again under the same id, accepted once');
+      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'post_pending:bill_payment', 'post_pending:fee']);
+      assert.deepEqual(balances, { postedMinor: START_BALANCE - AMOUNT - FEE, pendingMinor: 0n, availableMinor: START_BALANCE - AMOUNT - FEE });
+    });
+
+    it('a biller timeout followed by success is paid once and posted once', async () => {
+      const { result, billerCalls, transfers } = await pay('02');
+      assert.equal(result.status, 'succeeded');
+      assert.equal(billerCalls.length, 1);
+      assert.equal(billerCalls[0].calls, 2);
+      assert.equal(transfers.filter((t) => t.kind === 'post_pending').length, 2);
+    });
+
+    it('an unknown outcome is resolved by a status query, not a second payment', async () => {
+      const { result, billerCalls, transfers } = await pay('03');
+      assert.equal(result.status, 'succeeded');
+      assert.equal(billerCalls[0].calls, 1);
+      assert.equal(transfers.filter((t) => t.kind === 'post_pending').length, 2);
+    });
+  });
+
+  describe('cancellation by the customer', () => {
+    it('before the biller is called: the payment is cancelled and the hold voided', async () => {
+      const { workflowId, input, wallet } = await paymentFor('61');
+      const taskQueue = uniqueTaskQueue('pay-bill-cancel');
+      const real = createActivities(testActivityDeps(db));
+      const holding = deferred();
+      const release = deferred();
+      const w = await worker(taskQueue, {
+        holdPaymentFunds: async (request) => {
+          const held = await real.holdPaymentFunds(request);
+          holding.resolve();
+          await release.promise;
+          return held;
+        },
+      });
+      const result = await w.runUntil(async () => {
+        const handle = await env.client.workflow.start(payBill, { taskQueue, workflowId, args: [input] });
+        await holding.promise;
+        const update = await handle.startUpdate(cancelPaymentUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+        release.resolve();
+        const answered = await update.result();
+        assert.deepEqual(answered, await handle.result());
+        return answered;
+      });
+      const { row, transfers, billerCalls, balances, sms } = await stateOf(input.paymentId, wallet.id);
+      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'cancelled', reason: 'cancelled_by_customer' });
+      assert.deepEqual({ status: row.status, reason: row.failure_reason }, { status: 'cancelled', reason: 'cancelled_by_customer' });
+      assert.equal(billerCalls.length, 0);
+      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'void_pending:bill_payment', 'void_pending:fee']);
+      assert.equal(balances.availableMinor, START_BALANCE);
+      assert.match(sms[0].body, /was cancelled/);
+    });
+
+    it('once the biller is called: the cancel is rejected and the payment completes', async () => {
+      const { workflowId, input } = await paymentFor('62');
+      const taskQueue = uniqueTaskQueue('pay-bill-no-cancel');
+      const real = createActivities(testActivityDeps(db));
+      const paying = deferred();
+      const release = deferred();
+      const w = await worker(taskQueue, {
+        payBiller: async (request) => {
+          paying.resolve();
+          await release.promise;
+          return real.payBiller(request);
+        },
+      });
+      const result = await w.runUntil(async () => {
+        const handle = await env.client.workflow.start(payBill, { taskQueue, workflowId, args: [input] });
+        await paying.promise;
+        await assert.rejects(handle.executeUpdate(cancelPaymentUpdate), (err: unknown) => {
+          assert.ok(err instanceof WorkflowUpdateFailedError);
+          assert.ok(err.cause instanceof ApplicationFailure);
+          assert.equal(err.cause.type, 'payment_not_cancellable');
+          return true;
+        });
+        release.resolve();
+        return handle.result();
+      });
+      assert.equal(result.status, 'succeeded');
+    });
+  });
+});
