@@ -437,11 +437,11 @@ const CREATE_TRANSFERS = `
   as $fn$
   declare
     v_n constant int := jsonb_array_length(p_transfers);
-    -- Locked accounts, by position: rule, limit, totals at lock time, running totals.
+    -- Locked accounts, by position: rule, limit, and running totals (as locked, then as
+    -- each created transfer moves them).
     v_acc_id uuid[];
     v_acc_rule text[];
     v_acc_limit bigint[];
-    v_dp0 bigint[]; v_dpend0 bigint[]; v_cp0 bigint[]; v_cpend0 bigint[];
     v_dp bigint[]; v_dpend bigint[]; v_cp bigint[]; v_cpend bigint[];
     -- Per input transfer, by ordinal: the result, the stored transfer (when created or
     -- existing), and the locked positions of its accounts.
@@ -474,7 +474,7 @@ const CREATE_TRANSFERS = `
     -- Phase 1. The arrays are aggregated in one pass, so they are aligned by position.
     select coalesce(array_agg(a.id), '{}'), array_agg(a.rule), array_agg(a.credit_limit_minor),
            array_agg(a.debits_posted), array_agg(a.debits_pending), array_agg(a.credits_posted), array_agg(a.credits_pending)
-      into v_acc_id, v_acc_rule, v_acc_limit, v_dp0, v_dpend0, v_cp0, v_cpend0
+      into v_acc_id, v_acc_rule, v_acc_limit, v_dp, v_dpend, v_cp, v_cpend
       from (
         select a.id, a.rule, a.credit_limit_minor, a.debits_posted, a.debits_pending, a.credits_posted, a.credits_pending
           from ledger_accounts a
@@ -491,7 +491,6 @@ const CREATE_TRANSFERS = `
       ) a;
     v_now := clock_timestamp();
 
-    v_dp := v_dp0; v_dpend := v_dpend0; v_cp := v_cp0; v_cpend := v_cpend0;
     -- Every per-transfer array spans [1:n], so they stay aligned by ordinal.
     v_status := array_fill(null::text, array[v_n]);
     v_rows := array_fill(null::ledger_transfers, array[v_n]);

@@ -5,6 +5,7 @@ import * as messaging from './20261123_003_messaging';
 import * as wallet from './20261123_004_wallet';
 import * as billers from './20261123_005_billers';
 import * as payments from './20261123_006_payments';
+import * as recurring from './20261123_007_recurring';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261123_004_wallet': wallet,
   '20261123_005_billers': billers,
   '20261123_006_payments': payments,
+  '20261123_007_recurring': recurring,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,8 +1,9 @@
 import type { Db } from '../db/knex';
 import { LedgerError } from './errors';
 import { isUuid, transferIdFrom } from './ids';
+import { callEngine, toResult } from './engine';
 import { TRANSFER_COLUMNS, toTransfer, type TransferRow } from './rows';
-import type { AppliedTransfer, ListTransfersOptions, Transfer, TransferErrorCode, TransferInput, TransferPage, TransferResult } from './types';
+import type { AppliedTransfer, ListTransfersOptions, Transfer, TransferInput, TransferPage, TransferResult } from './types';
 
 /** Transfers per engine call: bounds the locks and the memory of one transaction. */
 export const MAX_TRANSFERS_PER_CALL = 10_000;
@@ -58,23 +59,11 @@ function toEngineInput(t: TransferInput, index: number): Record<string, unknown>
   }
 }
 
-type EngineRow = { result: TransferResult['status'] } & { [K in keyof TransferRow]: TransferRow[K] | null };
-
 export async function createTransfers(db: Db, transfers: readonly TransferInput[], options: { linked?: boolean } = {}): Promise<TransferResult[]> {
   if (transfers.length === 0) return [];
   if (transfers.length > MAX_TRANSFERS_PER_CALL) throw new RangeError(`at most ${MAX_TRANSFERS_PER_CALL} transfers per call`);
-  const input = transfers.map(toEngineInput);
-  // One transfer has its own, leaner entry point; a batch of one would delegate to it.
-  const { rows } = (
-    input.length === 1
-      ? await db.raw('select * from ledger_create_transfer(?::jsonb)', [JSON.stringify(input[0])])
-      : await db.raw('select * from ledger_create_transfers(?::jsonb, ?)', [JSON.stringify(input), options.linked === true])
-  ) as { rows: EngineRow[] };
-  return rows.map((row, i) => {
-    const id = transfers[i]!.id;
-    if (row.result === 'created' || row.result === 'exists') return { id, status: row.result, transfer: toTransfer(row as TransferRow) };
-    return { id, status: row.result };
-  });
+  const rows = await callEngine(db, transfers.map(toEngineInput), options.linked === true);
+  return rows.map((row, i) => toResult(row, transfers[i]!.id));
 }
 
 export async function createTransfer(db: Db, transfer: TransferInput): Promise<AppliedTransfer> {
@@ -86,7 +75,7 @@ export async function createTransfer(db: Db, transfer: TransferInput): Promise<A
 
 export async function getTransfer(db: Db, id: string): Promise<Transfer | null> {
   if (!isUuid(id)) return null;
-  const row = (await db('ledger_transfers').where({ id }).first(TRANSFER_COLUMNS)) as TransferRow | undefined;
+  const row: TransferRow | undefined = await db('ledger_transfers').where({ id }).first(TRANSFER_COLUMNS);
   return row ? toTransfer(row) : null;
 }
 
@@ -155,14 +144,14 @@ export async function listTransfers(db: Db, accountId: string, options: ListTran
 export async function expirePendingTransfers(db: Db, now: Date): Promise<{ expired: number }> {
   let expired = 0;
   for (;;) {
-    const { rows } = (await db.raw(
+    const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
       `select p.id from ledger_transfers p
         where p.kind = 'pending' and p.timeout_at is not null and p.timeout_at <= ?
           and not exists (select 1 from ledger_pending_resolutions r where r.pending_id = p.id)
         order by p.timeout_at, p.id
         limit ?`,
       [now, EXPIRY_BATCH],
-    )) as { rows: Array<{ id: string }> };
+    );
     if (rows.length === 0) break;
     const results = await createTransfers(
       db,
@@ -176,4 +165,3 @@ export async function expirePendingTransfers(db: Db, now: Date): Promise<{ expir
   return { expired };
 }
 
-export type { TransferErrorCode };

@@ -30,7 +30,10 @@ export type BusinessFailureType =
   /** The payment no longer fits its biller (withdrawn, limits or currency changed since it was accepted). */
   | 'payment_invalid'
   /** A cancel after the biller was called (or after the payment finished): the update validator's refusal. */
-  | 'payment_not_cancellable';
+  | 'payment_not_cancellable'
+  // Recurring payments (docs/payments.md, "Recurring payments").
+  /** The recurring payment a run or notice names does not exist (its customer was erased). */
+  | 'recurring_payment_not_found';
 
 export function businessFailure(type: BusinessFailureType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });

@@ -25,6 +25,14 @@ export const workflowIds = {
    * one payment per key and customer, whichever kind. Recurring runs use their own scheme.
    */
   payment: (customerId: string, idempotencyKey: string) => `payment:${customerId}:${idempotencyKey}`,
+  /** A recurring payment's Schedule starts its runs under this id (the Schedule appends the scheduled time). */
+  recurringPaymentRun: (recurringPaymentId: string) => `recurring-payment-run:${recurringPaymentId}`,
+  /**
+   * The payment of one period of a recurring payment: one id per period, so a period is
+   * paid once however often it fires; each dunning retry is `…:retry-<n>`.
+   */
+  recurringPayment: (recurringPaymentId: string, period: string, retry = 0) =>
+    `payment:recurring:${recurringPaymentId}:${period}${retry > 0 ? `:retry-${retry}` : ''}`,
 } as const;
 
 /**
@@ -33,10 +41,13 @@ export const workflowIds = {
  */
 export const dedupeKeys = {
   transactionAlert: (transferId: string, accountId: string) => `alert:${transferId}:${accountId}`,
+  /** A recurring payment's notice about one period: `retry-1`, `retry-2` (dunning) or `paused`. */
+  recurringPaymentNotice: (recurringPaymentId: string, period: string, notice: string) => `recurring:${recurringPaymentId}:${period}:${notice}`,
 } as const;
 
 export const scheduleIds = {
   idempotencyKeyExpiry: 'finflow-idempotency-key-expiry',
+  recurringPayment: (recurringPaymentId: string) => `recurring-payment:${recurringPaymentId}`,
 } as const;
 
 export const searchAttributes = {
@@ -48,3 +59,9 @@ export const searchAttributes = {
 } as const;
 
 export const SEARCH_ATTRIBUTE_KEYS = Object.values(searchAttributes);
+
+/** Search attributes Temporal itself sets (never registered by finflow). */
+export const systemSearchAttributes = {
+  /** Set on a workflow a Schedule started: the time it was scheduled for (before jitter). */
+  TemporalScheduledStartTime: defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME),
+} as const;

@@ -161,13 +161,10 @@ export function isStepFailure(err: unknown): boolean {
 }
 
 export async function payBill(input: PayBillInput): Promise<PayBillResult> {
-  const { workflowId, runStartTime } = workflowInfo();
-  const { paymentId, userId, billerId, customerRef, fromAccountId, amountMinor, currency } = input;
-  const steps = new PaymentSteps(paymentId, 'bill');
-  const saga = new Saga<PaymentStep>();
+  const { workflowId } = workflowInfo();
+  const run: BillRun = { input, workflowId, steps: new PaymentSteps(input.paymentId, 'bill'), saga: new Saga<PaymentStep>() };
   const cancel = { requested: false, allowed: true };
   const finished: { result?: PayBillResult } = {};
-
   setHandler(
     cancelPaymentUpdate,
     async () => {
@@ -177,94 +174,139 @@ export async function payBill(input: PayBillInput): Promise<PayBillResult> {
     },
     {
       validator: () => {
-        if (!cancel.allowed) {
-          throw ApplicationFailure.create({ type: 'payment_not_cancellable', nonRetryable: true, message: 'the biller has already been called' });
-        }
+        if (!cancel.allowed) throw ApplicationFailure.create({ type: 'payment_not_cancellable', nonRetryable: true, message: 'the biller has already been called' });
       },
     },
   );
+  const cancelled = { status: 'cancelled', reason: 'cancelled_by_customer' } as const;
 
+  await open(run);
+  const outcome = await runSteps(async () => {
+    const terms = await validate(run);
+    if (cancel.requested) return cancelled;
+    const holdIds = await hold(run, terms);
+    // The cancel window closes in the same synchronous stretch as this last check, so a
+    // cancel is either seen here or refused by the validator: never both, never lost.
+    if (cancel.requested) return cancelled;
+    cancel.allowed = false;
+    // From here on the biller may have the money: a workflow cancellation must not cut
+    // the story short, so it runs to its end (or its compensation) regardless.
+    return CancellationScope.nonCancellable(async () => {
+      await payTheBiller(run);
+      const postIds = await post(run, holdIds, terms);
+      const cashback = await creditCashbackAndBonus(run);
+      await alertPayer(run, postIds, cashback);
+      return { status: 'succeeded' } as const;
+    });
+  }, run.steps);
+  cancel.allowed = false;
+  finished.result = await conclude({ ...run, paymentId: input.paymentId, outcome });
+  await condition(allHandlersFinished);
+  return finished.result;
+}
+
+interface BillRun {
+  input: PayBillInput;
+  workflowId: string;
+  steps: PaymentSteps;
+  saga: Saga<PaymentStep>;
+}
+
+/** What validation learnt: the fee to hold and the words the ledger and the alerts use. */
+interface BillTerms {
+  feeMinor: string;
+  description: string;
+}
+
+/** Writes the payment's row if nobody has (a Schedule's run) and tags the workflow for operators. */
+async function open({ input, workflowId, steps }: BillRun): Promise<void> {
   tagPayment(input);
   steps.note('validate', 'running');
   await openPayment({
-    id: paymentId,
-    userId,
+    id: input.paymentId,
+    userId: input.userId,
     kind: 'bill',
-    billerId,
-    customerRef,
-    fromAccountId,
+    billerId: input.billerId,
+    customerRef: input.customerRef,
+    fromAccountId: input.fromAccountId,
     toAccountId: null,
-    amountMinor,
-    currency,
+    amountMinor: input.amountMinor,
+    currency: input.currency,
     workflowId,
     recurringPaymentId: input.recurring?.recurringPaymentId ?? null,
     period: input.recurring?.period ?? null,
   });
+}
 
-  const billed = async (): Promise<Outcome> => {
-    const [customer, quote] = await Promise.all([validateBillerCustomer({ billerId, customerRef }), quoteBillPayment({ billerId, userId, amountMinor })]);
-    if (quote.currency !== currency) throw businessFailure('payment_invalid', `${billerId} is paid in ${quote.currency}, not ${currency}`);
-    await steps.record('validate', 'succeeded', undefined, { feeMinor: quote.feeMinor });
-    const description = `${customer.billerName} ${customerRef}`;
-    if (cancel.requested) return { status: 'cancelled', reason: 'cancelled_by_customer' };
+/** The biller knows the customer and still takes this amount in this currency; the fee it costs. */
+async function validate({ input, steps }: BillRun): Promise<BillTerms> {
+  const { billerId, customerRef, userId, amountMinor, currency } = input;
+  const [customer, quote] = await Promise.all([validateBillerCustomer({ billerId, customerRef }), quoteBillPayment({ billerId, userId, amountMinor })]).catch(
+    (err: unknown) => {
+      // A biller that cannot even be asked is unavailable; its refusals stand as they are.
+      throw isStepFailure(err) && !businessFailureOf(err) ? businessFailure('biller_unavailable', `${billerId} could not validate ${customerRef}`) : err;
+    },
+  );
+  if (quote.currency !== currency) throw businessFailure('payment_invalid', `${billerId} is paid in ${quote.currency}, not ${currency}`);
+  await steps.record('validate', 'succeeded', undefined, { feeMinor: quote.feeMinor });
+  return { feeMinor: quote.feeMinor, description: `${customer.billerName} ${customerRef}` };
+}
 
-    steps.begin('hold');
-    const legs: PaymentLeg[] = [{ name: 'amount', to: { systemRole: 'biller_settlement' }, amountMinor, code: 'bill_payment' }];
-    if (BigInt(quote.feeMinor) > 0n) legs.push({ name: 'fee', to: { systemRole: 'fee_revenue' }, amountMinor: quote.feeMinor, code: 'fee' });
-    const expiresAt = new Date(runStartTime.getTime() + HOLD_TIMEOUT_MS).toISOString();
-    const { holdIds } = await holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt, description });
-    steps.note('hold', 'succeeded');
-    saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds, description }));
+/** Holds amount (→ biller settlement) and fee (→ fee revenue) together, until posted, voided or expired. */
+async function hold({ input, workflowId, steps, saga }: BillRun, terms: BillTerms): Promise<string[]> {
+  const { paymentId, fromAccountId, amountMinor, currency } = input;
+  steps.begin('hold');
+  const legs: PaymentLeg[] = [{ name: 'amount', to: { systemRole: 'biller_settlement' }, amountMinor, code: 'bill_payment' }];
+  if (BigInt(terms.feeMinor) > 0n) legs.push({ name: 'fee', to: { systemRole: 'fee_revenue' }, amountMinor: terms.feeMinor, code: 'fee' });
+  const { holdIds } = await holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt: holdExpiry(), description: terms.description });
+  steps.note('hold', 'succeeded');
+  saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds, description: terms.description }));
+  return holdIds;
+}
 
-    // The cancel window closes in the same synchronous stretch as this last check, so a
-    // cancel is either seen here or refused by the validator: never both, never lost.
-    if (cancel.requested) return { status: 'cancelled', reason: 'cancelled_by_customer' };
-    cancel.allowed = false;
+/** Posts the holds; from then on the undo is a reversal of the postings, not a void. */
+async function post({ input, workflowId, steps, saga }: BillRun, holdIds: string[], terms: BillTerms): Promise<string[]> {
+  const { paymentId } = input;
+  steps.begin('post');
+  const { transferIds } = await postPaymentHolds({ paymentId, key: `${workflowId}:post`, holdIds, description: terms.description });
+  steps.note('post', 'succeeded');
+  saga.supersede('hold');
+  saga.add('post', () => reverse(paymentId, 'post', `${workflowId}:reverse:post`, transferIds));
+  return transferIds;
+}
 
-    // From here on the biller may have the money: a workflow cancellation must not cut
-    // the story short, so it runs to its end (or its compensation) regardless.
-    return CancellationScope.nonCancellable(async () => {
-      await steps.record('pay_biller', 'running');
-      const billerReference = await payTheBiller(input);
-      await steps.record('pay_biller', 'succeeded', `biller reference ${billerReference}`);
-      saga.add('pay_biller', async () => {
-        throw ApplicationFailure.create({ type: 'biller_refund_required', nonRetryable: true, message: 'the biller port has no refund; reconcile with the biller' });
-      });
+/** Credits the payment's cashback (capped monthly), then the referrer's bonus if this is the payer's first payment. */
+async function creditCashbackAndBonus({ input, workflowId, steps, saga }: BillRun): Promise<{ transferId: string | null; accountId: string | null }> {
+  const { paymentId, userId, amountMinor, currency, billerId } = input;
+  steps.begin('cashback');
+  const cashback = await creditCashback({ paymentId, userId, amountMinor, currency, billerId, transferKey: `${workflowId}:cashback` });
+  const { transferId } = cashback;
+  if (transferId) saga.add('cashback', () => reverse(paymentId, 'cashback', `${workflowId}:reverse:cashback`, [transferId]));
+  await creditReferralBonus({ referredUserId: userId, currency });
+  const { accountId } = await recordCashback({ paymentId, cashbackMinor: cashback.cashbackMinor, transferId });
+  steps.note('cashback', 'succeeded');
+  return { transferId, accountId };
+}
 
-      steps.begin('post');
-      const { transferIds } = await postPaymentHolds({ paymentId, key: `${workflowId}:post`, holdIds, description });
-      steps.note('post', 'succeeded');
-      saga.supersede('hold');
-      saga.add('post', () => reversePaymentTransfers({ paymentId, step: 'post', key: `${workflowId}:reverse:post`, transferIds }).then(() => undefined));
+/** One SMS per posted transfer on the payer's accounts: the amount, the fee, the cashback. */
+async function alertPayer({ input, steps }: BillRun, postIds: string[], cashback: { transferId: string | null; accountId: string | null }): Promise<void> {
+  steps.begin('notify');
+  const [amountPost, feePost] = postIds;
+  await Promise.all([
+    alertHolders(amountPost as string, [input.fromAccountId]),
+    feePost ? alertHolders(feePost, [input.fromAccountId]) : undefined,
+    cashback.transferId && cashback.accountId ? alertHolders(cashback.transferId, [cashback.accountId]) : undefined,
+  ]);
+}
 
-      steps.begin('cashback');
-      const cashback = await creditCashback({ paymentId, userId, amountMinor, currency, billerId, transferKey: `${workflowId}:cashback` });
-      const cashbackTransferId = cashback.transferId;
-      if (cashbackTransferId) {
-        saga.add('cashback', () =>
-          reversePaymentTransfers({ paymentId, step: 'cashback', key: `${workflowId}:reverse:cashback`, transferIds: [cashbackTransferId] }).then(() => undefined),
-        );
-      }
-      await creditReferralBonus({ referredUserId: userId, currency });
-      const { accountId: cashbackAccountId } = await recordCashback({ paymentId, cashbackMinor: cashback.cashbackMinor, transferId: cashbackTransferId });
-      steps.note('cashback', 'succeeded');
+/** A reversing transfer for each posted one: the undo of a posting. */
+function reverse(paymentId: string, step: PaymentStep, key: string, transferIds: string[]): Promise<void> {
+  return reversePaymentTransfers({ paymentId, step, key, transferIds }).then(() => undefined);
+}
 
-      steps.begin('notify');
-      const [amountPost, feePost] = transferIds;
-      await Promise.all([
-        alertHolders(amountPost as string, [fromAccountId]),
-        feePost ? alertHolders(feePost, [fromAccountId]) : undefined,
-        cashbackTransferId && cashbackAccountId ? alertHolders(cashbackTransferId, [cashbackAccountId]) : undefined,
-      ]);
-      return { status: 'succeeded' } as const;
-    });
-  };
-
-  const outcome = await runSteps(billed, steps);
-  cancel.allowed = false;
-  finished.result = await conclude({ paymentId, workflowId, steps, saga, outcome });
-  await condition(allHandlersFinished);
-  return finished.result;
+/** A week after the run started: deterministic, so a retried hold asks the ledger for the same hold. */
+export function holdExpiry(): string {
+  return new Date(workflowInfo().runStartTime.getTime() + HOLD_TIMEOUT_MS).toISOString();
 }
 
 /**
@@ -320,9 +362,19 @@ export async function conclude(run: {
  * (`biller_declined`). An `unknown` answer, or a biller unreachable through every retry,
  * is followed by status queries with backoff: a payment the biller never received is
  * paid again under the same id, one still pending is waited for, and when the biller
- * stays unreachable the payment fails as `biller_unavailable`.
+ * stays unreachable the payment fails as `biller_unavailable`. Once paid, the step's
+ * undo is recorded: the biller port has no refund, so it can only be flagged.
  */
-async function payTheBiller(input: PayBillInput): Promise<string> {
+async function payTheBiller({ input, steps, saga }: BillRun): Promise<void> {
+  await steps.record('pay_biller', 'running');
+  const billerReference = await billerOutcome(input);
+  await steps.record('pay_biller', 'succeeded', `biller reference ${billerReference}`);
+  saga.add('pay_biller', async () => {
+    throw ApplicationFailure.create({ type: 'biller_refund_required', nonRetryable: true, message: 'the biller port has no refund; reconcile with the biller' });
+  });
+}
+
+async function billerOutcome(input: PayBillInput): Promise<string> {
   const { paymentId, billerId, customerRef, amountMinor, currency } = input;
   const pay = async (): Promise<{ status: 'accepted'; billerReference: string } | { status: 'unknown' } | { status: 'unreachable' }> => {
     try {

@@ -4,7 +4,7 @@ import { maskAccount } from '../money/money';
 import type { PaymentStep } from '../payments/steps';
 import { profiles } from './activity-profiles';
 import { alertHolders } from './alerts';
-import { HOLD_TIMEOUT_MS, PaymentSteps, conclude, paymentProfiles, runSteps, tagPayment, type PayBillResult } from './pay-bill';
+import { PaymentSteps, conclude, paymentProfiles, holdExpiry, runSteps, tagPayment, type PayBillResult } from './pay-bill';
 import { Saga } from './saga';
 
 /**
@@ -33,7 +33,7 @@ export interface PayCardInput {
 export type PayCardResult = PayBillResult;
 
 export async function payCard(input: PayCardInput): Promise<PayCardResult> {
-  const { workflowId, runStartTime } = workflowInfo();
+  const { workflowId } = workflowInfo();
   const { paymentId, userId, cardAccountId, fromAccountId, amountMinor, currency } = input;
   const steps = new PaymentSteps(paymentId, 'card');
   const saga = new Saga<PaymentStep>();
@@ -61,9 +61,8 @@ export async function payCard(input: PayCardInput): Promise<PayCardResult> {
     steps.note('validate', 'succeeded');
 
     steps.begin('hold');
-    const expiresAt = new Date(runStartTime.getTime() + HOLD_TIMEOUT_MS).toISOString();
     const legs = [{ name: 'amount', to: { accountId: cardAccountId }, amountMinor, code: 'card_payment' as const }];
-    const { holdIds } = await holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt, description });
+    const { holdIds } = await holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt: holdExpiry(), description });
     steps.note('hold', 'succeeded');
     saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds, description }));
 

@@ -65,14 +65,15 @@ describe('auth (e2e)', function () {
       assert.equal(res.status, 201);
       assert.equal(res.headers.get('location'), '/v1/me');
       assert.deepEqual(
-        { ...res.body, id: undefined, createdAt: undefined },
-        { id: undefined, email: body.email, name: 'Grace Hopper', phone: '+447911123456', dateOfBirth: '1985-03-09', role: 'customer', createdAt: undefined },
+        { ...res.body, id: undefined, createdAt: undefined, referralCode: undefined },
+        { id: undefined, email: body.email, name: 'Grace Hopper', phone: '+447911123456', dateOfBirth: '1985-03-09', role: 'customer', createdAt: undefined, referralCode: undefined },
       );
+      assert.match(res.body.referralCode, /^[A-Z0-9]{6,12}$/);
     });
 
     it('lists exactly the presenter fields, never the password hash', async () => {
       const { user } = await signUp(s.baseUrl);
-      assert.deepEqual(Object.keys(user).sort(), ['createdAt', 'dateOfBirth', 'email', 'id', 'name', 'phone', 'role']);
+      assert.deepEqual(Object.keys(user).sort(), ['createdAt', 'dateOfBirth', 'email', 'id', 'name', 'phone', 'referralCode', 'role']);
     });
 
     it('stores an argon2id hash, not the password', async () => {

@@ -205,7 +205,7 @@ describe('payments (e2e)', function () {
       assert.equal((await ledger.getAccount(savings.id))!.balances.postedMinor, 18_000n);
     });
 
-    it('refuses a card that is not the caller\'s (404 naming cardId) and a source that is a card (400)', async () => {
+    it('refuses a card that is not the caller\'s (404 naming cardId), a source that is a card and a cardId that is not a card (400)', async () => {
       const bobCard = await ledger.openAccount({ ownerUserId: bob.user.id, type: 'credit_card', currency: 'USD', creditLimitMinor: 1_000n });
       const foreign = await http('POST', `/v1/accounts/${bobCard.id}/payments`, {
         token: alice.accessToken,
@@ -216,13 +216,21 @@ describe('payments (e2e)', function () {
       assert.deepEqual([foreign.body.type, foreign.body.errors[0].field, foreign.body.errors[0].in], ['account_not_found', 'cardId', 'path']);
 
       const aliceCard = await ledger.openAccount({ ownerUserId: alice.user.id, type: 'credit_card', currency: 'USD', creditLimitMinor: 1_000n });
-      const notACard = await http('POST', `/v1/accounts/${aliceWallet}/payments`, {
+      const fromACard = await http('POST', `/v1/accounts/${aliceCard.id}/payments`, {
         token: alice.accessToken,
         headers: { 'idempotency-key': randomUUID() },
         body: { fromAccountId: aliceCard.id, amount: '100' },
       });
+      assert.equal(fromACard.status, 400);
+      assert.deepEqual([fromACard.body.errors[0].field, fromACard.body.errors[0].code], ['fromAccountId', 'not_a_paying_account']);
+
+      const notACard = await http('POST', `/v1/accounts/${aliceWallet}/payments`, {
+        token: alice.accessToken,
+        headers: { 'idempotency-key': randomUUID() },
+        body: { fromAccountId: aliceWallet, amount: '100' },
+      });
       assert.equal(notACard.status, 400);
-      assert.equal(notACard.body.errors[0].field, 'cardId');
+      assert.deepEqual([notACard.body.errors[0].field, notACard.body.errors[0].code], ['cardId', 'not_a_credit_card']);
     });
   });
 

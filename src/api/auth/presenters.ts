@@ -10,12 +10,13 @@ export interface UserRow {
   /** Selected as text: node-postgres would turn a `date` into a local-midnight Date. */
   date_of_birth: string;
   role: 'customer' | 'operator';
+  referral_code: string;
   created_at: Date;
 }
 
 /** The columns `presentUser` needs; never the password hash. */
 export function userColumns(db: Knex): Array<string | Knex.Raw> {
-  return ['id', 'email', 'name', 'phone', db.raw(`to_char(date_of_birth, 'YYYY-MM-DD') as date_of_birth`), 'role', 'created_at'];
+  return ['id', 'email', 'name', 'phone', db.raw(`to_char(date_of_birth, 'YYYY-MM-DD') as date_of_birth`), 'role', 'referral_code', 'created_at'];
 }
 
 /** Exactly the fields of a user that leave the server. */
@@ -27,6 +28,7 @@ export function presentUser(row: UserRow): User {
     phone: row.phone,
     dateOfBirth: row.date_of_birth,
     role: row.role,
+    referralCode: row.referral_code,
     createdAt: row.created_at.toISOString(),
   };
 }

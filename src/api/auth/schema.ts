@@ -111,6 +111,7 @@ export const UserSchema = z
     phone: z.string().meta({ example: '+14155550123' }),
     dateOfBirth: z.iso.date(),
     role: z.enum(['customer', 'operator']),
+    referralCode: z.string().meta({ description: 'Share it: the referrer earns a bonus when a referred customer first pays a bill.' }),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'User' });

@@ -51,7 +51,7 @@ export async function createUser(app: AppContext, input: NewUser, role: Role): P
   // Hashed before the transaction so no connection is held for the ~50 ms it takes,
   // and so a taken email costs as much time as a free one.
   const passwordHash = await hashPassword(input.password);
-  const row: UserRow = {
+  const row: Omit<UserRow, 'referral_code'> = {
     id: randomUUID(),
     email: input.email,
     name: input.name,
@@ -60,7 +60,7 @@ export async function createUser(app: AppContext, input: NewUser, role: Role): P
     role,
     created_at: now(),
   };
-  const created = await db.transaction(async (trx) => {
+  const referralCode = await db.transaction(async (trx): Promise<string | undefined> => {
     // Every user gets a referral code of their own (a column default). A code naming no
     // customer is ignored rather than refused: signup must not reveal which codes exist,
     // and a mistyped code should not block an account (docs/payments.md).
@@ -71,8 +71,8 @@ export async function createUser(app: AppContext, input: NewUser, role: Role): P
       .insert({ ...row, password_hash: passwordHash, referred_by: referrer?.id ?? null })
       .onConflict('email')
       .ignore()
-      .returning('id');
-    if (inserted.length === 0) return false;
+      .returning('referral_code');
+    if (inserted.length === 0) return undefined;
     if (role === 'customer') {
       // Every customer starts with a wallet in the default currency, opened atomically with the user.
       await createLedger(trx).openAccount({
@@ -83,10 +83,10 @@ export async function createUser(app: AppContext, input: NewUser, role: Role): P
       });
       await startOnboarding(app, row.id);
     }
-    return true;
+    return (inserted[0] as { referral_code: string }).referral_code;
   });
-  if (!created) throw problems.conflict(DUPLICATE_ACCOUNT);
-  return presentUser(row);
+  if (referralCode === undefined) throw problems.conflict(DUPLICATE_ACCOUNT);
+  return presentUser({ ...row, referral_code: referralCode });
 }
 
 export async function findUser(app: AppContext, userId: string): Promise<User | undefined> {
