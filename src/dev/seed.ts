@@ -1,5 +1,6 @@
 import type { AppContext } from '../api/context';
 import { createUser } from '../api/auth/service';
+import { openCustomerAccount } from '../api/internal/service';
 import type { Logger } from '../logger';
 
 /**
@@ -14,6 +15,13 @@ export const DEMO_ACCOUNTS = {
     name: 'Dana Demo',
     phone: '+14155550100',
     dateOfBirth: '1990-04-15',
+  },
+  friend: {
+    email: 'friend@finflow.local',
+    password: 'Gentle-Harbour-2026',
+    name: 'Frank Friend',
+    phone: '+14155550102',
+    dateOfBirth: '1992-11-02',
   },
   operator: {
     email: 'ops@finflow.local',
@@ -31,10 +39,21 @@ export async function seedDemoData(app: AppContext, logger: Logger): Promise<voi
   const claimed = await db('seeds').insert({ name: SEED_NAME }).onConflict('name').ignore().returning('name');
   if (claimed.length === 0) return;
   try {
-    for (const [role, account] of [['customer', DEMO_ACCOUNTS.customer], ['operator', DEMO_ACCOUNTS.operator]] as const) {
+    const accounts = [
+      ['customer', DEMO_ACCOUNTS.customer],
+      ['customer', DEMO_ACCOUNTS.friend],
+      ['operator', DEMO_ACCOUNTS.operator],
+    ] as const;
+    for (const [role, account] of accounts) {
       const exists = await db('users').where({ email: account.email }).first('id');
       if (!exists) await createUser(app, { ...account }, role);
     }
+    // The bank side opens a savings account and a credit card for the demo customer; the
+    // keys make this idempotent across a retried seed.
+    const demo = (await db('users').where({ email: DEMO_ACCOUNTS.customer.email }).first('id')) as { id: string };
+    const currency = app.config.defaultCurrency;
+    await openCustomerAccount(app, demo.id, 'demo-savings', { type: 'savings', currency });
+    await openCustomerAccount(app, demo.id, 'demo-card', { type: 'credit_card', currency, creditLimit: '500000' });
     logger.info('demo data seeded');
   } catch (err) {
     // Let the next start try again; users created so far are skipped then.

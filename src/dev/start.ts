@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     const connection = await createNativeConnection(config.temporal);
     stops.push(() => connection.close());
     const sms = createSmsProvider(config, db);
-    const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date() };
+    const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: client };
     const worker = await createWorker(config, deps, { connection });
     const running = worker.run();
     stops.push(async () => {
@@ -128,6 +128,7 @@ function printBanner(config: Config): void {
     `  Temporal UI    ${ui}`,
     `  SMS            ${config.sms.provider}${config.sms.provider === 'sandbox' ? ' (outbox: GET /v1/operator/notifications)' : ''}`,
     `  demo customer  ${DEMO_ACCOUNTS.customer.email} / ${DEMO_ACCOUNTS.customer.password}`,
+    `  friend         ${DEMO_ACCOUNTS.friend.email} / ${DEMO_ACCOUNTS.friend.password}`,
     `  operator       ${DEMO_ACCOUNTS.operator.email} / ${DEMO_ACCOUNTS.operator.password}`,
     '  Ctrl-C stops everything.',
     '',
