@@ -11,6 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -18,11 +20,14 @@ import { createActivities } from '../src/activities';
 import type { Db } from '../src/db/knex';
 import { transferIdFrom } from '../src/ledger/ids';
 import { createLedger } from '../src/ledger/service';
-import { workflowIds } from '../src/temporal/names';
+import { paymentIdFrom } from '../src/payments/repository';
+import { insertRecurringPayment } from '../src/payments/recurring/repository';
+import { cancelPaymentUpdate, type PayBillInput } from '../src/workflows/pay-bill';
+import { scheduleIds, workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
-import { bankPosting, customerTransfer, onboarding, walletFunding } from '../src/workflows';
+import { bankPosting, customerTransfer, onboarding, payBill, payCard, recurringPaymentRun, walletFunding } from '../src/workflows';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../test/helpers/fixtures';
-import { customerWithWallet, uniquePhone } from '../test/helpers/money';
+import { customerWithWallet, deposit, uniquePhone } from '../test/helpers/money';
 import { stopAll, testDb, timeSkippingServer } from '../test/helpers/services';
 
 const OUT_DIR = join(__dirname, '..', 'test', 'workflows', 'histories');
@@ -93,6 +98,47 @@ const RECORDINGS: Record<string, (r: Recorder) => Promise<string>> = {
     });
     return workflowId;
   },
+
+  /** A bill paid end to end: validate, hold, pay the biller, post, cashback, alerts. */
+  'pay-bill-v1': (r) => recordBillPayment(r, '55'),
+
+  /** The biller declines: the holds are voided by the saga's compensation. */
+  'pay-bill-declined-v1': (r) => recordBillPayment(r, '01'),
+
+  /** The biller answers `unknown`; a status query resolves it. */
+  'pay-bill-unknown-v1': (r) => recordBillPayment(r, '03'),
+
+  /** Cancelled by the customer before the biller is called: the update arrives with the start. */
+  'pay-bill-cancelled-v1': async ({ env, db, taskQueue }) => {
+    const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 50_000n });
+    const workflowId = workflowIds.payment(userId, randomUUID());
+    const input = billInput(workflowId, userId, wallet.id, '68');
+    const startWorkflowOperation = new WithStartWorkflowOperation(payBill, { taskQueue, workflowId, args: [input], workflowIdConflictPolicy: 'FAIL' });
+    await env.client.workflow.executeUpdateWithStart(cancelPaymentUpdate, { startWorkflowOperation });
+    await (await startWorkflowOperation.workflowHandle()).result();
+    return workflowId;
+  },
+
+  'pay-card-v1': async ({ env, db, taskQueue }) => {
+    const userId = await insertCustomer(db, { phone: uniquePhone() });
+    const ledger = createLedger(db);
+    const savings = await ledger.openAccount({ ownerUserId: userId, type: 'savings', currency: 'USD' });
+    const card = await ledger.openAccount({ ownerUserId: userId, type: 'credit_card', currency: 'USD', creditLimitMinor: 50_000n });
+    await deposit(db, savings.id, 20_000n);
+    const workflowId = workflowIds.payment(userId, randomUUID());
+    await env.client.workflow.execute(payCard, {
+      taskQueue,
+      workflowId,
+      args: [{ paymentId: paymentIdFrom(workflowId), userId, cardAccountId: card.id, fromAccountId: savings.id, amountMinor: '7500', currency: 'USD' }],
+    });
+    return workflowId;
+  },
+
+  /** A recurring payment's run that pays its period (a child payBill). */
+  'recurring-payment-run-v1': (r) => recordRecurringRun(r, 50_000n),
+
+  /** Insufficient funds: the run retries after 1 and 3 days, notifying, then pauses the Schedule. */
+  'recurring-payment-run-dunning-v1': (r) => recordRecurringRun(r, 0n),
 };
 
 async function recordFunding({ env, db, taskQueue }: Recorder, token: string): Promise<string> {
@@ -115,6 +161,51 @@ async function recordFunding({ env, db, taskQueue }: Recorder, token: string): P
   return workflowId;
 }
 
+/** A bill of 100.00 to BrightGrid Power; the reference's last two digits script the sandbox biller. */
+function billInput(workflowId: string, userId: string, walletId: string, script: string): PayBillInput {
+  return {
+    paymentId: paymentIdFrom(workflowId),
+    userId,
+    billerId: 'brightgrid-power',
+    customerRef: `48201937${script}`,
+    fromAccountId: walletId,
+    amountMinor: '10000',
+    currency: 'USD',
+  };
+}
+
+async function recordBillPayment({ env, db, taskQueue }: Recorder, script: string): Promise<string> {
+  const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 50_000n });
+  const workflowId = workflowIds.payment(userId, randomUUID());
+  await env.client.workflow.execute(payBill, { taskQueue, workflowId, args: [billInput(workflowId, userId, wallet.id, script)] });
+  return workflowId;
+}
+
+/** A run of a monthly recurring payment from a wallet holding `balanceMinor`, for March 2027. */
+async function recordRecurringRun({ env, db, taskQueue }: Recorder, balanceMinor: bigint): Promise<string> {
+  const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor });
+  const id = randomUUID();
+  await insertRecurringPayment(db, {
+    id,
+    userId,
+    billerId: 'brightgrid-power',
+    customerRef: '4820193755',
+    fromAccountId: wallet.id,
+    amountMinor: '2500',
+    currency: 'USD',
+    frequency: 'monthly',
+    startDate: '2027-01-31',
+    timezone: 'America/New_York',
+    scheduleId: scheduleIds.recurringPayment(id),
+  });
+  const workflowId = `${workflowIds.recurringPaymentRun(id)}-2027-03-31T13:00:00Z`;
+  await env.client.workflow.execute(recurringPaymentRun, { taskQueue, workflowId, args: [{ recurringPaymentId: id, scheduledAt: '2027-03-31T13:00:00Z' }] });
+  return workflowId;
+}
+
+/** The time-skipping server has no Schedules: pausing a recurring payment's is only pretended. */
+const schedulesStandIn = { schedule: { getHandle: () => ({ pause: async () => undefined }) } } as unknown as Client;
+
 async function main(): Promise<void> {
   const requested = process.argv.slice(2);
   const unknown = requested.filter((name) => !(name in RECORDINGS));
@@ -127,7 +218,7 @@ async function main(): Promise<void> {
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(testActivityDeps(db)),
+    activities: createActivities(testActivityDeps(db, { temporal: schedulesStandIn })),
   });
   await worker.runUntil(async () => {
     for (const name of names) {

@@ -2,8 +2,10 @@ import type { Knex } from 'knex';
 
 /**
  * The double-entry ledger (docs/ledger.md): accounts with running totals, insert-only
- * transfers, the pending-resolution claim table, and `ledger_create_transfers`, the
- * PL/pgSQL engine through which every transfer is written in one round trip.
+ * transfers, the pending-resolution claim table, and the PL/pgSQL engine through which
+ * every transfer is written in one round trip: `ledger_create_transfer` (one) and
+ * `ledger_create_transfers` (a batch, optionally linked). Both decide with the same
+ * rules (`ledger_decide`); they differ in how they gather facts and apply totals.
  *
  * Some shapes here are chosen for the engine's cost per call, which the benchmark
  * (bench/ledger.ts) holds against a single-row UPDATE:
@@ -370,7 +372,7 @@ const CREATE_TRANSFER = `
                  credits_posted = a.credits_posted + case when a.id = v_credit then ledger_posted_delta(t.kind, v_amount) else 0 end,
                  credits_pending = a.credits_pending
                    + case when a.id = v_credit then ledger_pending_delta(t.kind, v_amount, v_pending.amount_minor) else 0 end
-           where a.id = any (v_acc_id);
+           where a.id in (v_debit, v_credit) and a.rule <> 'none';
         end if;
       end if;
     end if;
@@ -454,7 +456,6 @@ const CREATE_TRANSFERS = `
     v_created int := 0;
     v_resolutions int := 0;
     v_written int;
-    c refcursor;
     r record;
     o int;
     v_result text;
@@ -496,8 +497,8 @@ const CREATE_TRANSFERS = `
     v_rows := array_fill(null::ledger_transfers, array[v_n]);
     v_didx := array_fill(null::int, array[v_n]); v_cidx := v_didx;
 
-    -- Phase 2.
-    open c for
+    -- Phase 2, and 3 for each transfer in order.
+    for r in
       with f as materialized (select * from ledger_transfer_facts(p_transfers, v_acc_id)),
       ids as (select f.id, array_agg(f.ord) as ords from f group by f.id),
       pendings as (select f.pending_id, array_agg(f.ord) as ords from f where f.pending_id is not null group by f.pending_id)
@@ -509,17 +510,14 @@ const CREATE_TRANSFERS = `
         left join ids sid on sid.id = f.id
         left join ids pid on pid.id = f.pending_id
         left join pendings spd on spd.pending_id = f.pending_id
-       order by f.ord;
-
+       order by f.ord
     loop
-      fetch c into r;
-      exit when not found;
       if not r.well_formed then
         perform ledger_malformed(r.ord);
       end if;
       v_result := null;
 
-      -- Phase 3. The same id stored already, or created earlier in this batch.
+      -- The same id stored already, or created earlier in this batch.
       if r.e_same is not null then
         v_result := case when r.e_same then 'exists' else 'exists_with_different_fields' end;
         if r.e_same then
@@ -600,7 +598,6 @@ const CREATE_TRANSFERS = `
         exit;
       end if;
     end loop;
-    close c;
 
     -- Phase 4. unnest expands each ledger_transfers element into its columns, after
     -- status. A concurrent call may have committed one of these ids, or resolved one of

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
 import type { Ledger } from '../ledger/types';
 import type { FundingProcessor } from '../providers/funding/port';
@@ -11,6 +12,7 @@ import { createLedgerActivities } from './ledger';
 import { createNotificationActivities } from './notifications';
 import { createOnboardingActivities } from './onboarding';
 import { createPaymentActivities } from './payments';
+import { createRecurringActivities } from './recurring';
 import { createWalletActivities } from './wallet';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
@@ -21,6 +23,8 @@ export interface ActivityDeps {
   funding: FundingProcessor;
   billers: BillerPort;
   now: () => Date;
+  /** A Temporal client, for activities that steer Schedules (pausing a recurring payment's). */
+  temporal?: Client;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -34,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBillerActivities(deps),
     ...createCashbackActivities(deps),
     ...createPaymentActivities(deps),
+    ...createRecurringActivities(deps),
   };
 }
 

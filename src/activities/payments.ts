@@ -186,14 +186,22 @@ export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledg
     },
 
     /**
-     * Records the cashback step with what was credited, and answers the account it went
-     * to (the customer side of the transfer, for its alert); null when nothing was.
+     * Records the cashback step with what was credited, and answers the accounts the
+     * cashback and a referral bonus went to (the credited side of each transfer, for
+     * their alerts); null for a credit that was not made.
      */
-    async recordCashback(input: { paymentId: string; cashbackMinor: string; transferId: string | null }): Promise<{ accountId: string | null }> {
-      await recordStep(db, { paymentId: input.paymentId, step: 'cashback', status: 'succeeded', reason: input.transferId ? null : 'nothing to credit (no cashback rate, or the monthly cap is reached)' });
+    async recordCashback(input: {
+      paymentId: string;
+      cashbackMinor: string;
+      transferId: string | null;
+      bonusTransferId: string | null;
+    }): Promise<{ cashbackAccountId: string | null; bonusAccountId: string | null }> {
+      const reason = input.transferId ? null : 'nothing to credit (no cashback rate, or the monthly cap is reached)';
+      await recordStep(db, { paymentId: input.paymentId, step: 'cashback', status: 'succeeded', reason });
       await setPaymentAmounts(db, input.paymentId, { cashbackMinor: input.cashbackMinor });
-      const transfer = input.transferId ? await ledger.getTransfer(input.transferId) : null;
-      return { accountId: transfer?.creditAccountId ?? null };
+      const creditedBy = async (id: string | null) => (id ? ((await ledger.getTransfer(id))?.creditAccountId ?? null) : null);
+      const [cashbackAccountId, bonusAccountId] = await Promise.all([creditedBy(input.transferId), creditedBy(input.bonusTransferId)]);
+      return { cashbackAccountId, bonusAccountId };
     },
 
     /**
@@ -302,7 +310,7 @@ export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledg
     },
 
     /** Ends the payment: its final status and reason, and `skipped` for steps never reached. */
-    async finishPayment(input: { paymentId: string; status: Exclude<PaymentStatus, 'processing'>; reason?: string }): Promise<void> {
+    async finishPayment(input: { payment: NewPayment; status: Exclude<PaymentStatus, 'processing'>; reason?: string }): Promise<void> {
       await finishPayment(db, input);
     },
   };

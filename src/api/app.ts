@@ -21,6 +21,7 @@ import { walletRoutes } from './wallet/routes';
 import { transferRoutes } from './transfers/routes';
 import { billerRoutes } from './billers/routes';
 import { paymentRoutes } from './payments/routes';
+import { recurringPaymentRoutes } from './recurring-payments/routes';
 import { internalRoutes } from './internal/routes';
 
 /** Every resource's routes, in the order they appear in the OpenAPI document. */
@@ -33,6 +34,7 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...transferRoutes(app),
     ...billerRoutes(app),
     ...paymentRoutes(app),
+    ...recurringPaymentRoutes(app),
     ...operatorRoutes(app),
     ...operatorLedgerRoutes(app),
     ...internalRoutes(app),

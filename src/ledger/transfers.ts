@@ -10,6 +10,9 @@ export const MAX_TRANSFERS_PER_CALL = 10_000;
 
 const EXPIRY_BATCH = 1_000;
 
+/** The ledger_code domain's rule: snake_case, starting with a letter, at most 64 characters. */
+const CODE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
@@ -31,7 +34,8 @@ function toEngineInput(t: TransferInput, index: number): Record<string, unknown>
       const p = t as Extract<TransferInput, { debitAccountId: string }>;
       if (!isUuid(p.debitAccountId) || !isUuid(p.creditAccountId)) throw fail('account ids must be uuids');
       if (typeof p.amountMinor !== 'bigint') throw fail('amountMinor must be a bigint');
-      if (typeof p.currency !== 'string' || typeof p.code !== 'string') throw fail('currency and code are required');
+      if (typeof p.currency !== 'string') throw fail('currency is required');
+      if (typeof p.code !== 'string' || !CODE_PATTERN.test(p.code)) throw fail('code must be snake_case');
       const timeoutAt = kind === 'pending' && 'timeoutAt' in p ? p.timeoutAt : undefined;
       if (timeoutAt !== undefined && !(timeoutAt instanceof Date && Number.isFinite(timeoutAt.getTime()))) throw fail('timeoutAt must be a valid Date');
       return {

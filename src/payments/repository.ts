@@ -131,13 +131,17 @@ export interface StepChange {
 
 /**
  * Appends a step's status change. A step reaches each status once, so a retried
- * recording changes nothing (and keeps the time of the first).
+ * recording changes nothing (and keeps the time of the first). A payment whose row is
+ * gone records nothing rather than failing the step: the API withdraws the row of a
+ * start it believed failed, and finishPayment writes it back.
  */
 export async function recordStep(db: Db | Knex.Transaction, change: StepChange): Promise<void> {
-  await db('payment_steps')
-    .insert({ payment_id: change.paymentId, step: change.step, status: change.status, reason: change.reason ?? null })
-    .onConflict(['payment_id', 'step', 'status'])
-    .ignore();
+  await db.raw(
+    `insert into payment_steps (payment_id, step, status, reason)
+     select id, ?, ?, ? from payments where id = ?
+     on conflict (payment_id, step, status) do nothing`,
+    [change.step, change.status, change.reason ?? null, change.paymentId],
+  );
   await db('payments').where({ id: change.paymentId }).update({ updated_at: db.fn.now() });
 }
 
@@ -151,27 +155,28 @@ export async function setPaymentAmounts(db: Db, paymentId: string, amounts: { fe
 
 /**
  * Ends a payment: its status and reason, once (a finished payment never changes), and
- * `skipped` for each planned step that never ran.
+ * `skipped` for each planned step that never ran. Writes the row first if it is gone.
  */
 export async function finishPayment(
   db: Db,
-  input: { paymentId: string; status: Exclude<PaymentStatus, 'processing'>; reason?: string | null },
+  input: { payment: NewPayment; status: Exclude<PaymentStatus, 'processing'>; reason?: string | null },
 ): Promise<void> {
+  const paymentId = input.payment.id;
   await db.transaction(async (trx) => {
-    const payment: Pick<PaymentRow, 'kind' | 'status'> | undefined = await trx('payments').where({ id: input.paymentId }).forUpdate().first('kind', 'status');
-    if (!payment) throw new Error(`payment ${input.paymentId} does not exist`);
+    await insertPayment(trx, input.payment);
+    const payment: Pick<PaymentRow, 'kind' | 'status'> = await trx('payments').where({ id: paymentId }).forUpdate().first('kind', 'status');
     if (payment.status !== 'processing') return;
-    const rows: Array<{ step: PaymentStep }> = await trx('payment_steps').where({ payment_id: input.paymentId }).distinct('step');
+    const rows: Array<{ step: PaymentStep }> = await trx('payment_steps').where({ payment_id: paymentId }).distinct('step');
     const reached = new Set(rows.map((r) => r.step));
     const skipped = STEP_PLANS[payment.kind].filter((step) => !reached.has(step));
     if (skipped.length > 0) {
       await trx('payment_steps')
-        .insert(skipped.map((step) => ({ payment_id: input.paymentId, step, status: 'skipped', reason: null })))
+        .insert(skipped.map((step) => ({ payment_id: paymentId, step, status: 'skipped', reason: null })))
         .onConflict(['payment_id', 'step', 'status'])
         .ignore();
     }
     await trx('payments')
-      .where({ id: input.paymentId })
+      .where({ id: paymentId })
       .update({ status: input.status, failure_reason: input.status === 'succeeded' ? null : (input.reason ?? input.status), updated_at: trx.fn.now() });
   });
 }

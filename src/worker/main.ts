@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const connection = await createNativeConnection(config.temporal);
   const sms = createSmsProvider(config, db);
   if (sms.name === 'plivo' && !config.sms.statusCallbackUrl) logger.warn('no PUBLIC_URL or SMS_STATUS_CALLBACK_URL: Plivo will send no delivery receipts');
-  const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date() };
+  const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: client };
   const worker = await createWorker(config, deps, { connection });
   logger.info({ taskQueue: worker.options.taskQueue, smsProvider: sms.name }, 'worker started');
   // Worker.run installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.

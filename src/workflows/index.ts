@@ -5,3 +5,4 @@ export { customerTransfer } from './customer-transfer';
 export { bankPosting } from './bank-posting';
 export { payBill } from './pay-bill';
 export { payCard } from './pay-card';
+export { recurringPaymentRun } from './recurring';

@@ -17,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PaymentLeg } from '../activities/payments';
+import type { NewPayment } from '../payments/repository';
 import { STEP_PLANS, type PaymentKind, type PaymentStep, type StepStatus } from '../payments/steps';
 import { businessFailure, businessFailureOf } from '../temporal/failures';
 import { searchAttributes } from '../temporal/names';
@@ -52,8 +53,8 @@ export const paymentProfiles = {
   },
 } satisfies Record<string, ActivityOptions | LocalActivityOptions>;
 
-const { validateBillerCustomer, quoteBillPayment, payBiller, getBillerPaymentStatus } = proxyActivities<Activities>(paymentProfiles.biller);
-const { holdPaymentFunds, postPaymentHolds, creditCashback, creditReferralBonus } = proxyActivities<Activities>(profiles.database);
+const { validateBillerCustomer, payBiller, getBillerPaymentStatus } = proxyActivities<Activities>(paymentProfiles.biller);
+const { quoteBillPayment, holdPaymentFunds, postPaymentHolds, creditCashback, creditReferralBonus } = proxyActivities<Activities>(profiles.database);
 const { voidPaymentHolds, reversePaymentTransfers } = proxyActivities<Activities>(paymentProfiles.compensation);
 const { sendPaymentNotice } = proxyActivities<Activities>(profiles.provider);
 const { openPayment, recordPaymentStep, recordCashback, finishPayment } = proxyLocalActivities<Activities>(paymentProfiles.record);
@@ -97,10 +98,14 @@ export const cancelPaymentUpdate = defineUpdate<PayBillResult>('cancel');
 
 type Outcome = { status: 'succeeded' } | { status: 'failed' | 'cancelled'; reason: string };
 
+/** A Temporal cancellation (an operator, in the Web UI) before the point of no return. */
+export const operatorCancelled = { status: 'cancelled', reason: 'cancelled_by_operator' } as const;
+
 /**
- * What a payment workflow knows of its steps, written through to `payment_steps` and
- * mirrored in the BusinessStatus search attribute. Steps whose activity records its own
- * outcome (in the transaction that moves the money) are only noted here.
+ * What a payment workflow knows of its steps, written through to `payment_steps`. The
+ * BusinessStatus search attribute shows the step under way (one upsert per step, not
+ * per status change: each upsert is an event in the history). Steps whose activity
+ * records its own outcome (in the transaction that moves the money) are only noted here.
  */
 export class PaymentSteps {
   private readonly reached = new Map<PaymentStep, PaymentStepOutcome>();
@@ -114,19 +119,18 @@ export class PaymentSteps {
     this.current = STEP_PLANS[kind][0] as PaymentStep;
   }
 
-  /** Notes a step's status (the activity recorded it) and publishes it. */
-  note(step: PaymentStep, status: StepStatus, reason?: string): void {
-    this.reached.set(step, reason === undefined ? { step, status } : { step, status, reason });
-    if (status === 'running' || status === 'succeeded') this.current = step;
-    setBusinessStatus(status === 'running' ? step : `${step}_${status}`);
-  }
-
-  /** Starts a step whose activity records its own outcome. */
+  /** Starts a step: failures are charged to it from now on, and operators see it under way. */
   begin(step: PaymentStep): void {
     this.current = step;
     setBusinessStatus(step);
   }
 
+  /** Notes a status an activity has recorded itself. */
+  note(step: PaymentStep, status: StepStatus, reason?: string): void {
+    this.reached.set(step, reason === undefined ? { step, status } : { step, status, reason });
+  }
+
+  /** Records a status change through a local activity. */
   async record(step: PaymentStep, status: StepStatus, reason?: string, amounts: { feeMinor?: string; cashbackMinor?: string } = {}): Promise<void> {
     this.note(step, status, reason);
     await recordPaymentStep({ paymentId: this.paymentId, step, status, reason, ...amounts });
@@ -146,12 +150,16 @@ export function setBusinessStatus(value: string): void {
   upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value }]);
 }
 
-/** Search attributes an operator finds the payment by, whoever started it (the API or a Schedule). */
+/**
+ * Search attributes an operator finds the payment by, whoever started it (the API or a
+ * Schedule), set in one upsert with the first step, `validate`.
+ */
 export function tagPayment(ids: { userId: string; fromAccountId: string; paymentId: string }): void {
   upsertSearchAttributes([
     { key: searchAttributes.CustomerId, value: ids.userId },
     { key: searchAttributes.AccountId, value: ids.fromAccountId },
     { key: searchAttributes.PaymentId, value: ids.paymentId },
+    { key: searchAttributes.BusinessStatus, value: 'validate' },
   ]);
 }
 
@@ -162,7 +170,13 @@ export function isStepFailure(err: unknown): boolean {
 
 export async function payBill(input: PayBillInput): Promise<PayBillResult> {
   const { workflowId } = workflowInfo();
-  const run: BillRun = { input, workflowId, steps: new PaymentSteps(input.paymentId, 'bill'), saga: new Saga<PaymentStep>() };
+  const run: BillRun = {
+    input,
+    workflowId,
+    payment: billPayment(input, workflowId),
+    steps: new PaymentSteps(input.paymentId, 'bill'),
+    saga: new Saga<PaymentStep>(),
+  };
   const cancel = { requested: false, allowed: true };
   const finished: { result?: PayBillResult } = {};
   setHandler(
@@ -188,26 +202,31 @@ export async function payBill(input: PayBillInput): Promise<PayBillResult> {
     // The cancel window closes in the same synchronous stretch as this last check, so a
     // cancel is either seen here or refused by the validator: never both, never lost.
     if (cancel.requested) return cancelled;
+    if (CancellationScope.current().consideredCancelled) return operatorCancelled;
     cancel.allowed = false;
     // From here on the biller may have the money: a workflow cancellation must not cut
     // the story short, so it runs to its end (or its compensation) regardless.
     return CancellationScope.nonCancellable(async () => {
       await payTheBiller(run);
       const postIds = await post(run, holdIds, terms);
-      const cashback = await creditCashbackAndBonus(run);
-      await alertPayer(run, postIds, cashback);
+      const credits = await creditCashbackAndBonus(run);
+      await alertHoldersOfPayment(run, postIds, credits);
       return { status: 'succeeded' } as const;
     });
   }, run.steps);
   cancel.allowed = false;
-  finished.result = await conclude({ ...run, paymentId: input.paymentId, outcome });
-  await condition(allHandlersFinished);
+  finished.result = await conclude({ ...run, outcome });
+  // A cancel update waits for the result: let it answer before the workflow closes
+  // (even a cancelled workflow, whose every cancellable wait would throw).
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return finished.result;
 }
 
 interface BillRun {
   input: PayBillInput;
   workflowId: string;
+  /** The payment's row, as the workflow would write it. */
+  payment: NewPayment;
   steps: PaymentSteps;
   saga: Saga<PaymentStep>;
 }
@@ -218,11 +237,8 @@ interface BillTerms {
   description: string;
 }
 
-/** Writes the payment's row if nobody has (a Schedule's run) and tags the workflow for operators. */
-async function open({ input, workflowId, steps }: BillRun): Promise<void> {
-  tagPayment(input);
-  steps.note('validate', 'running');
-  await openPayment({
+function billPayment(input: PayBillInput, workflowId: string): NewPayment {
+  return {
     id: input.paymentId,
     userId: input.userId,
     kind: 'bill',
@@ -235,7 +251,15 @@ async function open({ input, workflowId, steps }: BillRun): Promise<void> {
     workflowId,
     recurringPaymentId: input.recurring?.recurringPaymentId ?? null,
     period: input.recurring?.period ?? null,
-  });
+  };
+}
+
+/** Writes the payment's row if nobody has (a Schedule's run) and tags the workflow for operators. */
+async function open({ input, payment, steps }: BillRun): Promise<void> {
+  tagPayment(input);
+  steps.note('validate', 'running');
+  // Not cancellable: the row must exist for the payment to be concluded, whatever happens.
+  await CancellationScope.nonCancellable(() => openPayment(payment));
 }
 
 /** The biller knows the customer and still takes this amount in this currency; the fee it costs. */
@@ -258,7 +282,11 @@ async function hold({ input, workflowId, steps, saga }: BillRun, terms: BillTerm
   steps.begin('hold');
   const legs: PaymentLeg[] = [{ name: 'amount', to: { systemRole: 'biller_settlement' }, amountMinor, code: 'bill_payment' }];
   if (BigInt(terms.feeMinor) > 0n) legs.push({ name: 'fee', to: { systemRole: 'fee_revenue' }, amountMinor: terms.feeMinor, code: 'fee' });
-  const { holdIds } = await holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt: holdExpiry(), description: terms.description });
+  // Once asked for, a hold must reach the saga's memory: a cancellation mid-call would
+  // leave a hold that no undo knows of.
+  const { holdIds } = await CancellationScope.nonCancellable(() =>
+    holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt: holdExpiry(), description: terms.description }),
+  );
   steps.note('hold', 'succeeded');
   saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds, description: terms.description }));
   return holdIds;
@@ -275,27 +303,42 @@ async function post({ input, workflowId, steps, saga }: BillRun, holdIds: string
   return transferIds;
 }
 
-/** Credits the payment's cashback (capped monthly), then the referrer's bonus if this is the payer's first payment. */
-async function creditCashbackAndBonus({ input, workflowId, steps, saga }: BillRun): Promise<{ transferId: string | null; accountId: string | null }> {
+/** A credit the payment earned, and the account it went to (for its alert). */
+interface Credit {
+  transferId: string;
+  accountId: string;
+}
+
+/**
+ * Credits the payment's cashback (capped monthly), then the referrer's bonus if this is
+ * the payer's first payment; answers what was credited.
+ */
+async function creditCashbackAndBonus({ input, workflowId, steps, saga }: BillRun): Promise<Credit[]> {
   const { paymentId, userId, amountMinor, currency, billerId } = input;
   steps.begin('cashback');
   const cashback = await creditCashback({ paymentId, userId, amountMinor, currency, billerId, transferKey: `${workflowId}:cashback` });
   const { transferId } = cashback;
   if (transferId) saga.add('cashback', () => reverse(paymentId, 'cashback', `${workflowId}:reverse:cashback`, [transferId]));
-  await creditReferralBonus({ referredUserId: userId, currency });
-  const { accountId } = await recordCashback({ paymentId, cashbackMinor: cashback.cashbackMinor, transferId });
+  const bonus = await creditReferralBonus({ referredUserId: userId, currency });
+  const bonusTransferId = bonus.status === 'credited' ? bonus.transferId : null;
+  const accounts = await recordCashback({ paymentId, cashbackMinor: cashback.cashbackMinor, transferId, bonusTransferId });
   steps.note('cashback', 'succeeded');
-  return { transferId, accountId };
+  const credits: Array<Credit | null> = [
+    transferId && accounts.cashbackAccountId ? { transferId, accountId: accounts.cashbackAccountId } : null,
+    bonusTransferId && accounts.bonusAccountId ? { transferId: bonusTransferId, accountId: accounts.bonusAccountId } : null,
+  ];
+  return credits.filter((c): c is Credit => c !== null);
 }
 
-/** One SMS per posted transfer on the payer's accounts: the amount, the fee, the cashback. */
-async function alertPayer({ input, steps }: BillRun, postIds: string[], cashback: { transferId: string | null; accountId: string | null }): Promise<void> {
+/**
+ * One SMS per posted transfer on a customer account: the amount and the fee to the
+ * payer, the cashback to the payer, a referral bonus to the referrer.
+ */
+async function alertHoldersOfPayment({ input, steps }: BillRun, postIds: string[], credits: Credit[]): Promise<void> {
   steps.begin('notify');
-  const [amountPost, feePost] = postIds;
   await Promise.all([
-    alertHolders(amountPost as string, [input.fromAccountId]),
-    feePost ? alertHolders(feePost, [input.fromAccountId]) : undefined,
-    cashback.transferId && cashback.accountId ? alertHolders(cashback.transferId, [cashback.accountId]) : undefined,
+    ...postIds.map((postId) => alertHolders(postId, [input.fromAccountId])),
+    ...credits.map((credit) => alertHolders(credit.transferId, [credit.accountId])),
   ]);
 }
 
@@ -319,7 +362,7 @@ export async function runSteps(story: () => Promise<Outcome>, steps: PaymentStep
   try {
     return await story();
   } catch (err) {
-    if (isCancellation(err)) return { status: 'cancelled', reason: 'cancelled_by_operator' };
+    if (isCancellation(err)) return operatorCancelled;
     if (!isStepFailure(err)) throw err;
     await CancellationScope.nonCancellable(() => steps.record(steps.current, 'failed', failureDetail(err)));
     return { status: 'failed', reason: failureReason(err) };
@@ -331,27 +374,27 @@ export async function runSteps(story: () => Promise<Outcome>, steps: PaymentStep
  * records the final status. Non-cancellable, so nothing stops it halfway.
  */
 export async function conclude(run: {
-  paymentId: string;
-  workflowId: string;
+  payment: NewPayment;
   steps: PaymentSteps;
   saga: Saga<PaymentStep>;
   outcome: Outcome;
 }): Promise<PayBillResult> {
-  const { paymentId, workflowId, steps, saga, outcome } = run;
+  const { payment, steps, saga, outcome } = run;
+  const paymentId = payment.id;
   return CancellationScope.nonCancellable(async () => {
     if (outcome.status !== 'succeeded') {
       setBusinessStatus('compensating');
       const undone = await saga.compensate({ onFailure: (step, reason) => steps.record(step, 'compensation_failed', reason) });
       for (const { step, status, reason } of undone) steps.note(step, status, reason);
       steps.begin('notify');
-      await sendPaymentNotice({ paymentId, dedupeKey: `${workflowId}:notice`, outcome: outcome.status, reason: outcome.reason }).catch((err: unknown) =>
+      await sendPaymentNotice({ paymentId, dedupeKey: `${payment.workflowId}:notice`, outcome: outcome.status, reason: outcome.reason }).catch((err: unknown) =>
         // The notice is a courtesy: its failure is recorded, never a reason to undo more.
         steps.record('notify', 'failed', failureReason(err)),
       );
     }
     if (steps.statusOf('notify') !== 'failed') await steps.record('notify', 'succeeded');
     const reason = outcome.status === 'succeeded' ? undefined : outcome.reason;
-    await finishPayment({ paymentId, status: outcome.status, reason });
+    await finishPayment({ payment, status: outcome.status, reason });
     setBusinessStatus(outcome.status);
     return { status: outcome.status, ...(reason ? { reason } : {}), steps: steps.list() };
   });
@@ -366,6 +409,7 @@ export async function conclude(run: {
  * undo is recorded: the biller port has no refund, so it can only be flagged.
  */
 async function payTheBiller({ input, steps, saga }: BillRun): Promise<void> {
+  steps.begin('pay_biller');
   await steps.record('pay_biller', 'running');
   const billerReference = await billerOutcome(input);
   await steps.record('pay_biller', 'succeeded', `biller reference ${billerReference}`);

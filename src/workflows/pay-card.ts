@@ -1,10 +1,11 @@
 import { CancellationScope, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { maskAccount } from '../money/money';
+import type { NewPayment } from '../payments/repository';
 import type { PaymentStep } from '../payments/steps';
 import { profiles } from './activity-profiles';
 import { alertHolders } from './alerts';
-import { PaymentSteps, conclude, paymentProfiles, holdExpiry, runSteps, tagPayment, type PayBillResult } from './pay-bill';
+import { PaymentSteps, conclude, operatorCancelled, paymentProfiles, holdExpiry, runSteps, tagPayment, type PayBillResult } from './pay-bill';
 import { Saga } from './saga';
 
 /**
@@ -41,7 +42,7 @@ export async function payCard(input: PayCardInput): Promise<PayCardResult> {
 
   tagPayment(input);
   steps.note('validate', 'running');
-  await openPayment({
+  const payment: NewPayment = {
     id: paymentId,
     userId,
     kind: 'card',
@@ -54,7 +55,9 @@ export async function payCard(input: PayCardInput): Promise<PayCardResult> {
     workflowId,
     recurringPaymentId: null,
     period: null,
-  });
+  };
+  // Not cancellable: the row must exist for the payment to be concluded, whatever happens.
+  await CancellationScope.nonCancellable(() => openPayment(payment));
 
   const outcome = await runSteps(async () => {
     await validateCardPayment({ paymentId, userId, cardAccountId, fromAccountId, currency });
@@ -62,9 +65,12 @@ export async function payCard(input: PayCardInput): Promise<PayCardResult> {
 
     steps.begin('hold');
     const legs = [{ name: 'amount', to: { accountId: cardAccountId }, amountMinor, code: 'card_payment' as const }];
-    const { holdIds } = await holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt: holdExpiry(), description });
+    const { holdIds } = await CancellationScope.nonCancellable(() =>
+      holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt: holdExpiry(), description }),
+    );
     steps.note('hold', 'succeeded');
     saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds, description }));
+    if (CancellationScope.current().consideredCancelled) return operatorCancelled;
 
     // Once posted, the payment runs to its end whatever cancellation arrives.
     return CancellationScope.nonCancellable(async () => {
@@ -80,5 +86,5 @@ export async function payCard(input: PayCardInput): Promise<PayCardResult> {
     });
   }, steps);
 
-  return conclude({ paymentId, workflowId, steps, saga, outcome });
+  return conclude({ payment, steps, saga, outcome });
 }

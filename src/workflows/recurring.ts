@@ -1,6 +1,6 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ParentClosePolicy,
-  WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
   executeChild,
   proxyActivities,
@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { periodOf } from '../payments/recurring/period';
-import { dedupeKeys, scheduleIds, searchAttributes, systemSearchAttributes, workflowIds } from '../temporal/names';
+import { dedupeKeys, searchAttributes, systemSearchAttributes, workflowIds } from '../temporal/names';
 import { profiles } from './activity-profiles';
 import { payBill, type PayBillResult } from './pay-bill';
 
@@ -60,65 +60,106 @@ export interface RecurringPaymentRunResult {
   paymentIds: string[];
 }
 
+/** What a run knows while it pays its period. */
+interface Run {
+  recurringPaymentId: string;
+  period: string;
+  /** The payments started so far, in order. */
+  paymentIds: string[];
+}
+
+const RETRIES = DUNNING_DELAYS_MS.length;
+
 export async function recurringPaymentRun(input: RecurringPaymentRunInput): Promise<RecurringPaymentRunResult> {
   const { recurringPaymentId } = input;
   const recurring = await loadRecurringPayment({ recurringPaymentId });
   if (!recurring) return finish({ period: null, status: 'skipped', reason: 'not_found', paymentIds: [] });
-  const period = periodOf(recurring.frequency, scheduledTimeOf(input), recurring.timezone);
-  const paymentIds: string[] = [];
-  const retries = DUNNING_DELAYS_MS.length;
+  const run: Run = { recurringPaymentId, period: periodOf(recurring.frequency, scheduledTimeOf(input), recurring.timezone), paymentIds: [] };
 
   for (let retry = 0; ; retry++) {
     if (retry > 0) {
       setBusinessStatus(`awaiting_retry_${retry}`);
       await sleep(DUNNING_DELAYS_MS[retry - 1] as number);
     }
-    const workflowId = workflowIds.recurringPayment(recurringPaymentId, period, retry);
-    const attempt = await beginRecurringAttempt({ recurringPaymentId, period, workflowId });
-    if (attempt.status === 'stopped') return finish({ period, status: 'skipped', reason: attempt.reason, paymentIds });
-
-    setBusinessStatus(retry === 0 ? 'paying' : `paying_retry_${retry}`);
-    let result: PayBillResult;
-    try {
-      result = await executeChild(payBill, {
-        workflowId,
-        args: [attempt.payment],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        // The payment is a saga with money held: it finishes whatever becomes of this run.
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return finish({ period, status: 'already_paid', paymentIds });
-      throw err;
+    const attempt = await payOnce(run, retry);
+    if (attempt.status !== 'unpaid') return finish(attempt);
+    if (!DUNNED_REASONS.has(attempt.reason)) {
+      await recordRecurringOutcome({ recurringPaymentId, period: run.period, reason: attempt.reason });
+      return finish({ ...result(run, 'failed'), reason: attempt.reason });
     }
-    paymentIds.push(attempt.payment.paymentId);
-
-    if (result.status === 'succeeded') {
-      await recordRecurringOutcome({ recurringPaymentId, period, reason: null });
-      return finish({ period, status: 'paid', paymentIds });
-    }
-    const reason = result.reason ?? result.status;
-    if (!DUNNED_REASONS.has(reason)) {
-      await recordRecurringOutcome({ recurringPaymentId, period, reason });
-      return finish({ period, status: 'failed', reason, paymentIds });
-    }
-    const notice = { recurringPaymentId, period, reason, retries };
-    if (retry === retries) {
-      const { paused } = await pauseRecurringPayment({ recurringPaymentId, period, reason });
-      if (paused) {
-        await sendRecurringPaymentNotice({ ...notice, notice: 'paused', retry, dedupeKey: dedupeKeys.recurringPaymentNotice(recurringPaymentId, period, 'paused') });
-      }
-      return finish({ period, status: paused ? 'paused' : 'skipped', reason, paymentIds });
-    }
-    const { nextRetryAt } = await recordRecurringDunning({ recurringPaymentId, period, reason, retries: retry + 1, retryInMs: DUNNING_DELAYS_MS[retry] as number });
-    await sendRecurringPaymentNotice({
-      ...notice,
-      notice: 'retry_scheduled',
-      retry: retry + 1,
-      nextRetryAt,
-      dedupeKey: dedupeKeys.recurringPaymentNotice(recurringPaymentId, period, `retry-${retry + 1}`),
-    });
+    if (retry === RETRIES) return finish(await giveUp(run, attempt.reason));
+    await announceRetry(run, retry + 1, attempt.reason);
   }
+}
+
+const result = (run: Run, status: RecurringPaymentRunResult['status']): RecurringPaymentRunResult => ({
+  period: run.period,
+  status,
+  paymentIds: run.paymentIds,
+});
+
+/**
+ * One attempt at the period: the period's payment (retry 0) or its n-th dunning retry,
+ * as a child payBill under an id no other run can start again. `unpaid` carries the
+ * reason the payment failed or was cancelled.
+ */
+async function payOnce(run: Run, retry: number): Promise<RecurringPaymentRunResult | { status: 'unpaid'; reason: string }> {
+  const { recurringPaymentId, period } = run;
+  const workflowId = workflowIds.recurringPayment(recurringPaymentId, period, retry);
+  const attempt = await beginRecurringAttempt({ recurringPaymentId, period, workflowId });
+  if (attempt.status === 'stopped') return { ...result(run, 'skipped'), reason: attempt.reason };
+
+  setBusinessStatus(retry === 0 ? 'paying' : `paying_retry_${retry}`);
+  let paid: PayBillResult;
+  try {
+    paid = await executeChild(payBill, {
+      workflowId,
+      args: [attempt.payment],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      // The payment is a saga with money held: it finishes whatever becomes of this run.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return result(run, 'already_paid');
+    throw err;
+  }
+  run.paymentIds.push(attempt.payment.paymentId);
+  if (paid.status !== 'succeeded') return { status: 'unpaid', reason: paid.reason ?? paid.status };
+  await recordRecurringOutcome({ recurringPaymentId, period, reason: null });
+  return result(run, 'paid');
+}
+
+/** Records that the period will be retried and tells the customer when. */
+async function announceRetry(run: Run, retry: number, reason: string): Promise<void> {
+  const { recurringPaymentId, period } = run;
+  const { nextRetryAt } = await recordRecurringDunning({ recurringPaymentId, period, reason, retries: retry, retryInMs: DUNNING_DELAYS_MS[retry - 1] as number });
+  await sendRecurringPaymentNotice({
+    recurringPaymentId,
+    period,
+    reason,
+    notice: 'retry_scheduled',
+    retry,
+    retries: RETRIES,
+    nextRetryAt,
+    dedupeKey: dedupeKeys.recurringPaymentNotice(recurringPaymentId, period, `retry-${retry}`),
+  });
+}
+
+/** Dunning is exhausted: pause the recurring payment and its Schedule, and say so (unless the customer cancelled it meanwhile). */
+async function giveUp(run: Run, reason: string): Promise<RecurringPaymentRunResult> {
+  const { recurringPaymentId, period } = run;
+  const { paused } = await pauseRecurringPayment({ recurringPaymentId, period, reason });
+  if (!paused) return { ...result(run, 'skipped'), reason };
+  await sendRecurringPaymentNotice({
+    recurringPaymentId,
+    period,
+    reason,
+    notice: 'paused',
+    retry: RETRIES,
+    retries: RETRIES,
+    dedupeKey: dedupeKeys.recurringPaymentNotice(recurringPaymentId, period, 'paused'),
+  });
+  return { ...result(run, 'paused'), reason };
 }
 
 /**
@@ -141,6 +182,3 @@ function finish(result: RecurringPaymentRunResult): RecurringPaymentRunResult {
   setBusinessStatus(result.status);
   return result;
 }
-
-/** The Schedule that starts these runs, for operators reading a run's history. */
-export const scheduleIdOf = scheduleIds.recurringPayment;

@@ -153,7 +153,7 @@ export const stack = once(async (): Promise<Stack> => {
   const config = withServices(testConfig(), url, temporal.address);
   const connection = temporal.nativeConnection;
   const notifier = createNotifier({ db, sms: createSmsProvider(config, db) });
-  const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date() };
+  const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: temporal.client };
   const worker = await createWorker(config, deps, { connection, overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
   const client = createClient(config.temporal);

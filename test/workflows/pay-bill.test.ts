@@ -146,6 +146,30 @@ describe('payBill workflow (time-skipping server)', function () {
     });
   });
 
+  describe('referral bonus', () => {
+    it('credits the referrer once, on the first payment only, and alerts them', async () => {
+      const referrer = await customerWithWallet(db, { phone: uniquePhone() });
+      const first = await paymentFor('66');
+      await db('users').where({ id: first.userId }).update({ referred_by: referrer.userId });
+      const taskQueue = uniqueTaskQueue('pay-bill-referral');
+      const results = await (await worker(taskQueue)).runUntil(async () => {
+        const statuses: string[] = [];
+        for (const key of [randomUUID(), randomUUID()]) {
+          const workflowId = workflowIds.payment(first.userId, key);
+          const args: [PayBillInput] = [{ ...first.input, paymentId: paymentIdFrom(workflowId) }];
+          statuses.push((await env.client.workflow.execute(payBill, { taskQueue, workflowId, args })).status);
+        }
+        return statuses;
+      });
+      assert.deepEqual(results, ['succeeded', 'succeeded']);
+      const bonusAccount = (await createLedger(db).listAccounts(referrer.userId)).find((a) => a.type === 'cashback');
+      assert.equal(bonusAccount?.balances.postedMinor, 500n);
+      const sms = await db('notifications').where({ user_id: referrer.userId });
+      assert.equal(sms.length, 1);
+      assert.match(sms[0].body, /USD 5\.00 credited to account .*, referral bonus/);
+    });
+  });
+
   describe('compensation', () => {
     it('validation fails (unknown customer): nothing is held, the payer is told', async () => {
       const { result, row, history, transfers, billerCalls, sms, balances } = await pay('00');
@@ -167,6 +191,22 @@ describe('payBill workflow (time-skipping server)', function () {
       ]);
       assert.equal(sms.length, 1);
       assert.match(sms[0].body, /your payment of USD 100\.00 to BrightGrid Power failed: the biller does not know the customer reference/);
+    });
+
+    it('the hold is refused (insufficient funds): nothing is held, the biller is never called', async () => {
+      const payment = await paymentFor('69', START_BALANCE);
+      const taskQueue = uniqueTaskQueue('pay-bill-funds');
+      const result = await (await worker(taskQueue)).runUntil(
+        env.client.workflow.execute(payBill, { taskQueue, workflowId: payment.workflowId, args: [payment.input] }),
+      );
+      const { history, transfers, billerCalls } = await stateOf(payment.input.paymentId, payment.wallet.id);
+      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'insufficient_funds' });
+      assert.deepEqual(transfers, []);
+      assert.equal(billerCalls.length, 0);
+      assert.deepEqual(
+        history.filter((h) => h.step === 'hold').map((h) => [h.status, h.reason]),
+        [['failed', 'insufficient_funds']],
+      );
     });
 
     it('the biller declines: the hold is voided, no cashback, the decline is recorded', async () => {
@@ -259,6 +299,33 @@ describe('payBill workflow (time-skipping server)', function () {
     });
   });
 
+  describe('the payment row', () => {
+    it('is written back when it finishes if the API withdrew it meanwhile, steps recorded without it are skipped', async () => {
+      const { workflowId, input, userId, wallet } = await paymentFor('55');
+      const activities = createActivities(testActivityDeps(db));
+      const payment = {
+        id: input.paymentId,
+        userId,
+        kind: 'bill' as const,
+        billerId: BILLER,
+        customerRef: input.customerRef,
+        fromAccountId: wallet.id,
+        toAccountId: null,
+        amountMinor: input.amountMinor,
+        currency: 'USD',
+        workflowId,
+        recurringPaymentId: null,
+        period: null,
+      };
+      await activities.recordPaymentStep({ paymentId: input.paymentId, step: 'validate', status: 'failed', reason: 'unknown_customer' });
+      await activities.finishPayment({ payment, status: 'failed', reason: 'unknown_customer' });
+      const row = await db('payments').where({ id: input.paymentId }).first();
+      assert.deepEqual({ status: row.status, reason: row.failure_reason, workflow: row.workflow_id }, { status: 'failed', reason: 'unknown_customer', workflow: workflowId });
+      const steps = await db('payment_steps').where({ payment_id: input.paymentId });
+      assert.deepEqual(steps.map((st) => st.status), Array(6).fill('skipped'));
+    });
+  });
+
   describe('exactly once', () => {
     it('a worker killed after the hold, mid biller call, and a new worker: one biller payment, one posting', async () => {
       const { workflowId, input, wallet } = await paymentFor('60');
@@ -314,7 +381,7 @@ describe('payBill workflow (time-skipping server)', function () {
     });
   });
 
-  describe('cancellation by the customer', () => {
+  describe('cancellation', () => {
     it('before the biller is called: the payment is cancelled and the hold voided', async () => {
       const { workflowId, input, wallet } = await paymentFor('61');
       const taskQueue = uniqueTaskQueue('pay-bill-cancel');
@@ -345,6 +412,33 @@ describe('payBill workflow (time-skipping server)', function () {
       assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'void_pending:bill_payment', 'void_pending:fee']);
       assert.equal(balances.availableMinor, START_BALANCE);
       assert.match(sms[0].body, /was cancelled/);
+    });
+
+    it('a workflow cancellation (an operator) during the hold: cancelled, and the hold it made is voided', async () => {
+      const { workflowId, input, wallet } = await paymentFor('67');
+      const taskQueue = uniqueTaskQueue('pay-bill-operator-cancel');
+      const real = createActivities(testActivityDeps(db));
+      const holding = deferred();
+      const release = deferred();
+      const w = await worker(taskQueue, {
+        holdPaymentFunds: async (request) => {
+          holding.resolve();
+          await release.promise;
+          return real.holdPaymentFunds(request);
+        },
+      });
+      const result = await w.runUntil(async () => {
+        const handle = await env.client.workflow.start(payBill, { taskQueue, workflowId, args: [input] });
+        await holding.promise;
+        await handle.cancel();
+        release.resolve();
+        return handle.result();
+      });
+      const { transfers, billerCalls, balances } = await stateOf(input.paymentId, wallet.id);
+      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'cancelled', reason: 'cancelled_by_operator' });
+      assert.equal(billerCalls.length, 0);
+      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'void_pending:bill_payment', 'void_pending:fee']);
+      assert.equal(balances.availableMinor, START_BALANCE);
     });
 
     it('once the biller is called: the cancel is rejected and the payment completes', async () => {

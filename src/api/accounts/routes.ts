@@ -5,6 +5,7 @@ import type { AppContext } from '../context';
 import { problems, type FieldError } from '../errors';
 import { currentUserId } from '../middleware/auth';
 import { route, type RouteSpec } from '../route';
+import { upcomingRecurringPayments } from '../recurring-payments/service';
 import { presentAccount, presentTransaction } from './presenters';
 import {
   AccountIdParams,
@@ -108,7 +109,7 @@ export function accountRoutes(app: AppContext): RouteSpec[] {
           accounts: accounts.map(presentAccount),
           recentActivity: recent,
           cashbackEarned: await cashbackEarned(db, accounts.map((a) => a.id)),
-          upcomingRecurringPayments: [],
+          upcomingRecurringPayments: await upcomingRecurringPayments(app, currentUserId(ctx.state)),
         };
       },
     }),

@@ -133,13 +133,15 @@ export type StatusChange = { status: 'active' } | { status: 'paused'; reason: st
 
 /**
  * Moves a recurring payment to a new status; a cancelled one never changes again.
- * Resuming clears any dunning state: the customer has seen to the account. Pausing
- * an already paused one keeps its first reason. Answers the row as it now is.
+ * Resuming a paused one clears its dunning state: the customer has seen to the
+ * account. Pausing an already paused one keeps its first reason. Answers the row as
+ * it now is.
  */
 export async function changeStatus(db: Db, id: string, change: StatusChange): Promise<RecurringPaymentRow | undefined> {
   const query = db('recurring_payments').where({ id }).whereNot({ status: 'cancelled' });
   if (change.status === 'active') {
-    await query.update({
+    // Only a paused one: resuming an active one must not hide a dunning still under way.
+    await query.where({ status: 'paused' }).update({
       status: 'active',
       paused_reason: null,
       dunning_period: null,

@@ -69,7 +69,7 @@ export function leapYearRanges(fromYear: number, toYear: number): Array<{ start:
  * years (an entry that only leap years have) and the 28th otherwise (an entry whose
  * leap-year occurrences are skipped).
  */
-export function monthDayCalendars(months: readonly number[], day: number, fromYear: number): Pick<ScheduleSpec, 'calendars' | 'skip'> {
+export function monthDayCalendars(months: readonly number[], day: number, fromYear: number): { calendars: CalendarSpec[]; skip: CalendarSpec[] } {
   const monthsByDay = new Map<number, number[]>();
   const lateFebruary = day > 28 && months.includes(2);
   for (const month of months) {
@@ -108,7 +108,7 @@ export function scheduleSpecFor(plan: RecurringPlan): ScheduleSpec {
     return { calendars: [{ ...atRunTime, dayOfWeek, comment: `every ${dayOfWeek.toLowerCase()}` }], startAt, timezone };
   }
   const { calendars, skip } = monthDayCalendars(monthsOf(plan), startDate.day, startDate.year);
-  return { calendars, ...(skip && skip.length > 0 ? { skip } : {}), startAt, timezone };
+  return { calendars, ...(skip.length > 0 ? { skip } : {}), startAt, timezone };
 }
 
 export type RecurringRunAction = ScheduleOptionsStartWorkflowAction<typeof recurringPaymentRun>;
