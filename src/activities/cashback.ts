@@ -76,12 +76,12 @@ async function postFromCashbackExpense(
   transfer: { id: string; userId: string; amountMinor: bigint; currency: string; code: TransferCode; metadata: Metadata },
 ): Promise<void> {
   const ledger = createLedger(trx);
-  const expense = await ledger.ensureSystemAccount('cashback_expense', transfer.currency);
+  const expenseId = await ledger.systemAccountId('cashback_expense', transfer.currency);
   const creditAccountId = await cashbackAccountId(trx, transfer.userId, transfer.currency);
   try {
     await ledger.createTransfer({
       id: transfer.id,
-      debitAccountId: expense.id,
+      debitAccountId: expenseId,
       creditAccountId,
       amountMinor: transfer.amountMinor,
       currency: transfer.currency,

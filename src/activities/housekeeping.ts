@@ -1,9 +1,18 @@
 import type { Db } from '../db/knex';
+import type { Ledger } from '../ledger/types';
 
 const DELETE_BATCH = 5_000;
 
-export function createHousekeepingActivities({ db, now }: { db: Db; now: () => Date }) {
+export function createHousekeepingActivities({ db, ledger, now }: { db: Db; ledger: Ledger; now: () => Date }) {
   return {
+    /**
+     * Releases every pending hold past its timeout (as `expire_pending` transfers), so
+     * money a failed workflow left held becomes available again. Idempotent.
+     */
+    async expirePendingHolds(): Promise<{ expired: number }> {
+      return ledger.expirePendingTransfers(now());
+    },
+
     /** Deletes idempotency keys older than the TTL, in batches; returns how many went. */
     async deleteExpiredIdempotencyKeys({ ttlSeconds }: { ttlSeconds: number }): Promise<{ deleted: number }> {
       const cutoff = new Date(now().getTime() - ttlSeconds * 1000);

@@ -35,7 +35,7 @@ const FAILURE_FOR: Partial<Record<LedgerErrorCode, BusinessFailureType>> = {
 export function createLedgerActivities({ ledger }: { ledger: Ledger }) {
   async function resolve(ref: AccountRef, currency: string): Promise<string> {
     if ('accountId' in ref) return ref.accountId;
-    return (await ledger.ensureSystemAccount(ref.systemRole, currency)).id;
+    return ledger.systemAccountId(ref.systemRole, currency);
   }
 
   return {

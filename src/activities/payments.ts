@@ -114,19 +114,8 @@ function refusalOf(results: TransferResult[]): string | undefined {
 }
 
 export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledger: Ledger; notifier: Notifier }) {
-  // System accounts are never deleted: their ids are resolved once per process. (The
-  // ledger's ensureSystemAccount also sums the account's transfers, which a hot path
-  // must not do on every payment.)
-  const systemAccountIds = new Map<string, string>();
   async function accountIdOf(ref: AccountRef, currency: string): Promise<string> {
-    if ('accountId' in ref) return ref.accountId;
-    const cacheKey = `${ref.systemRole}:${currency}`;
-    let id = systemAccountIds.get(cacheKey);
-    if (!id) {
-      id = (await ledger.ensureSystemAccount(ref.systemRole, currency)).id;
-      systemAccountIds.set(cacheKey, id);
-    }
-    return id;
+    return 'accountId' in ref ? ref.accountId : ledger.systemAccountId(ref.systemRole, currency);
   }
 
   /**

@@ -64,13 +64,17 @@ export async function openAccount(db: Db, input: OpenAccountInput): Promise<Acco
 }
 
 /** The system account for (role, currency), created on first use by whoever gets there first. */
-export async function ensureSystemAccount(db: Db, role: SystemRole, currency: string): Promise<Account> {
+/** Creates the system account for (role, currency) if missing; its id is derived, so no read is needed. */
+export async function ensureSystemAccountId(db: Db, role: SystemRole, currency: string): Promise<string> {
   if (!SYSTEM_ROLES.includes(role)) throw new TypeError(`unknown system role ${JSON.stringify(role)}`);
   assertCurrency(currency);
-  await db('ledger_accounts')
-    .insert({ id: accountIdFrom(`system:${role}:${currency}`), system_role: role, type: 'system', currency, rule: RULES.system })
-    .onConflict()
-    .ignore();
+  const id = accountIdFrom(`system:${role}:${currency}`);
+  await db('ledger_accounts').insert({ id, system_role: role, type: 'system', currency, rule: RULES.system }).onConflict().ignore();
+  return id;
+}
+
+export async function ensureSystemAccount(db: Db, role: SystemRole, currency: string): Promise<Account> {
+  await ensureSystemAccountId(db, role, currency);
   const row = (await db('ledger_accounts').where({ system_role: role, currency }).first()) as AccountRow;
   return toAccount(row, await systemAccountTotals(db, row.id));
 }

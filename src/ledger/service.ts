@@ -1,5 +1,5 @@
 import type { Db } from '../db/knex';
-import { ensureSystemAccount, getAccount, listAccounts, openAccount, systemAccountTotals, trialBalance } from './accounts';
+import { ensureSystemAccount, ensureSystemAccountId, getAccount, listAccounts, openAccount, systemAccountTotals, trialBalance } from './accounts';
 import { balancesOf } from './rows';
 import { createTransfer, createTransfers, expirePendingTransfers, getTransfer, listTransfers } from './transfers';
 import type { Account, Ledger, SystemRole } from './types';
@@ -24,6 +24,14 @@ export function createLedger(db: Db): Ledger {
       const created = await ensureSystemAccount(db, role, currency);
       systemAccountIds.set(`${role}:${currency}`, created.id);
       return created;
+    },
+    async systemAccountId(role: SystemRole, currency: string): Promise<string> {
+      const key = `${role}:${currency}`;
+      const known = systemAccountIds.get(key);
+      if (known) return known;
+      const id = await ensureSystemAccountId(db, role, currency);
+      systemAccountIds.set(key, id);
+      return id;
     },
     getAccount: (id) => getAccount(db, id),
     listAccounts: (ownerUserId) => listAccounts(db, ownerUserId),

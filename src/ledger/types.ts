@@ -30,6 +30,11 @@ export interface Ledger {
   openAccount(input: OpenAccountInput): Promise<Account>;
   /** The system account for (role, currency), created on first use. */
   ensureSystemAccount(role: SystemRole, currency: string): Promise<Account>;
+  /**
+   * The id of the system account for (role, currency), created on first use. Cheap: it
+   * never sums the account's transfers, so hot paths call this, not ensureSystemAccount.
+   */
+  systemAccountId(role: SystemRole, currency: string): Promise<string>;
   getAccount(id: string): Promise<Account | null>;
   /** A customer's accounts, oldest first. */
   listAccounts(ownerUserId: string): Promise<Account[]>;

@@ -62,22 +62,34 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
   }
 }
 
-/** Creates finflow's housekeeping Schedules if they do not exist yet. */
+/** Creates finflow's housekeeping Schedules if they do not exist yet (an existing one is kept as it is). */
 export async function ensureHousekeepingSchedules(client: Client, config: Pick<Config, 'idempotency'>): Promise<void> {
-  try {
-    await client.schedule.create({
+  const schedules = [
+    {
       scheduleId: scheduleIds.idempotencyKeyExpiry,
-      spec: { intervals: [{ every: '1h' }] },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'expireIdempotencyKeys',
-        workflowId: workflowIds.idempotencyKeyExpiry(),
-        taskQueue: TASK_QUEUES.core,
-        args: [{ ttlSeconds: config.idempotency.ttlSeconds }],
-      },
-    });
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      every: '1h',
+      workflowType: 'expireIdempotencyKeys',
+      workflowId: workflowIds.idempotencyKeyExpiry(),
+      args: [{ ttlSeconds: config.idempotency.ttlSeconds }],
+    },
+    {
+      scheduleId: scheduleIds.pendingHoldExpiry,
+      every: '15m',
+      workflowType: 'expirePendingHolds',
+      workflowId: workflowIds.pendingHoldExpiry(),
+      args: [],
+    },
+  ] as const;
+  for (const { scheduleId, every, workflowType, workflowId, args } of schedules) {
+    try {
+      await client.schedule.create({
+        scheduleId,
+        spec: { intervals: [{ every }] },
+        policies: { overlap: ScheduleOverlapPolicy.SKIP },
+        action: { type: 'startWorkflow', workflowType, workflowId, taskQueue: TASK_QUEUES.core, args: [...args] },
+      });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    }
   }
 }

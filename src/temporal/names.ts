@@ -14,6 +14,7 @@ export const TASK_QUEUES = {
 export const workflowIds = {
   onboarding: (customerId: string) => `onboarding:${customerId}`,
   idempotencyKeyExpiry: () => 'housekeeping:idempotency-key-expiry',
+  pendingHoldExpiry: () => 'housekeeping:pending-hold-expiry',
   /** A customer's `Idempotency-Key` on POST /v1/wallet/fund is the funding's business id. */
   walletFunding: (customerId: string, idempotencyKey: string) => `funding:${customerId}:${idempotencyKey}`,
   /** A customer's `Idempotency-Key` on POST /v1/transfers. */
@@ -47,6 +48,7 @@ export const dedupeKeys = {
 
 export const scheduleIds = {
   idempotencyKeyExpiry: 'finflow-idempotency-key-expiry',
+  pendingHoldExpiry: 'finflow-pending-hold-expiry',
   recurringPayment: (recurringPaymentId: string) => `recurring-payment:${recurringPaymentId}`,
 } as const;
 

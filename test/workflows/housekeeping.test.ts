@@ -8,8 +8,9 @@ import type { Db } from '../../src/db/knex';
 import { ensureHousekeepingSchedules } from '../../src/temporal/client';
 import { TASK_QUEUES, scheduleIds } from '../../src/temporal/names';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
-import { expireIdempotencyKeys } from '../../src/workflows';
-import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
+import { expireIdempotencyKeys, expirePendingHolds } from '../../src/workflows';
+import { createLedger } from '../../src/ledger/service';
+import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { devServer, testConfig, testDb, timeSkippingServer } from '../helpers/services';
 
 const HOUR_MS = 3600 * 1000;
@@ -100,6 +101,38 @@ describe('expireIdempotencyKeys workflow (time-skipping server)', function () {
   });
 });
 
+describe('expirePendingHolds workflow (time-skipping server)', function () {
+  let env: TestWorkflowEnvironment;
+  let db: Db;
+
+  before(async function () {
+    this.timeout(120_000);
+    [env, db] = await Promise.all([timeSkippingServer(), testDb()]);
+  });
+
+  it('releases a hold past its timeout and leaves a live one held', async () => {
+    const ledger = createLedger(db);
+    const userId = await insertCustomer(db);
+    const wallet = await ledger.openAccount({ ownerUserId: userId, type: 'wallet', currency: 'USD' });
+    const clearing = await ledger.systemAccountId('funding_clearing', 'USD');
+    await ledger.createTransfer({ id: randomUUID(), debitAccountId: clearing, creditAccountId: wallet.id, amountMinor: 1_000n, currency: 'USD', code: 'wallet_funding' });
+    const hold = (timeoutAt: Date) =>
+      ledger.createTransfer({ id: randomUUID(), kind: 'pending', debitAccountId: wallet.id, creditAccountId: clearing, amountMinor: 100n, currency: 'USD', code: 'bill_payment', timeoutAt });
+    const expired = await hold(new Date(Date.now() - 1000));
+    await hold(new Date(Date.now() + 3_600_000));
+
+    const taskQueue = uniqueTaskQueue('hold-expiry');
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: createActivities(testActivityDeps(db)) });
+    const result = await worker.runUntil(env.client.workflow.execute(expirePendingHolds, { taskQueue, workflowId: `hold-expiry-test:${randomUUID()}` }));
+
+    assert.ok(result.expired >= 1);
+    const resolution = await db('ledger_pending_resolutions').where({ pending_id: expired.transfer.id }).first('outcome');
+    assert.equal(resolution?.outcome, 'expired');
+    const after = await ledger.getAccount(wallet.id);
+    assert.equal(after?.balances.availableMinor, 900n);
+  });
+});
+
 describe('ensureHousekeepingSchedules (dev server)', function () {
   let env: TestWorkflowEnvironment;
 
@@ -132,6 +165,16 @@ describe('ensureHousekeepingSchedules (dev server)', function () {
       [HOUR_MS],
     );
     assert.equal(policies.overlap, ScheduleOverlapPolicy.SKIP);
+  });
+
+  it('creates a 15-minute schedule that releases expired pending holds', async () => {
+    const { action, spec } = await env.client.schedule.getHandle(scheduleIds.pendingHoldExpiry).describe();
+    assert.equal(action.type, 'startWorkflow');
+    assert.equal(action.workflowType, 'expirePendingHolds');
+    assert.deepEqual(
+      spec.intervals?.map((i) => i.every),
+      [15 * 60 * 1000],
+    );
   });
 
   it('leaves the existing schedule in place when called again', async () => {
