@@ -50,7 +50,8 @@ export async function seedDemoData(app: AppContext, logger: Logger): Promise<voi
     }
     // The bank side opens a savings account and a credit card for the demo customer; the
     // keys make this idempotent across a retried seed.
-    const demo = (await db('users').where({ email: DEMO_ACCOUNTS.customer.email }).first('id')) as { id: string };
+    const demo = await db<{ id: string; email: string }>('users').where({ email: DEMO_ACCOUNTS.customer.email }).first('id');
+    if (!demo) throw new Error('the demo customer was not created');
     const currency = app.config.defaultCurrency;
     await openCustomerAccount(app, demo.id, 'demo-savings', { type: 'savings', currency });
     await openCustomerAccount(app, demo.id, 'demo-card', { type: 'credit_card', currency, creditLimit: '500000' });
