@@ -6,6 +6,7 @@ import {
   condition,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -369,6 +370,9 @@ export async function runSteps(story: () => Promise<Outcome>, steps: PaymentStep
   }
 }
 
+/** Patch id: recurring runs short of funds get their notice from the dunning run only. */
+const DUNNING_OWNS_NOTICE = 'recurring-dunning-owns-notice';
+
 /**
  * Ends a payment: on failure or cancellation, compensates and tells the payer; then
  * records the final status. Non-cancellable, so nothing stops it halfway.
@@ -386,13 +390,21 @@ export async function conclude(run: {
       setBusinessStatus('compensating');
       const undone = await saga.compensate({ onFailure: (step, reason) => steps.record(step, 'compensation_failed', reason) });
       for (const { step, status, reason } of undone) steps.note(step, status, reason);
-      steps.begin('notify');
-      await sendPaymentNotice({ paymentId, dedupeKey: `${payment.workflowId}:notice`, outcome: outcome.status, reason: outcome.reason }).catch((err: unknown) =>
-        // The notice is a courtesy: its failure is recorded, never a reason to undo more.
-        steps.record('notify', 'failed', failureReason(err)),
-      );
+      // A recurring run that lacks funds is retried on a dunning schedule whose run tells
+      // the customer what happens next; a second SMS from here would only repeat it.
+      const dunningNotifies = payment.recurringPaymentId !== null && outcome.reason === 'insufficient_funds';
+      if (dunningNotifies && patched(DUNNING_OWNS_NOTICE)) {
+        await steps.record('notify', 'skipped', 'the recurring payment run notifies about its retries');
+      } else {
+        steps.begin('notify');
+        await sendPaymentNotice({ paymentId, dedupeKey: `${payment.workflowId}:notice`, outcome: outcome.status, reason: outcome.reason }).catch((err: unknown) =>
+          // The notice is a courtesy: its failure is recorded, never a reason to undo more.
+          steps.record('notify', 'failed', failureReason(err)),
+        );
+      }
     }
-    if (steps.statusOf('notify') !== 'failed') await steps.record('notify', 'succeeded');
+    const notified = steps.statusOf('notify');
+    if (notified !== 'failed' && notified !== 'skipped') await steps.record('notify', 'succeeded');
     const reason = outcome.status === 'succeeded' ? undefined : outcome.reason;
     await finishPayment({ payment, status: outcome.status, reason });
     setBusinessStatus(outcome.status);

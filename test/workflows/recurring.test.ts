@@ -196,6 +196,9 @@ describe('recurringPaymentRun workflow (time-skipping server)', function () {
       );
       assert.match(notices[0].body, /monthly payment of USD 25\.00 to BrightGrid Power for 2027-03 failed: insufficient funds\. We will try again on .* \(retry 1 of 2\)/);
       assert.match(notices[2].body, /after 2 retries\. The recurring payment is paused/);
+      // The dunning run is the only one to tell the customer: no second SMS per failed attempt.
+      const paymentNotices = await db('notifications').where({ user_id: userId }).where('template', 'like', 'payment_%');
+      assert.deepEqual(paymentNotices, []);
     });
 
     it('stops when a retry is paid, and clears the dunning state', async () => {
