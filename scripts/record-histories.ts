@@ -21,14 +21,14 @@ import type { Db } from '../src/db/knex';
 import { transferIdFrom } from '../src/ledger/ids';
 import { createLedger } from '../src/ledger/service';
 import { paymentIdFrom } from '../src/payments/repository';
-import { insertRecurringPayment } from '../src/payments/recurring/repository';
 import { cancelPaymentUpdate, type PayBillInput } from '../src/workflows/pay-bill';
-import { scheduleIds, workflowIds } from '../src/temporal/names';
+import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 import { bankPosting, customerTransfer, onboarding, payBill, payCard, recurringPaymentRun, walletFunding } from '../src/workflows';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../test/helpers/fixtures';
 import { customerWithWallet, deposit, uniquePhone } from '../test/helpers/money';
 import { stopAll, testDb, timeSkippingServer } from '../test/helpers/services';
+import { recurringPaymentFixture } from '../test/helpers/recurring';
 
 const OUT_DIR = join(__dirname, '..', 'test', 'workflows', 'histories');
 
@@ -183,21 +183,7 @@ async function recordBillPayment({ env, db, taskQueue }: Recorder, script: strin
 
 /** A run of a monthly recurring payment from a wallet holding `balanceMinor`, for March 2027. */
 async function recordRecurringRun({ env, db, taskQueue }: Recorder, balanceMinor: bigint): Promise<string> {
-  const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor });
-  const id = randomUUID();
-  await insertRecurringPayment(db, {
-    id,
-    userId,
-    billerId: 'brightgrid-power',
-    customerRef: '4820193755',
-    fromAccountId: wallet.id,
-    amountMinor: '2500',
-    currency: 'USD',
-    frequency: 'monthly',
-    startDate: '2027-01-31',
-    timezone: 'America/New_York',
-    scheduleId: scheduleIds.recurringPayment(id),
-  });
+  const { id } = await recurringPaymentFixture(db, { balanceMinor });
   const workflowId = `${workflowIds.recurringPaymentRun(id)}-2027-03-31T13:00:00Z`;
   await env.client.workflow.execute(recurringPaymentRun, { taskQueue, workflowId, args: [{ recurringPaymentId: id, scheduledAt: '2027-03-31T13:00:00Z' }] });
   return workflowId;

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import type { Db } from '../../src/db/knex';
@@ -52,4 +53,12 @@ export async function balanceOf(db: Db, accountId: string): Promise<Account['bal
 /** Ledger transfers that touch an account. */
 export async function transfersOf(db: Db, accountId: string) {
   return (await createLedger(db).listTransfers(accountId, { limit: 1000 })).data;
+}
+
+/** The ledger's first invariant: in every currency, debits equal credits, posted and pending. */
+export async function assertLedgerBalanced(db: Db): Promise<void> {
+  for (const row of await createLedger(db).trialBalance()) {
+    assert.equal(row.posted.differenceMinor, 0n, `${row.currency} posted`);
+    assert.equal(row.pending.differenceMinor, 0n, `${row.currency} pending`);
+  }
 }

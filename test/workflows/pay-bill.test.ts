@@ -16,7 +16,7 @@ import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { payBill } from '../../src/workflows';
 import { cancelPaymentUpdate, type PayBillInput } from '../../src/workflows/pay-bill';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
-import { balanceOf, customerWithWallet, transfersOf, uniquePhone } from '../helpers/money';
+import { balanceOf, customerWithWallet, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
 import { testDb, timeSkippingServer } from '../helpers/services';
 
 /**
@@ -56,10 +56,7 @@ describe('payBill workflow (time-skipping server)', function () {
   });
 
   afterEach(async () => {
-    for (const row of await createLedger(db).trialBalance()) {
-      assert.equal(row.posted.differenceMinor, 0n, `posted ${row.currency}`);
-      assert.equal(row.pending.differenceMinor, 0n, `pending ${row.currency}`);
-    }
+    await assertLedgerBalanced(db);
   });
 
   const activities = (overrides: Overrides = {}) => ({ ...createActivities(testActivityDeps(db)), ...overrides });

@@ -13,7 +13,7 @@ import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { payCard } from '../../src/workflows';
 import type { PayCardInput } from '../../src/workflows/pay-card';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
-import { balanceOf, deposit, transfersOf, uniquePhone } from '../helpers/money';
+import { balanceOf, deposit, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
 import { testDb, timeSkippingServer } from '../helpers/services';
 
 /** Paying a credit card bill from savings, on the time-skipping server with real PostgreSQL. */
@@ -33,10 +33,7 @@ describe('payCard workflow (time-skipping server)', function () {
   });
 
   afterEach(async () => {
-    for (const row of await createLedger(db).trialBalance()) {
-      assert.equal(row.posted.differenceMinor, 0n, `posted ${row.currency}`);
-      assert.equal(row.pending.differenceMinor, 0n, `pending ${row.currency}`);
-    }
+    await assertLedgerBalanced(db);
   });
 
   /** A customer with 300.00 in savings and a card (limit 1,000.00) that owes 250.00. */

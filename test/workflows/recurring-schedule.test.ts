@@ -5,12 +5,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createRecurringActivities } from '../../src/activities/recurring';
 import type { Db } from '../../src/db/knex';
 import { localDateTimeOf, parseLocalDate, formatLocalDate, type LocalDate } from '../../src/payments/recurring/period';
-import { findRecurringPayment, insertRecurringPayment } from '../../src/payments/recurring/repository';
+import { findRecurringPayment } from '../../src/payments/recurring/repository';
 import { recurringScheduleOptions, type RecurringPlan } from '../../src/payments/recurring/schedule';
 import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
-import { scheduleIds } from '../../src/temporal/names';
-import { customerWithWallet, uniquePhone } from '../helpers/money';
 import { devServer, testDb } from '../helpers/services';
+import { recurringPaymentFixture } from '../helpers/recurring';
 
 /**
  * Recurring payment Schedules on the Temporal dev server: the fire times the server
@@ -101,21 +100,7 @@ describe('recurring payment Schedules (dev server)', function () {
 
   describe('pauseRecurringPayment activity', () => {
     async function recurringWithSchedule() {
-      const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone() });
-      const id = randomUUID();
-      await insertRecurringPayment(db, {
-        id,
-        userId,
-        billerId: 'brightgrid-power',
-        customerRef: '4820193755',
-        fromAccountId: wallet.id,
-        amountMinor: '2500',
-        currency: 'USD',
-        frequency: 'monthly',
-        startDate: '2027-01-31',
-        timezone: 'America/New_York',
-        scheduleId: scheduleIds.recurringPayment(id),
-      });
+      const { id } = await recurringPaymentFixture(db);
       const handle = await createSchedule(plan('monthly', '2027-01-31', 'America/New_York'), id);
       return { id, handle };
     }

@@ -5,16 +5,16 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
-import { createLedger } from '../../src/ledger/service';
 import type { Frequency } from '../../src/payments/recurring/period';
-import { findRecurringPayment, insertRecurringPayment } from '../../src/payments/recurring/repository';
+import { findRecurringPayment } from '../../src/payments/recurring/repository';
 import { scheduleIds, workflowIds } from '../../src/temporal/names';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { recurringPaymentRun } from '../../src/workflows';
 import { DUNNING_DELAYS_MS, type RecurringPaymentRunInput } from '../../src/workflows/recurring';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
-import { balanceOf, customerWithWallet, deposit, uniquePhone } from '../helpers/money';
+import { assertLedgerBalanced, balanceOf, deposit } from '../helpers/money';
 import { testDb, timeSkippingServer } from '../helpers/services';
+import { RECURRING_AMOUNT_MINOR, recurringPaymentFixture } from '../helpers/recurring';
 
 /**
  * recurringPaymentRun on the time-skipping server, with real PostgreSQL, the real
@@ -23,8 +23,7 @@ import { testDb, timeSkippingServer } from '../helpers/services';
  * uses is a recording fake (the real pause is tested in recurring-schedule.test.ts).
  * BrightGrid Power: fee 0.50; reference …55 is paid, …01 is declined.
  */
-const BILLER = 'brightgrid-power';
-const AMOUNT = 2_500n;
+const AMOUNT = RECURRING_AMOUNT_MINOR;
 const FEE = 50n;
 /** 09:00 in New York on 2027-03-31 (EDT). */
 const MARCH_31 = '2027-03-31T13:00:00.000Z';
@@ -50,10 +49,7 @@ describe('recurringPaymentRun workflow (time-skipping server)', function () {
   });
 
   afterEach(async () => {
-    for (const row of await createLedger(db).trialBalance()) {
-      assert.equal(row.posted.differenceMinor, 0n, `posted ${row.currency}`);
-      assert.equal(row.pending.differenceMinor, 0n, `pending ${row.currency}`);
-    }
+    await assertLedgerBalanced(db);
   });
 
   /** Stands in for `client.schedule`: records each pause. */
@@ -69,24 +65,8 @@ describe('recurringPaymentRun workflow (time-skipping server)', function () {
     }) as unknown as Client;
 
   /** A customer with `balanceMinor` in their wallet and an active recurring payment from it. */
-  async function recurringPayment(options: { balanceMinor: bigint; ref?: string; frequency?: Frequency; timezone?: string }) {
-    const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: options.balanceMinor });
-    const id = randomUUID();
-    await insertRecurringPayment(db, {
-      id,
-      userId,
-      billerId: BILLER,
-      customerRef: options.ref ?? '4820193755',
-      fromAccountId: wallet.id,
-      amountMinor: AMOUNT.toString(),
-      currency: 'USD',
-      frequency: options.frequency ?? 'monthly',
-      startDate: '2027-01-31',
-      timezone: options.timezone ?? 'America/New_York',
-      scheduleId: scheduleIds.recurringPayment(id),
-    });
-    return { id, userId, wallet };
-  }
+  const recurringPayment = (options: { balanceMinor: bigint; ref?: string; frequency?: Frequency; timezone?: string }) =>
+    recurringPaymentFixture(db, options);
 
   async function run(input: RecurringPaymentRunInput, overrides: (activities: Activities) => Partial<Activities> = () => ({})) {
     const taskQueue = uniqueTaskQueue('recurring');
