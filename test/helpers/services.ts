@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Server as HttpServer } from 'node:http';
 import { Client as PgClient } from 'pg';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { loadConfig, withServices, type Config } from '../../src/config';
 import { createDb, migrateLatest, type Db } from '../../src/db/knex';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/postgres';
@@ -18,7 +18,7 @@ import { createApp } from '../../src/api/app';
 import { createNotifier } from '../../src/providers/notifier';
 import { createSmsProvider } from '../../src/providers/sms';
 import { createClient, ensureSearchAttributes } from '../../src/temporal/client';
-import { createWorker } from '../../src/worker/create-worker';
+import { WORKFLOWS_PATH, createWorker } from '../../src/worker/create-worker';
 
 /**
  * The services tests need, each started at most once per mocha run and torn down by
@@ -131,6 +131,9 @@ export const devServer = once(async (): Promise<TestWorkflowEnvironment> => {
   teardowns.push(() => env.teardown());
   return env;
 });
+
+/** The workflow code bundled once per run; every workflow test's workers share it. */
+export const workflowBundle = once(() => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }));
 
 export const timeSkippingServer = once(async (): Promise<TestWorkflowEnvironment> => {
   const env = await startTimeSkippingServer();

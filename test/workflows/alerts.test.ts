@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
@@ -10,12 +10,11 @@ import type { Notifier } from '../../src/providers/notifier';
 import { createOutbox } from '../../src/providers/outbox';
 import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
 import { dedupeKeys, workflowIds } from '../../src/temporal/names';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { bankPosting, walletFunding } from '../../src/workflows';
 import type { WalletFundingInput } from '../../src/workflows/wallet-funding';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { customerWithWallet, deposit, transfersOf, uniquePhone } from '../helpers/money';
-import { testDb, timeSkippingServer } from '../helpers/services';
+import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
 
 describe('transaction alerts (time-skipping server)', function () {
   let env: TestWorkflowEnvironment;
@@ -27,7 +26,7 @@ describe('transaction alerts (time-skipping server)', function () {
     [env, db, workflowBundle] = await Promise.all([
       timeSkippingServer(),
       testDb(),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      sharedWorkflowBundle(),
     ]);
   });
 

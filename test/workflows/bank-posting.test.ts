@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
@@ -9,12 +9,11 @@ import { createLedger } from '../../src/ledger/service';
 import type { Account } from '../../src/ledger/types';
 import { maskAccount } from '../../src/money/money';
 import { dedupeKeys, workflowIds } from '../../src/temporal/names';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { bankPosting } from '../../src/workflows';
 import type { BankPostingInput } from '../../src/workflows/bank-posting';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, transfersOf, uniquePhone } from '../helpers/money';
-import { testDb, timeSkippingServer } from '../helpers/services';
+import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
 
 describe('bankPosting workflow (time-skipping server)', function () {
   let env: TestWorkflowEnvironment;
@@ -26,7 +25,7 @@ describe('bankPosting workflow (time-skipping server)', function () {
     [env, db, workflowBundle] = await Promise.all([
       timeSkippingServer(),
       testDb(),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      sharedWorkflowBundle(),
     ]);
   });
 

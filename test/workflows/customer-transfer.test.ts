@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
 import { transferIdFrom } from '../../src/ledger/ids';
 import { maskAccount } from '../../src/money/money';
 import { dedupeKeys, workflowIds } from '../../src/temporal/names';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { customerTransfer } from '../../src/workflows';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, customerWithWallet, transfersOf, uniquePhone } from '../helpers/money';
-import { testDb, timeSkippingServer } from '../helpers/services';
+import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
 
 describe('customerTransfer workflow (time-skipping server)', function () {
   let env: TestWorkflowEnvironment;
@@ -23,7 +22,7 @@ describe('customerTransfer workflow (time-skipping server)', function () {
     [env, db, workflowBundle] = await Promise.all([
       timeSkippingServer(),
       testDb(),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      sharedWorkflowBundle(),
     ]);
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
@@ -11,7 +11,7 @@ import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { expireIdempotencyKeys, expirePendingHolds } from '../../src/workflows';
 import { createLedger } from '../../src/ledger/service';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
-import { devServer, testConfig, testDb, timeSkippingServer } from '../helpers/services';
+import { devServer, testConfig, testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
 
 const HOUR_MS = 3600 * 1000;
 
@@ -26,7 +26,7 @@ describe('expireIdempotencyKeys workflow (time-skipping server)', function () {
     [env, db, workflowBundle] = await Promise.all([
       timeSkippingServer(),
       testDb(),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      sharedWorkflowBundle(),
     ]);
   });
 

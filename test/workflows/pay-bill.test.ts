@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
 import { createLedger } from '../../src/ledger/service';
@@ -12,12 +12,11 @@ import type { Transfer } from '../../src/ledger/types';
 import { paymentIdFrom } from '../../src/payments/repository';
 import { businessFailure } from '../../src/temporal/failures';
 import { workflowIds } from '../../src/temporal/names';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { payBill } from '../../src/workflows';
 import { cancelPaymentUpdate, type PayBillInput } from '../../src/workflows/pay-bill';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, customerWithWallet, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
-import { testDb, timeSkippingServer } from '../helpers/services';
+import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
 
 /**
  * The bill payment saga on the time-skipping server with real PostgreSQL and the
@@ -51,7 +50,7 @@ describe('payBill workflow (time-skipping server)', function () {
     [env, db, workflowBundle] = await Promise.all([
       timeSkippingServer(),
       testDb(),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      sharedWorkflowBundle(),
     ]);
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
 import { createLedger } from '../../src/ledger/service';
@@ -9,12 +9,11 @@ import { maskAccount } from '../../src/money/money';
 import { paymentIdFrom } from '../../src/payments/repository';
 import { businessFailure } from '../../src/temporal/failures';
 import { workflowIds } from '../../src/temporal/names';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { payCard } from '../../src/workflows';
 import type { PayCardInput } from '../../src/workflows/pay-card';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, deposit, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
-import { testDb, timeSkippingServer } from '../helpers/services';
+import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
 
 /** Paying a credit card bill from savings, on the time-skipping server with real PostgreSQL. */
 describe('payCard workflow (time-skipping server)', function () {
@@ -28,7 +27,7 @@ describe('payCard workflow (time-skipping server)', function () {
     [env, db, workflowBundle] = await Promise.all([
       timeSkippingServer(),
       testDb(),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      sharedWorkflowBundle(),
     ]);
   });
 

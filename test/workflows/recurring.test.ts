@@ -2,18 +2,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
 import type { Frequency } from '../../src/payments/recurring/period';
 import { findRecurringPayment } from '../../src/payments/recurring/repository';
 import { scheduleIds, workflowIds } from '../../src/temporal/names';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { recurringPaymentRun } from '../../src/workflows';
 import { DUNNING_DELAYS_MS, type RecurringPaymentRunInput } from '../../src/workflows/recurring';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { assertLedgerBalanced, balanceOf, deposit } from '../helpers/money';
-import { testDb, timeSkippingServer } from '../helpers/services';
+import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
 import { RECURRING_AMOUNT_MINOR, recurringPaymentFixture } from '../helpers/recurring';
 
 /**
@@ -40,7 +39,7 @@ describe('recurringPaymentRun workflow (time-skipping server)', function () {
     [env, db, workflowBundle] = await Promise.all([
       timeSkippingServer(),
       testDb(),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      sharedWorkflowBundle(),
     ]);
   });
 
