@@ -195,6 +195,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  // Exit now: a service that failed half-way may still hold the event loop open.
+  process.exit(1);
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -17,7 +16,8 @@ import { createSandboxNotifier } from '../src/providers/sandbox-notifier';
 import { workflowIds } from '../src/temporal/names';
 import type { PayBillInput } from '../src/workflows/pay-bill';
 import { Tally, type Measurement } from './measure';
-import { benchPostgres } from './postgres';
+import { withDeadline } from '../src/dev/deadline';
+import { benchPostgres, benchStartupTimeoutMs } from './postgres';
 
 /**
  * `npm run bench:payments`: bill payments completed per second, end to end (client
@@ -50,13 +50,8 @@ export function createBaselineActivities() {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** Every workflow result and the worker's drain have a deadline, so a stuck run fails and says which. */
+const WORKFLOW_TIMEOUT_MS = Number(process.env.BENCH_WORKFLOW_TIMEOUT_MS ?? 120_000);
 
 /** Payers with funded wallets; payments go round-robin so no one account becomes the bottleneck. */
 async function createPayers(db: Db): Promise<Array<{ userId: string; walletId: string }>> {
@@ -87,14 +82,15 @@ function paymentRun(client: Client, payers: Array<{ userId: string; walletId: st
       amountMinor: String(1_000 + (call % 5_000)),
       currency: 'USD',
     };
-    const result = await client.workflow.execute('payBill', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+    const result = await withDeadline(`the result of payBill ${workflowId}`, WORKFLOW_TIMEOUT_MS, client.workflow.execute('payBill', { taskQueue: TASK_QUEUE, workflowId, args: [input] }));
     if ((result as { status: string }).status !== 'succeeded') failures.push(`${workflowId}: ${JSON.stringify(result)}`);
   };
 }
 
 function baselineRun(client: Client) {
   return async () => {
-    await client.workflow.execute('noopPayment', { taskQueue: TASK_QUEUE, workflowId: `bench-noop:${randomUUID()}`, args: [] });
+    const workflowId = `bench-noop:${randomUUID()}`;
+    await withDeadline(`the result of noopPayment ${workflowId}`, WORKFLOW_TIMEOUT_MS, client.workflow.execute('noopPayment', { taskQueue: TASK_QUEUE, workflowId, args: [] }));
   };
 }
 
@@ -128,7 +124,8 @@ function report(baseline: Measurement, payments: Measurement) {
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const [pg, temporal] = await Promise.all([benchPostgres('finflow_bench_payments'), startDevServer({ port: await freePort() })]);
+  const timeoutMs = benchStartupTimeoutMs();
+  const [pg, temporal] = await Promise.all([benchPostgres('finflow_bench_payments'), startDevServer({ timeoutMs })]);
   const db = createDb({ database: { url: pg.url, poolMax: 20, embeddedPort: 0 }, dependencyTimeoutMs: 10_000 });
   try {
     await migrateLatest(db);
@@ -139,6 +136,7 @@ async function main(): Promise<void> {
       taskQueue: TASK_QUEUE,
       workflowsPath: require.resolve('./payments-workflows'),
       activities: { ...createActivities(deps), ...createBaselineActivities() },
+      shutdownGraceTime: '10s',
     });
     const { client } = temporal;
     const failures: string[] = [];
@@ -174,6 +172,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  // Exit now: a service that failed half-way may still hold the event loop open.
+  process.exit(1);
 });

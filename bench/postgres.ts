@@ -1,7 +1,7 @@
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres } from '../src/dev/postgres';
 
 /**
@@ -13,12 +13,9 @@ export interface BenchPostgres {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** How long a bench waits for each local service to become ready (STARTUP_TIMEOUT_MS, default 60 s). */
+export function benchStartupTimeoutMs(): number {
+  return loadConfig({ NODE_ENV: 'test', STARTUP_TIMEOUT_MS: process.env.STARTUP_TIMEOUT_MS }).startupTimeoutMs;
 }
 
 export async function benchPostgres(name: string): Promise<BenchPostgres> {
@@ -36,7 +33,7 @@ export async function benchPostgres(name: string): Promise<BenchPostgres> {
   }
   const dir = await mkdtemp(join(tmpdir(), 'finflow-bench-'));
   await chmod(dir, 0o755);
-  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), database: name, persistent: false });
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), database: name, timeoutMs: benchStartupTimeoutMs() });
   return {
     url: pg.url,
     stop: async () => {

@@ -32,6 +32,7 @@ export const envSchema = z.object({
   DATABASE_URL: optionalString,
   DATABASE_POOL_MAX: int(10),
   FINFLOW_DATA_DIR: z.string().default('.data'),
+  STARTUP_TIMEOUT_MS: int(60_000),
   EMBEDDED_PG_PORT: int(54320),
 
   TEMPORAL_ADDRESS: optionalString,
@@ -90,6 +91,8 @@ export interface Config {
   log: { level: Env['LOG_LEVEL']; format: 'json' | 'pretty' };
   database: { url: string | undefined; poolMax: number; embeddedPort: number };
   dataDir: string;
+  /** How long `npm start`, the tests and the benchmarks wait for each local service to become ready. */
+  startupTimeoutMs: number;
   dependencyTimeoutMs: number;
   temporal: {
     address: string | undefined;
@@ -183,6 +186,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty') },
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, embeddedPort: env.EMBEDDED_PG_PORT },
     dataDir: env.FINFLOW_DATA_DIR,
+    startupTimeoutMs: env.STARTUP_TIMEOUT_MS,
     dependencyTimeoutMs: env.DEPENDENCY_TIMEOUT_MS,
     temporal: {
       address: env.TEMPORAL_ADDRESS,

@@ -14,7 +14,10 @@ import { createNotifier } from '../providers/notifier';
 import { createSmsProvider } from '../providers/sms';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from '../worker/create-worker';
+import { DeadlineError, withDeadline } from './deadline';
+import { PortInUseError, isAddressInUse, isPortFree } from './ports';
 import { startEmbeddedPostgres } from './postgres';
+import { ServiceStartError } from './service';
 import { startDevServer } from './temporal';
 import { seedDemoData, DEMO_ACCOUNTS } from './seed';
 
@@ -32,45 +35,52 @@ async function main(): Promise<void> {
   const logger = createLogger(base, 'finflow');
   const stops: Stop[] = [];
   let stopping = false;
-  const stopAll = async (signal: string) => {
+  const stopAll = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping finflow');
     while (stops.length > 0) await (stops.pop() as Stop)().catch((err: unknown) => logger.error({ err }, 'stop failed'));
     logger.info('finflow stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll(signal));
+  // `on`, not `once`: a Ctrl-C reaches this process both from the terminal and relayed by
+  // npm and tsx; a repeat must not fall through to Node's default and skip the orderly stop.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(signal));
   // The orchestrator owns the signals so it can stop the worker before the servers it needs.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 
+  const step = <T>(what: string, work: Promise<T>) => withDeadline(what, base.startupTimeoutMs, work);
   try {
+    // The API's port is checked first, so a second `npm start` fails before it starts anything.
+    if (!(await isPortFree(base.http.port, base.http.host))) throw new PortInUseError('finflow API', base.http.port, 'PORT');
     const config = await startServices(base, logger, stops);
     const db = createDb(config);
     stops.push(() => db.destroy());
-    const applied = await migrateLatest(db);
+    const applied = await step('database migrations', migrateLatest(db));
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
 
     const client = createClient(config.temporal);
     stops.push(() => client.connection.close());
-    await ensureSearchAttributes(client, config.temporal.namespace);
-    await ensureHousekeepingSchedules(client, config);
+    await step('Temporal search attributes to be registered', ensureSearchAttributes(client, config.temporal.namespace));
+    await step('the housekeeping Schedules to be created', ensureHousekeepingSchedules(client, config));
 
-    const connection = await createNativeConnection(config.temporal);
+    const connection = await step('the worker connection to Temporal', createNativeConnection(config.temporal));
     stops.push(() => connection.close());
     const sms = createSmsProvider(config, db);
     const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: client };
-    const worker = await createWorker(config, deps, { connection });
+    const worker = await step('the worker to bundle the workflows and start', createWorker(config, deps, { connection }));
     const running = worker.run();
     stops.push(async () => {
       worker.shutdown();
-      await running;
+      await withDeadline('the worker to finish its in-flight tasks', 30_000, running);
     });
 
     const app = createApp(config, { db, temporal: client, logger });
-    await seedDemoData({ config, deps: { db, temporal: client, logger, now: () => new Date() } }, logger);
+    await step('the demo data to be seeded', seedDemoData({ config, deps: { db, temporal: client, logger, now: () => new Date() } }, logger));
     const server: Server = app.listen(config.http.port, config.http.host);
-    await once(server, 'listening');
+    await once(server, 'listening').catch((err: unknown) => {
+      throw isAddressInUse(err) ? new PortInUseError('finflow API', config.http.port, 'PORT') : err;
+    });
     stops.push(
       () =>
         new Promise((done) => {
@@ -80,22 +90,30 @@ async function main(): Promise<void> {
     );
     printBanner(config);
   } catch (err) {
-    logger.error({ err }, 'finflow failed to start');
-    await stopAll('startup-failure');
+    if (err instanceof ServiceStartError || err instanceof PortInUseError || err instanceof DeadlineError) {
+      // These messages are written for a person: name, port, command, the service's own output.
+      process.stderr.write(`\nfinflow failed to start: ${err.message}\n\n`);
+    } else {
+      logger.error({ err }, 'finflow failed to start');
+    }
+    await stopAll('startup-failure', 1);
   }
 }
 
 async function startServices(config: Config, logger: ReturnType<typeof createLogger>, stops: Stop[]): Promise<Config> {
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const [databaseUrl, temporalAddress] = await Promise.all([
+  // Both start together; each registers its stop as soon as it runs, so a failure of one
+  // still stops the other in order.
+  const [database, temporal] = await Promise.allSettled([
     (async () => {
       if (config.database.url) return config.database.url;
       const pg = await startEmbeddedPostgres({
         dataDir: join(dataDir, 'postgres'),
         port: config.database.embeddedPort,
+        portEnvVar: 'EMBEDDED_PG_PORT',
         database: 'finflow',
-        persistent: true,
+        timeoutMs: config.startupTimeoutMs,
       });
       stops.push(() => pg.stop());
       logger.info({ port: config.database.embeddedPort }, 'embedded PostgreSQL started');
@@ -108,13 +126,16 @@ async function startServices(config: Config, logger: ReturnType<typeof createLog
         uiPort: config.temporal.uiPort,
         dbFilename: join(dataDir, 'temporal.sqlite'),
         namespace: config.temporal.namespace,
+        timeoutMs: config.startupTimeoutMs,
       });
       stops.push(() => env.teardown());
       logger.info({ port: config.temporal.devPort }, 'Temporal dev server started');
       return env.address;
     })(),
   ]);
-  return withServices(config, databaseUrl, temporalAddress);
+  if (database.status === 'rejected') throw database.reason;
+  if (temporal.status === 'rejected') throw temporal.reason;
+  return withServices(config, database.value, temporal.value);
 }
 
 function printBanner(config: Config): void {

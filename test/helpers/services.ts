@@ -1,5 +1,5 @@
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server as HttpServer } from 'node:http';
@@ -10,6 +10,8 @@ import { loadConfig, withServices, type Config } from '../../src/config';
 import { createDb, migrateLatest, type Db } from '../../src/db/knex';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/postgres';
 import { startDevServer, startTimeSkippingServer } from '../../src/dev/temporal';
+import { withDeadline } from '../../src/dev/deadline';
+import { freePort } from '../../src/dev/ports';
 import { createLogger } from '../../src/logger';
 import { createLedger } from '../../src/ledger/service';
 import { createSandboxFundingProcessor } from '../../src/providers/funding/sandbox';
@@ -34,19 +36,16 @@ const once = <T>(start: () => Promise<T>) => {
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-export async function freePort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort };
+
+/** How long each service may take to become ready (STARTUP_TIMEOUT_MS, default 60 s) before one retry. */
+export const startupTimeoutMs = (): number => testConfig({ STARTUP_TIMEOUT_MS: process.env.STARTUP_TIMEOUT_MS }).startupTimeoutMs;
 
 /** Starts a throwaway embedded PostgreSQL in a temp dir; the caller stops it. */
 export async function startScratchPostgres(database = 'finflow_test'): Promise<EmbeddedPostgresHandle & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'finflow-pg-'));
   await chmod(dir, 0o755);
-  const handle = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), database, persistent: false });
+  const handle = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), database, timeoutMs: startupTimeoutMs() });
   return { ...handle, dir };
 }
 
@@ -65,9 +64,9 @@ export interface RestartablePostgres {
 export async function startRestartablePostgres(database = 'finflow_test'): Promise<RestartablePostgres> {
   const dir = await mkdtemp(join(tmpdir(), 'finflow-pg-'));
   await chmod(dir, 0o755);
-  const options = { dataDir: join(dir, 'data'), port: await freePort(), database, persistent: true };
+  const options = { dataDir: join(dir, 'data'), database, timeoutMs: startupTimeoutMs() };
   let running: EmbeddedPostgresHandle | undefined = await startEmbeddedPostgres(options);
-  const url = running.url;
+  const { url, port } = running;
   const stop = async () => {
     const handle = running;
     running = undefined;
@@ -87,7 +86,7 @@ export async function startRestartablePostgres(database = 'finflow_test'): Promi
     stop,
     restart: async () => {
       if (running) throw new Error('PostgreSQL is still running; stop() it first');
-      running = await startEmbeddedPostgres(options);
+      running = await startEmbeddedPostgres({ ...options, port });
     },
     remove,
   };
@@ -127,7 +126,7 @@ export const testDb = once(async (): Promise<Db> => {
 });
 
 export const devServer = once(async (): Promise<TestWorkflowEnvironment> => {
-  const env = await startDevServer({ port: await freePort() });
+  const env = await startDevServer({ timeoutMs: startupTimeoutMs() });
   teardowns.push(() => env.teardown());
   return env;
 });
@@ -136,7 +135,7 @@ export const devServer = once(async (): Promise<TestWorkflowEnvironment> => {
 export const workflowBundle = once(() => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }));
 
 export const timeSkippingServer = once(async (): Promise<TestWorkflowEnvironment> => {
-  const env = await startTimeSkippingServer();
+  const env = await startTimeSkippingServer({ timeoutMs: startupTimeoutMs() });
   teardowns.push(() => env.teardown());
   await ensureSearchAttributes(env.client, env.namespace ?? 'default');
   return env;
@@ -167,7 +166,7 @@ export const stack = once(async (): Promise<Stack> => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     worker.shutdown();
-    await running;
+    await withDeadline('the e2e worker to shut down', 30_000, running);
     await client.connection.close();
   });
   return { config, db, temporal, worker, baseUrl: `http://127.0.0.1:${port}` };
