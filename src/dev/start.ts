@@ -6,14 +6,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, withServices, type Config } from '../config';
 import { createDb, migrateLatest } from '../db/knex';
 import { createLogger } from '../logger';
-import { createLedger } from '../ledger/service';
-import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
-import { createBillerPort } from '../payments/billers';
 import { createApp } from '../api/app';
-import { createNotifier } from '../providers/notifier';
-import { createSmsProvider } from '../providers/sms';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from '../worker/create-worker';
+import { createPorts } from '../worker/deps';
 import { startEmbeddedPostgres } from './postgres';
 import { startDevServer } from './temporal';
 import { seedDemoData, DEMO_ACCOUNTS } from './seed';
@@ -28,7 +24,8 @@ import { seedDemoData, DEMO_ACCOUNTS } from './seed';
 type Stop = () => Promise<unknown>;
 
 async function main(): Promise<void> {
-  const base = loadConfig();
+  // `npm start` is the one entry point where an unset NODE_ENV means development.
+  const base = loadConfig(process.env, { defaultEnv: 'development' });
   const logger = createLogger(base, 'finflow');
   const stops: Stop[] = [];
   let stopping = false;
@@ -58,17 +55,16 @@ async function main(): Promise<void> {
 
     const connection = await createNativeConnection(config.temporal);
     stops.push(() => connection.close());
-    const sms = createSmsProvider(config, db);
-    const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: client };
-    const worker = await createWorker(config, deps, { connection });
+    const { sms: _sms, ...ports } = createPorts(config, { db });
+    const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection });
     const running = worker.run();
     stops.push(async () => {
       worker.shutdown();
       await running;
     });
 
-    const app = createApp(config, { db, temporal: client, logger });
-    await seedDemoData({ config, deps: { db, temporal: client, logger, now: () => new Date() } }, logger);
+    const app = createApp(config, { db, temporal: client, logger, billers: ports.billers });
+    await seedDemoData({ config, deps: { db, temporal: client, logger, billers: ports.billers, now: () => new Date() } }, logger);
     const server: Server = app.listen(config.http.port, config.http.host);
     await once(server, 'listening');
     stops.push(
