@@ -83,6 +83,8 @@ export const envSchema = z.object({
   BILLER_PROVIDER: z.enum(['sandbox', 'http']).default('sandbox'),
   BILLER_API_URL: optionalString,
   BILLER_API_KEY: optionalString,
+  // Read by the tools resolver (src/tools/binaries.ts), like TEMPORAL_CLI_PATH.
+  STRIPE_MOCK_PATH: optionalString,
   ALLOW_SANDBOX_PROVIDERS: bool(false),
 });
 

@@ -9,6 +9,7 @@ import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker } from '@tempor
 import { loadConfig, withServices, type Config } from '../../src/config';
 import { createDb, migrateLatest, type Db } from '../../src/db/knex';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/postgres';
+import { startStripeMock, type StripeMockHandle } from '../../src/dev/stripe-mock';
 import { startDevServer, startTimeSkippingServer } from '../../src/dev/temporal';
 import { createLogger } from '../../src/logger';
 import { createApp } from '../../src/api/app';
@@ -136,6 +137,13 @@ export const timeSkippingServer = once(async (): Promise<TestWorkflowEnvironment
   teardowns.push(() => env.teardown());
   await ensureSearchAttributes(env.client, env.namespace ?? 'default');
   return env;
+});
+
+/** stripe-mock on a free port, for the Stripe funding adapter's tests. */
+export const stripeMock = once(async (): Promise<StripeMockHandle> => {
+  const handle = await startStripeMock({ port: await freePort() });
+  teardowns.push(() => handle.stop());
+  return handle;
 });
 
 export interface Stack {
