@@ -136,14 +136,16 @@ function startRecordedStripe() {
 
 describe('Stripe funding adapter, outcomes from recorded Stripe responses', () => {
   let stripe: ReturnType<typeof startRecordedStripe>;
+  let apiUrl: string;
   let processor: FundingProcessor;
+  const stripeOptions = () => ({ secretKey: 'sk_test_finflow', apiUrl, timeoutMs: 300, pollAttempts: 3, pollIntervalMs: 10 });
 
   before(async () => {
     stripe = startRecordedStripe();
     stripe.server.listen(0, '127.0.0.1');
     await once(stripe.server, 'listening');
-    const apiUrl = `http://127.0.0.1:${(stripe.server.address() as AddressInfo).port}`;
-    processor = createStripeFundingProcessor({ secretKey: 'sk_test_finflow', apiUrl, timeoutMs: 300, pollAttempts: 3, pollIntervalMs: 10 });
+    apiUrl = `http://127.0.0.1:${(stripe.server.address() as AddressInfo).port}`;
+    processor = createStripeFundingProcessor(stripeOptions());
   });
 
   after(async () => {
@@ -193,6 +195,14 @@ describe('Stripe funding adapter, outcomes from recorded Stripe responses', () =
     const request = chargeRequest('pm_processing_forever');
     assert.deepEqual(await processor.charge(request), { status: 'unknown' });
     assert.equal(stripe.retrieves.get(request.chargeId), 3, 'polled exactly pollAttempts times');
+  });
+
+  it('stops polling when another read-back could overrun its time budget', async () => {
+    const budgeted = createStripeFundingProcessor({ ...stripeOptions(), pollAttempts: 50, chargeBudgetMs: 400 });
+    const request = chargeRequest('pm_processing_forever');
+    const startedAt = Date.now();
+    assert.deepEqual(await budgeted.charge(request), { status: 'unknown' });
+    assert.ok(Date.now() - startedAt < 400, `took ${Date.now() - startedAt} ms`);
   });
 
   it('finds the outcome by polling when the call timed out after Stripe made the intent', async () => {

@@ -21,8 +21,14 @@ import type { ChargeOutcome, ChargeRequest, ChargeStatus, FundingProcessor } fro
  */
 
 export const STRIPE_CHARGE_ID_METADATA = 'finflow_charge_id';
-/** Shorter than the provider activity's start-to-close timeout, so a hung call is retried. */
-const REQUEST_TIMEOUT_MS = 10_000;
+/** One HTTP call to Stripe. */
+const REQUEST_TIMEOUT_MS = 8_000;
+/**
+ * All of one charge() — the create and every read-back — fits in this, under the provider
+ * activity's 30 s start-to-close timeout, so the activity answers `unknown` rather than
+ * being cut off mid-poll.
+ */
+const CHARGE_BUDGET_MS = 25_000;
 
 export interface StripeFundingOptions {
   secretKey: string;
@@ -33,6 +39,8 @@ export interface StripeFundingOptions {
   pollAttempts?: number;
   /** The first wait between read-backs; it doubles after each. */
   pollIntervalMs?: number;
+  /** How long one charge() may take in all; no read-back starts that could overrun it. */
+  chargeBudgetMs?: number;
 }
 
 type PaymentIntent = Stripe.PaymentIntent;
@@ -93,8 +101,10 @@ function declineOf(err: unknown): ChargeOutcome | undefined {
 
 export function createStripeFundingProcessor(options: StripeFundingOptions): FundingProcessor {
   const stripe = new Stripe(options.secretKey, clientOptions(options));
+  const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const pollAttempts = options.pollAttempts ?? 4;
-  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const chargeBudgetMs = options.chargeBudgetMs ?? CHARGE_BUDGET_MS;
 
   async function findIntent(chargeId: string): Promise<PaymentIntent | undefined> {
     // Search is eventually consistent: a just-created intent may be missing for a moment.
@@ -104,10 +114,11 @@ export function createStripeFundingProcessor(options: StripeFundingOptions): Fun
     return found.data.find((intent) => intent.metadata?.[STRIPE_CHARGE_ID_METADATA] === chargeId);
   }
 
-  /** Reads back an intent without a final answer until it has one or the bound is reached. */
-  async function settle(read: () => Promise<PaymentIntent | undefined>): Promise<ChargeOutcome> {
+  /** Reads back an intent without a final answer until it has one or a bound is reached. */
+  async function settle(read: () => Promise<PaymentIntent | undefined>, deadline: number): Promise<ChargeOutcome> {
     let waitMs = pollIntervalMs;
     for (let attempt = 0; attempt < pollAttempts; attempt++) {
+      if (Date.now() + waitMs + timeoutMs > deadline) break;
       await delay(waitMs);
       waitMs *= 2;
       let intent: PaymentIntent | undefined;
@@ -127,6 +138,7 @@ export function createStripeFundingProcessor(options: StripeFundingOptions): Fun
     name: 'stripe',
 
     async charge(request: ChargeRequest): Promise<ChargeOutcome> {
+      const deadline = Date.now() + chargeBudgetMs;
       let intent: PaymentIntent;
       try {
         intent = await stripe.paymentIntents.create(
@@ -144,12 +156,12 @@ export function createStripeFundingProcessor(options: StripeFundingOptions): Fun
         const decline = declineOf(err);
         if (decline) return decline;
         // The call may or may not have reached Stripe: look for the intent it would have made.
-        if (isLostAnswer(err)) return settle(() => findIntent(request.chargeId));
+        if (isLostAnswer(err)) return settle(() => findIntent(request.chargeId), deadline);
         throw err;
       }
       const status = statusOfIntent(intent);
       if (status.status === 'succeeded' || status.status === 'declined') return status;
-      return settle(() => stripe.paymentIntents.retrieve(intent.id));
+      return settle(() => stripe.paymentIntents.retrieve(intent.id), deadline);
     },
 
     async getCharge(chargeId: string): Promise<ChargeStatus> {
