@@ -9,6 +9,7 @@ const workflowForbidden = [
   'knex',
   'pg',
   'plivo',
+  'stripe',
   'twilio',
   'pdfkit',
   'imapflow',

@@ -5,15 +5,14 @@ import { join } from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../src/activities';
+import { loadConfig } from '../src/config';
 import { createDb, migrateLatest, type Db } from '../src/db/knex';
 import { startDevServer } from '../src/dev/temporal';
 import { accountIdFrom } from '../src/ledger/ids';
 import { createLedger } from '../src/ledger/service';
-import { createBillerPort } from '../src/payments/billers';
 import { paymentIdFrom } from '../src/payments/repository';
-import { createSandboxFundingProcessor } from '../src/providers/funding/sandbox';
-import { createSandboxNotifier } from '../src/providers/sandbox-notifier';
 import { workflowIds } from '../src/temporal/names';
+import { createPorts } from '../src/worker/deps';
 import type { PayBillInput } from '../src/workflows/pay-bill';
 import { Tally, type Measurement } from './measure';
 import { withDeadline } from '../src/dev/deadline';
@@ -130,7 +129,10 @@ async function main(): Promise<void> {
   try {
     await migrateLatest(db);
     const payers = await createPayers(db);
-    const deps = { db, notifier: createSandboxNotifier(db), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date() };
+    // The benchmark measures the sandboxes, named here explicitly rather than by default.
+    const config = loadConfig({ NODE_ENV: 'development', SMS_PROVIDER: 'sandbox', FUNDING_PROVIDER: 'sandbox', BILLER_PROVIDER: 'sandbox' });
+    const { sms: _sms, ...ports } = createPorts(config, { db });
+    const deps = { db, ...ports, now: () => new Date() };
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
       taskQueue: TASK_QUEUE,

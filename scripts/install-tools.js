@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// postinstall: installs the pinned Temporal binaries into .tools/ when they are not
+// postinstall: installs the pinned Temporal binaries and stripe-mock into .tools/ when not
 // found (see src/tools/binaries.ts). Plain JS so it runs before anything is built;
 // FINFLOW_SKIP_TOOLS=1 (Docker images, which talk to a real cluster) skips it.
 'use strict';

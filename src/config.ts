@@ -2,8 +2,10 @@ import { z } from 'zod';
 
 /**
  * Every setting finflow reads, parsed once from the environment at boot.
- * Production refuses to start on development defaults (secrets, embedded services);
- * every problem is reported at once so an operator fixes the environment in one pass.
+ * Only `development` and `test` run on development defaults (secrets, embedded services,
+ * sandbox money providers); any other environment, an unset NODE_ENV under the
+ * production entry points included, refuses to start on them. Every problem is
+ * reported at once so an operator fixes the environment in one pass.
  */
 
 const DEV_JWT_SECRET = 'finflow-development-secret-do-not-use-in-production';
@@ -22,7 +24,8 @@ const optionalString = z
 
 /** The schema is exported so docs and docker-compose tests can list every variable. */
 export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  // No default here: loadConfig's caller decides what an unset NODE_ENV means.
+  NODE_ENV: z.enum(['development', 'test', 'production']),
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -74,6 +77,16 @@ export const envSchema = z.object({
   PLIVO_AUTH_TOKEN: optionalString,
   PLIVO_SOURCE_NUMBER: optionalString,
   PLIVO_API_URL: optionalString,
+
+  FUNDING_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_API_URL: optionalString,
+  BILLER_PROVIDER: z.enum(['sandbox', 'http']).default('sandbox'),
+  BILLER_API_URL: optionalString,
+  BILLER_API_KEY: optionalString,
+  // Read by the tools resolver (src/tools/binaries.ts), like TEMPORAL_CLI_PATH.
+  STRIPE_MOCK_PATH: optionalString,
+  ALLOW_SANDBOX_PROVIDERS: bool(false),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -125,6 +138,16 @@ export interface Config {
     /** The auth token also verifies Plivo's webhooks, whichever provider sends. */
     plivo: { authId: string | undefined; authToken: string | undefined; sourceNumber: string | undefined; apiUrl: string | undefined };
   };
+  /** Where money comes from: the card/bank processor that funds wallets. */
+  funding: {
+    provider: Env['FUNDING_PROVIDER'];
+    stripe: { secretKey: string | undefined; apiUrl: string | undefined };
+  };
+  /** Where bill payments go. */
+  billers: {
+    provider: Env['BILLER_PROVIDER'];
+    http: { baseUrl: string | undefined; apiKey: string | undefined };
+  };
 }
 
 /** The path Plivo posts message status callbacks to (src/api/webhooks). */
@@ -137,15 +160,30 @@ export class ConfigError extends Error {
   }
 }
 
-/** Development defaults that must not reach production. */
+/** Environments in which development secrets and sandbox money providers are accepted. */
+const DEVELOPMENT_ENVS: readonly string[] = ['development', 'test'];
+
+/** Development defaults that must not run anywhere but development and test. */
 function productionProblems(source: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   if (!source.DATABASE_URL) problems.push('DATABASE_URL: required in production');
   if (!source.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: required in production');
-  if (!source.JWT_SECRET || source.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET: set a secret of at least 32 characters');
-  if (!source.SERVICE_TOKEN || source.SERVICE_TOKEN === DEV_SERVICE_TOKEN) problems.push('SERVICE_TOKEN: set a token of at least 16 characters');
+  if (!source.JWT_SECRET || source.JWT_SECRET === DEV_JWT_SECRET) problems.push('JWT_SECRET: set a secret of at least 32 characters (the development secret is refused outside development and test)');
+  if (!source.SERVICE_TOKEN || source.SERVICE_TOKEN === DEV_SERVICE_TOKEN) problems.push('SERVICE_TOKEN: set a token of at least 16 characters (the development token is refused outside development and test)');
+  // A sandbox processor funds any wallet with `tok_success`, a sandbox biller "pays" any
+  // bill: real money must never meet one unless an operator asked for it in so many words.
+  if (!['true', '1'].includes(source.ALLOW_SANDBOX_PROVIDERS ?? '')) {
+    if ((source.FUNDING_PROVIDER ?? 'sandbox') === 'sandbox') {
+      problems.push('FUNDING_PROVIDER: the sandbox funds any wallet with test tokens; set FUNDING_PROVIDER=stripe, or ALLOW_SANDBOX_PROVIDERS=true to run on sandbox money providers on purpose');
+    }
+    if ((source.BILLER_PROVIDER ?? 'sandbox') === 'sandbox') {
+      problems.push('BILLER_PROVIDER: the sandbox pays no real biller; set BILLER_PROVIDER=http, or ALLOW_SANDBOX_PROVIDERS=true to run on sandbox money providers on purpose');
+    }
+  }
   return problems;
 }
+
+const isHttpUrl = (value: string) => /^https?:\/\//i.test(value) && URL.canParse(value);
 
 /** Plivo needs its account and a sender; the URLs it is given must be absolute http(s). */
 function smsProblems(source: NodeJS.ProcessEnv): string[] {
@@ -157,17 +195,43 @@ function smsProblems(source: NodeJS.ProcessEnv): string[] {
   }
   for (const name of ['PLIVO_API_URL', 'SMS_STATUS_CALLBACK_URL']) {
     const value = source[name];
-    if (value && !(/^https?:\/\//i.test(value) && URL.canParse(value))) problems.push(`${name}: must be an absolute http(s) URL`);
+    if (value && !isHttpUrl(value)) problems.push(`${name}: must be an absolute http(s) URL`);
   }
   return problems;
 }
 
+/** Each real money provider needs its account; the URLs it is given must be absolute http(s). */
+function moneyProviderProblems(source: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (source.FUNDING_PROVIDER === 'stripe' && !source.STRIPE_SECRET_KEY) problems.push('STRIPE_SECRET_KEY: required when FUNDING_PROVIDER=stripe');
+  if (source.BILLER_PROVIDER === 'http') {
+    for (const name of ['BILLER_API_URL', 'BILLER_API_KEY']) {
+      if (!source[name]) problems.push(`${name}: required when BILLER_PROVIDER=http`);
+    }
+  }
+  for (const name of ['STRIPE_API_URL', 'BILLER_API_URL']) {
+    const value = source[name];
+    if (value && !isHttpUrl(value)) problems.push(`${name}: must be an absolute http(s) URL`);
+  }
+  return problems;
+}
+
+export interface LoadConfigOptions {
+  /**
+   * What an unset NODE_ENV means. `production` unless the caller is `npm start`: the
+   * production entry points must never fall back to development secrets or sandboxes.
+   */
+  defaultEnv?: Env['NODE_ENV'];
+}
+
 /** Parses the environment; throws one ConfigError listing every problem. */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
+  const nodeEnv = environment.NODE_ENV || (options.defaultEnv ?? 'production');
+  const source = { ...environment, NODE_ENV: nodeEnv };
   const parsed = envSchema.safeParse(source);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  if (source.NODE_ENV === 'production') problems.push(...productionProblems(source));
-  problems.push(...smsProblems(source));
+  if (!DEVELOPMENT_ENVS.includes(nodeEnv)) problems.push(...productionProblems(source));
+  problems.push(...smsProblems(source), ...moneyProviderProblems(source));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
 
@@ -226,6 +290,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         apiUrl: env.PLIVO_API_URL,
       },
     },
+    funding: { provider: env.FUNDING_PROVIDER, stripe: { secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL } },
+    billers: { provider: env.BILLER_PROVIDER, http: { baseUrl: env.BILLER_API_URL, apiKey: env.BILLER_API_KEY } },
   };
 }
 

@@ -2,12 +2,15 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { Logger } from '../logger';
+import type { BillerPort } from '../payments/billers/port';
 
 /** What the API needs from the outside world; tests pass their own. */
 export interface AppDeps {
   db: Db;
   temporal: Client;
   logger: Logger;
+  /** Validates customer references (built by createPorts, like the worker's). */
+  billers: BillerPort;
   /** Injectable clock so tests can move time; defaults to the wall clock. */
   now?: () => Date;
 }

@@ -4,15 +4,19 @@ import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logger';
 import { createClient } from '../temporal/client';
+import { createPorts } from '../worker/deps';
 import { createApp } from './app';
 
-/** `npm run api`: the production API process, configured only by the environment. */
+/**
+ * `npm run api`: the production API process, configured only by the environment. An
+ * unset NODE_ENV means production here: no development secrets, no sandbox providers.
+ */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { defaultEnv: 'production' });
   const logger = createLogger(config, 'finflow-api');
   const db = createDb(config);
   const temporal = createClient(config.temporal);
-  const server = createApp(config, { db, temporal, logger }).listen(config.http.port, config.http.host);
+  const server = createApp(config, { db, temporal, logger, billers: createPorts(config, { db }).billers }).listen(config.http.port, config.http.host);
   await once(server, 'listening');
   logger.info({ port: config.http.port }, 'api listening');
 

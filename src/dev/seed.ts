@@ -5,8 +5,8 @@ import type { Logger } from '../logger';
 
 /**
  * Demo data for `npm start`, applied once per database (recorded in `seeds`). The
- * credentials are printed at start and listed in the README; they exist only in
- * development databases.
+ * credentials are printed at start and listed in the README, so they may exist only in
+ * development databases: any other NODE_ENV seeds nothing.
  */
 export const DEMO_ACCOUNTS = {
   customer: {
@@ -35,6 +35,10 @@ export const DEMO_ACCOUNTS = {
 const SEED_NAME = 'demo-v1';
 
 export async function seedDemoData(app: AppContext, logger: Logger): Promise<void> {
+  if (app.config.env !== 'development') {
+    logger.info({ env: app.config.env }, 'demo data is seeded only in development');
+    return;
+  }
   const { db } = app.deps;
   const claimed = await db('seeds').insert({ name: SEED_NAME }).onConflict('name').ignore().returning('name');
   if (claimed.length === 0) return;

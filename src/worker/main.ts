@@ -2,28 +2,26 @@ import { runMain } from '../run';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logger';
-import { createLedger } from '../ledger/service';
-import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
-import { createBillerPort } from '../payments/billers';
-import { createNotifier } from '../providers/notifier';
-import { createSmsProvider } from '../providers/sms';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from './create-worker';
+import { createPorts } from './deps';
 
-/** `npm run worker`: the production worker, configured only by the environment. */
+/**
+ * `npm run worker`: the production worker, configured only by the environment. An unset
+ * NODE_ENV means production here: no development secrets, no sandbox money providers.
+ */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { defaultEnv: 'production' });
   const logger = createLogger(config, 'finflow-worker');
   const db = createDb(config);
   const client = createClient(config.temporal);
   await ensureSearchAttributes(client, config.temporal.namespace);
   await ensureHousekeepingSchedules(client, config);
   const connection = await createNativeConnection(config.temporal);
-  const sms = createSmsProvider(config, db);
+  const { sms, ...ports } = createPorts(config, { db });
   if (sms.name === 'plivo' && !config.sms.statusCallbackUrl) logger.warn('no PUBLIC_URL or SMS_STATUS_CALLBACK_URL: Plivo will send no delivery receipts');
-  const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: client };
-  const worker = await createWorker(config, deps, { connection });
-  logger.info({ taskQueue: worker.options.taskQueue, smsProvider: sms.name }, 'worker started');
+  const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection });
+  logger.info({ taskQueue: worker.options.taskQueue, smsProvider: sms.name, fundingProvider: ports.funding.name, billerProvider: ports.billers.name }, 'worker started');
   // Worker.run installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
   await worker.run();
   await connection.close();

@@ -13,12 +13,13 @@ import { workflowIds } from '../../src/temporal/names';
 import { client, request } from '../helpers/http';
 import { freePort, stack, testConfig, type Stack } from '../helpers/services';
 import { logIn, signUp, signUpAndLogin, signupRequest } from '../helpers/users';
+import { createPorts } from '../../src/worker/deps';
 
 /** A second API on the stack's database and Temporal, with its own settings and clock. */
 async function startApp(s: Stack, env: NodeJS.ProcessEnv, options: { now?: () => Date; temporalAddress?: string } = {}) {
   const config = withServices(testConfig(env), s.config.database.url!, options.temporalAddress ?? s.config.temporal.address!);
   const temporal = createClient(config.temporal);
-  const deps = { db: s.db, temporal, logger: createLogger(config), ...(options.now ? { now: options.now } : {}) };
+  const deps = { db: s.db, temporal, logger: createLogger(config), billers: createPorts(config, { db: s.db }).billers, ...(options.now ? { now: options.now } : {}) };
   const server = createApp(config, deps).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -3,7 +3,7 @@ import type { ActivityDeps } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
 import { createLedger } from '../../src/ledger/service';
 import { createSandboxFundingProcessor } from '../../src/providers/funding/sandbox';
-import { createBillerPort } from '../../src/payments/billers';
+import { createSandboxBillerPort } from '../../src/payments/billers/sandbox';
 import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
 
 /** Inserts a customer row directly (no API), for workflow and activity tests. */
@@ -30,7 +30,7 @@ export function testActivityDeps(db: Db, overrides: Partial<ActivityDeps> = {}):
     notifier: createSandboxNotifier(db),
     ledger: createLedger(db),
     funding: createSandboxFundingProcessor(db),
-    billers: createBillerPort(db),
+    billers: createSandboxBillerPort(db),
     now: () => new Date(),
     ...overrides,
   };

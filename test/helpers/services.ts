@@ -9,18 +9,15 @@ import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker } from '@tempor
 import { loadConfig, withServices, type Config } from '../../src/config';
 import { createDb, migrateLatest, type Db } from '../../src/db/knex';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/postgres';
+import { startStripeMock, type StripeMockHandle } from '../../src/dev/stripe-mock';
 import { startDevServer, startTimeSkippingServer } from '../../src/dev/temporal';
 import { withDeadline } from '../../src/dev/deadline';
 import { freePort } from '../../src/dev/ports';
 import { createLogger } from '../../src/logger';
-import { createLedger } from '../../src/ledger/service';
-import { createSandboxFundingProcessor } from '../../src/providers/funding/sandbox';
-import { createBillerPort } from '../../src/payments/billers';
 import { createApp } from '../../src/api/app';
-import { createNotifier } from '../../src/providers/notifier';
-import { createSmsProvider } from '../../src/providers/sms';
 import { createClient, ensureSearchAttributes } from '../../src/temporal/client';
 import { WORKFLOWS_PATH, createWorker } from '../../src/worker/create-worker';
+import { createPorts } from '../../src/worker/deps';
 
 /**
  * The services tests need, each started at most once per mocha run and torn down by
@@ -141,6 +138,13 @@ export const timeSkippingServer = once(async (): Promise<TestWorkflowEnvironment
   return env;
 });
 
+/** stripe-mock on a free port, for the Stripe funding adapter's tests. */
+export const stripeMock = once(async (): Promise<StripeMockHandle> => {
+  const handle = await startStripeMock({ timeoutMs: startupTimeoutMs() });
+  teardowns.push(() => handle.stop());
+  return handle;
+});
+
 export interface Stack {
   config: Config;
   db: Db;
@@ -154,12 +158,11 @@ export const stack = once(async (): Promise<Stack> => {
   const [url, temporal, db] = await Promise.all([postgresUrl(), devServer(), testDb()]);
   const config = withServices(testConfig(), url, temporal.address);
   const connection = temporal.nativeConnection;
-  const notifier = createNotifier({ db, sms: createSmsProvider(config, db) });
-  const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: temporal.client };
-  const worker = await createWorker(config, deps, { connection, overrides: { shutdownGraceTime: '1s' } });
+  const { sms: _sms, ...ports } = createPorts(config, { db });
+  const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: temporal.client }, { connection, overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
   const client = createClient(config.temporal);
-  const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config) }).listen(0, '127.0.0.1');
+  const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config), billers: ports.billers }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   teardowns.push(async () => {

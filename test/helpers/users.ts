@@ -81,7 +81,7 @@ export async function createOperator(baseUrl: string, db: Db, overrides: Partial
   const app: AppContext = {
     config: testConfig(),
     // Operators have no onboarding workflow, so Temporal is never called.
-    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), now: () => new Date() },
+    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), billers: undefined as never, now: () => new Date() },
   };
   const user = await createUser(app, details, 'operator');
   const tokens = await logIn(baseUrl, details.email, details.password);

@@ -15,6 +15,12 @@ const APP_SERVICES = ['migrate', 'api', 'worker'] as const;
 const REQUIRED_SERVICES = ['postgres', 'temporal', 'temporal-ui', 'minio', ...APP_SERVICES];
 /** Stands in for a `${VAR:?message}` the operator must set; long enough for every secret. */
 const SAMPLE_SECRET = 'sample-secret-value-for-compose-tests-0123456789';
+/** Stands in for a required `${…_URL:?message}`. */
+const SAMPLE_URL = 'https://operator-supplied.example';
+/** Environment variables that carry a credential, by name. */
+const CREDENTIAL = /(PASSWORD|PWD|SECRET|TOKEN|_KEY|ROOT_USER)$/;
+/** The only services a host may reach: the API, and the Web UI behind its own sign-in. */
+const PUBLISHED_SERVICES = ['api', 'temporal-ui'];
 
 interface DependsOnEntry {
   condition?: string;
@@ -68,10 +74,10 @@ function environmentOf(svc: ComposeService): Record<string, string> {
 function interpolate(value: string): string {
   return value.replace(
     /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*)|(:?\?)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (match: string, _name?: string, defaultOp?: string, fallback?: string, requiredOp?: string) => {
+    (match: string, name?: string, defaultOp?: string, fallback?: string, requiredOp?: string) => {
       if (match === '$$') return '$';
       if (defaultOp) return fallback ?? '';
-      if (requiredOp) return SAMPLE_SECRET;
+      if (requiredOp) return name?.endsWith('_URL') ? SAMPLE_URL : SAMPLE_SECRET;
       return '';
     },
   );
@@ -142,8 +148,6 @@ describe('docker-compose.yml', () => {
   const publishedPorts: [string, number, number][] = [
     ['api', 3000, 3000],
     ['temporal-ui', 8233, 8080],
-    ['temporal', 7233, 7233],
-    ['minio', 9000, 9000],
   ];
   for (const [name, published, target] of publishedPorts) {
     it(`publishes ${name} on host port ${published} (container port ${target})`, () => {
@@ -151,6 +155,48 @@ describe('docker-compose.yml', () => {
         portsOf(service(compose, name)).some((p) => p.published === published && p.target === target),
         `${name} ports: ${JSON.stringify(service(compose, name).ports ?? [])}`,
       );
+    });
+  }
+
+  it('publishes no port of Temporal, PostgreSQL or storage: only the API and the Web UI', () => {
+    const published = Object.entries(compose.services)
+      .filter(([, svc]) => (svc.ports ?? []).length > 0)
+      .map(([name]) => name)
+      .sort();
+    assert.deepEqual(published, PUBLISHED_SERVICES);
+  });
+
+  it('puts the Temporal Web UI behind its own OIDC sign-in, with operator-supplied client settings', () => {
+    const env = environmentOf(service(compose, 'temporal-ui'));
+    assert.equal(env.TEMPORAL_AUTH_ENABLED, 'true');
+    assert.equal(env.TEMPORAL_AUTH_TYPE, 'oidc');
+    for (const key of ['TEMPORAL_AUTH_PROVIDER_URL', 'TEMPORAL_AUTH_CLIENT_ID', 'TEMPORAL_AUTH_CLIENT_SECRET']) {
+      assert.match(env[key] ?? '', /^\$\{[A-Z_]+:\?.+\}$/, `${key} must be \${VAR:?message}`);
+    }
+  });
+
+  for (const name of REQUIRED_SERVICES) {
+    it(`gives ${name} no default credentials: each one is \${VAR:?message}`, () => {
+      const env = environmentOf(service(compose, name));
+      const defaulted = Object.entries(env)
+        .filter(([key]) => CREDENTIAL.test(key))
+        .filter(([, value]) => !/^\$\{[A-Z_]+:\?[^}]+\}$/.test(value))
+        .map(([key, value]) => `${key}=${value}`);
+      assert.deepEqual(defaulted, []);
+    });
+  }
+
+  it('takes the database password in DATABASE_URL from the operator, not a literal', () => {
+    for (const name of APP_SERVICES) {
+      const url = environmentOf(service(compose, name)).DATABASE_URL ?? '';
+      assert.match(url, /^postgres:\/\/[^:]+:\$\{POSTGRES_PASSWORD:\?[^}]+\}@/, `${name}: ${url}`);
+    }
+  });
+
+  for (const name of APP_SERVICES) {
+    it(`runs ${name} on the real money providers, not the sandboxes`, () => {
+      const env = environmentOf(service(compose, name));
+      assert.deepEqual([env.FUNDING_PROVIDER, env.BILLER_PROVIDER, env.ALLOW_SANDBOX_PROVIDERS], ['stripe', 'http', undefined]);
     });
   }
 

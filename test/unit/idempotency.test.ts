@@ -90,7 +90,7 @@ describe('Idempotency-Key middleware', function () {
     const logger = pino({ level: 'silent' });
     const appContext: AppContext = {
       config: testConfig(),
-      deps: { db, temporal: undefined as never, logger, now: () => new Date(Date.now() + clockOffsetMs) },
+      deps: { db, temporal: undefined as never, logger, billers: undefined as never, now: () => new Date(Date.now() + clockOffsetMs) },
     };
     const optional = (route: string) => idempotent(appContext, { required: false, route });
 

@@ -2,7 +2,6 @@ import { createLedger } from '../../ledger/service';
 import { formatMoney } from '../../money/money';
 import { BillerUnavailableError, matchesReferenceFormat, type Biller, type BillerPort } from '../../payments/billers/port';
 import { cashbackGrantedInMonth, getBiller, listBillers } from '../../payments/billers/repository';
-import { createBillerPort } from '../../payments/billers';
 import { calendarMonth } from '../../payments/cashback';
 import { isWithinLimits, quotePayment } from '../../payments/quote';
 import { ownAccount } from '../accounts/routes';
@@ -68,8 +67,7 @@ async function validateCustomer(billers: BillerPort, biller: Biller, customerRef
 }
 
 export function billerRoutes(app: AppContext): RouteSpec[] {
-  const { db } = app.deps;
-  const billers = createBillerPort(db);
+  const { db, billers } = app.deps;
   const ledger = createLedger(db);
 
   async function activeBiller(id: string, field: string, location: 'path' | 'body'): Promise<Biller> {

@@ -1,7 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
 import { createLedger } from '../../ledger/service';
 import { formatMoney } from '../../money/money';
-import { createBillerPort } from '../../payments/billers';
 import { BillerUnavailableError, matchesReferenceFormat } from '../../payments/billers/port';
 import { getBiller } from '../../payments/billers/repository';
 import { isWithinLimits } from '../../payments/quote';
@@ -81,7 +80,7 @@ async function checkPayment(app: AppContext, userId: string, body: RecurringPaym
   if (account.currency !== biller.currency) throw problems.currencyMismatch('fromAccountId');
   let validation;
   try {
-    validation = await createBillerPort(db).validate(biller, body.customerRef);
+    validation = await app.deps.billers.validate(biller, body.customerRef);
   } catch (err) {
     if (err instanceof BillerUnavailableError) throw problems.billerUnavailable();
     throw err;

@@ -1,0 +1,54 @@
+import type { Config } from '../config';
+import type { Db } from '../db/knex';
+import { createLedger } from '../ledger/service';
+import type { Ledger } from '../ledger/types';
+import { createHttpBillerPort } from '../payments/billers/http';
+import type { BillerPort } from '../payments/billers/port';
+import { createSandboxBillerPort } from '../payments/billers/sandbox';
+import type { FundingProcessor } from '../providers/funding/port';
+import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
+import { createStripeFundingProcessor } from '../providers/funding/stripe';
+import { createNotifier, type Notifier } from '../providers/notifier';
+import { createSmsProvider, type SmsProvider } from '../providers/sms';
+
+/**
+ * The one place config becomes ports: the worker, the API, `npm start`, the test stack
+ * and the benchmarks all call createPorts, and nothing else constructs a provider. Which
+ * adapter runs is read from config here (SMS_PROVIDER, FUNDING_PROVIDER,
+ * BILLER_PROVIDER); loadConfig has already refused sandbox money providers outside
+ * development and test unless ALLOW_SANDBOX_PROVIDERS=true.
+ */
+export interface Ports {
+  ledger: Ledger;
+  sms: SmsProvider;
+  notifier: Notifier;
+  funding: FundingProcessor;
+  billers: BillerPort;
+}
+
+export type PortsConfig = Pick<Config, 'sms' | 'funding' | 'billers'>;
+
+export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
+  const sms = createSmsProvider(config, db);
+  return {
+    ledger: createLedger(db),
+    sms,
+    notifier: createNotifier({ db, sms }),
+    funding: createFundingProcessor(config, db),
+    billers: createBillers(config, db),
+  };
+}
+
+function createFundingProcessor({ funding }: PortsConfig, db: Db): FundingProcessor {
+  if (funding.provider === 'sandbox') return createSandboxFundingProcessor(db);
+  const { secretKey, apiUrl } = funding.stripe;
+  if (!secretKey) throw new Error('FUNDING_PROVIDER=stripe needs STRIPE_SECRET_KEY');
+  return createStripeFundingProcessor({ secretKey, apiUrl });
+}
+
+function createBillers({ billers }: PortsConfig, db: Db): BillerPort {
+  if (billers.provider === 'sandbox') return createSandboxBillerPort(db);
+  const { baseUrl, apiKey } = billers.http;
+  if (!baseUrl || !apiKey) throw new Error('BILLER_PROVIDER=http needs BILLER_API_URL and BILLER_API_KEY');
+  return createHttpBillerPort({ baseUrl, apiKey });
+}
