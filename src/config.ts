@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './api/client-address';
 
 /**
  * Every setting finflow reads, parsed once from the environment at boot.
@@ -54,7 +55,7 @@ export const envSchema = z.object({
 
   CORS_ORIGINS: z.string().default(''),
   BODY_LIMIT_BYTES: int(100 * 1024),
-  TRUST_PROXY: bool(false),
+  TRUST_PROXY: z.string().default('false'),
   DEPENDENCY_TIMEOUT_MS: int(3000),
 
   LOGIN_THROTTLE_WINDOW_SECONDS: int(15 * 60),
@@ -85,7 +86,8 @@ export interface Config {
     publicUrl: string | undefined;
     corsOrigins: string[];
     bodyLimitBytes: number;
-    trustProxy: boolean;
+    /** Which hops may report the client address in X-Forwarded-For (none by default). */
+    trustProxy: TrustProxy;
   };
   log: { level: Env['LOG_LEVEL']; format: 'json' | 'pretty' };
   database: { url: string | undefined; poolMax: number; embeddedPort: number };
@@ -165,7 +167,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (source.NODE_ENV === 'production') problems.push(...productionProblems(source));
   problems.push(...smsProblems(source));
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const trustProxy = parseTrustProxy(source.TRUST_PROXY ?? 'false');
+  if ('error' in trustProxy) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
+  if (!parsed.success || problems.length > 0 || 'error' in trustProxy) throw new ConfigError(problems);
   const env = parsed.data;
 
   return {
@@ -178,7 +182,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         .map((o) => o.trim())
         .filter(Boolean),
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
-      trustProxy: env.TRUST_PROXY,
+      trustProxy,
     },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty') },
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, embeddedPort: env.EMBEDDED_PG_PORT },

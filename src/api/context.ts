@@ -20,6 +20,8 @@ export interface AppState {
   requestId: string;
   log: Logger;
   principal?: Principal;
+  /** Who is calling, as far as TRUST_PROXY lets us tell (src/api/client-address.ts). */
+  clientAddress?: string;
   /** The validated request, set by the route's validation step. */
   input?: unknown;
 }

@@ -386,7 +386,7 @@ describe('auth (e2e)', function () {
       throttled = await startApp(
         s,
         {
-          TRUST_PROXY: 'true',
+          TRUST_PROXY: '127.0.0.1',
           LOGIN_MAX_FAILURES_PER_ACCOUNT: String(maxPerAccount),
           LOGIN_MAX_FAILURES_PER_ADDRESS: String(maxPerAddress),
           LOGIN_THROTTLE_WINDOW_SECONDS: String(windowSeconds),

@@ -2,6 +2,7 @@ import { route, type RouteSpec } from '../route';
 import type { AppContext } from '../context';
 import { problems } from '../errors';
 import { currentUserId } from '../middleware/auth';
+import { clientAddress } from '../client-address';
 import { ProblemSchema } from '../openapi';
 import { LoginBody, RefreshTokenBody, TokenPairSchema, UserSchema, signupBody } from './schema';
 import { createUser, findUser, login, logout, refresh } from './service';
@@ -41,7 +42,7 @@ export function authRoutes(app: AppContext): RouteSpec[] {
         429: { description: 'Too many failed logins for this account or address; see Retry-After.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
-        ctx.body = await login(app, body, ctx.ip);
+        ctx.body = await login(app, body, clientAddress(ctx));
       },
     }),
     route({
