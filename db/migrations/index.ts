@@ -7,6 +7,7 @@ import * as billers from './20261123_005_billers';
 import * as payments from './20261123_006_payments';
 import * as recurring from './20261123_007_recurring';
 import * as idempotencyLease from './20261202_C01_idempotency_lease';
+import * as auditLog from './20261202_C02_audit_log';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -21,6 +22,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261123_006_payments': payments,
   '20261123_007_recurring': recurring,
   '20261202_C01_idempotency_lease': idempotencyLease,
+  '20261202_C02_audit_log': auditLog,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -24,6 +24,8 @@ import { billerRoutes } from './billers/routes';
 import { paymentRoutes } from './payments/routes';
 import { recurringPaymentRoutes } from './recurring-payments/routes';
 import { internalRoutes } from './internal/routes';
+import { auditRoutes } from './audit/routes';
+import { auditTrail } from './audit/middleware';
 
 /** No request of ours nests deeper than a few levels; 32 leaves room and bounds the work. */
 export const MAX_BODY_DEPTH = 32;
@@ -56,13 +58,15 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...operatorRoutes(app),
     ...operatorLedgerRoutes(app),
     ...internalRoutes(app),
+    ...auditRoutes(app),
     ...webhookRoutes(app),
   ];
 }
 
 /**
  * Builds the Koa application without listening, so tests and the entry point share
- * it. The middleware chain: request id and log → problem+json → security headers →
+ * it. The middleware chain: request id and log → client address → operator audit trail →
+ * problem+json → security headers →
  * CORS → body (size-limited JSON) → routes.
  */
 export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
@@ -77,6 +81,8 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
   const allowedOrigins = new Set(config.http.corsOrigins);
   app.use(requestContext(deps.logger));
   app.use(clientAddressMiddleware(config.http.trustProxy));
+  // Outside the problem middleware, so the trail records the status the caller received.
+  app.use(auditTrail(context));
   app.use(problemMiddleware());
   app.use(helmet());
   app.use(
