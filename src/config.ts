@@ -74,6 +74,22 @@ export const envSchema = z.object({
   PLIVO_AUTH_TOKEN: optionalString,
   PLIVO_SOURCE_NUMBER: optionalString,
   PLIVO_API_URL: optionalString,
+
+  EMAIL_PROVIDER: z.enum(['sandbox', 'smtp']).default('sandbox'),
+  EMAIL_FROM: z.string().default('finflow <no-reply@finflow.local>'),
+  SMTP_HOST: optionalString,
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
+  SMTP_SECURE: bool(false),
+  SMTP_USER: optionalString,
+  SMTP_PASSWORD: optionalString,
+
+  RATE_LIMIT_WINDOW_SECONDS: int(3600),
+  SIGNUP_LIMIT_PER_ADDRESS: int(10),
+  SIGNUP_LIMIT_PER_EMAIL: int(3),
+  VERIFICATION_LIMIT_PER_ADDRESS: int(30),
+  VERIFICATION_LIMIT_PER_TARGET: int(5),
+  LOOKUP_LIMIT_PER_ADDRESS: int(120),
+  LOOKUP_LIMIT_PER_TARGET: int(100),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -124,6 +140,21 @@ export interface Config {
     /** The auth token also verifies Plivo's webhooks, whichever provider sends. */
     plivo: { authId: string | undefined; authToken: string | undefined; sourceNumber: string | undefined; apiUrl: string | undefined };
   };
+  email: {
+    provider: Env['EMAIL_PROVIDER'];
+    from: string;
+    smtp: { host: string | undefined; port: number; secure: boolean; user: string | undefined; password: string | undefined };
+  };
+  /**
+   * Abuse limits (src/api/rate-limit.ts): attempts per client address and per target in
+   * a fixed window. Login keeps its own failure throttle (auth.throttle).
+   */
+  rateLimits: {
+    windowSeconds: number;
+    signup: { perAddress: number; perTarget: number };
+    verification: { perAddress: number; perTarget: number };
+    lookup: { perAddress: number; perTarget: number };
+  };
 }
 
 /** The path Plivo posts message status callbacks to (src/api/webhooks). */
@@ -167,6 +198,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (source.NODE_ENV === 'production') problems.push(...productionProblems(source));
   problems.push(...smsProblems(source));
+  if (source.EMAIL_PROVIDER === 'smtp' && !source.SMTP_HOST) problems.push('SMTP_HOST: required when EMAIL_PROVIDER=smtp');
   const trustProxy = parseTrustProxy(source.TRUST_PROXY ?? 'false');
   if ('error' in trustProxy) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
   if (!parsed.success || problems.length > 0 || 'error' in trustProxy) throw new ConfigError(problems);
@@ -225,6 +257,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         sourceNumber: env.PLIVO_SOURCE_NUMBER,
         apiUrl: env.PLIVO_API_URL,
       },
+    },
+    email: {
+      provider: env.EMAIL_PROVIDER,
+      from: env.EMAIL_FROM,
+      smtp: { host: env.SMTP_HOST, port: env.SMTP_PORT, secure: env.SMTP_SECURE, user: env.SMTP_USER, password: env.SMTP_PASSWORD },
+    },
+    rateLimits: {
+      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      signup: { perAddress: env.SIGNUP_LIMIT_PER_ADDRESS, perTarget: env.SIGNUP_LIMIT_PER_EMAIL },
+      verification: { perAddress: env.VERIFICATION_LIMIT_PER_ADDRESS, perTarget: env.VERIFICATION_LIMIT_PER_TARGET },
+      lookup: { perAddress: env.LOOKUP_LIMIT_PER_ADDRESS, perTarget: env.LOOKUP_LIMIT_PER_TARGET },
     },
   };
 }

@@ -25,6 +25,10 @@ import { paymentRoutes } from './payments/routes';
 import { recurringPaymentRoutes } from './recurring-payments/routes';
 import { internalRoutes } from './internal/routes';
 import { auditRoutes } from './audit/routes';
+import { verificationRoutes } from './verifications/routes';
+import { createNotifier } from '../providers/notifier';
+import { createSmsProvider } from '../providers/sms';
+import { createEmailProvider } from '../providers/email';
 import { auditTrail } from './audit/middleware';
 
 /** No request of ours nests deeper than a few levels; 32 leaves room and bounds the work. */
@@ -49,6 +53,7 @@ export function allRoutes(app: AppContext): RouteSpec[] {
   return [
     ...healthRoutes(app),
     ...authRoutes(app),
+    ...verificationRoutes(app),
     ...accountRoutes(app),
     ...walletRoutes(app),
     ...transferRoutes(app),
@@ -70,7 +75,8 @@ export function allRoutes(app: AppContext): RouteSpec[] {
  * CORS → body (size-limited JSON) → routes.
  */
 export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
-  const context: AppContext = { config, deps: { now: () => new Date(), ...deps } };
+  const notifier = deps.notifier ?? createNotifier({ db: deps.db, sms: createSmsProvider(config, deps.db), email: createEmailProvider(config, deps.db) });
+  const context: AppContext = { config, deps: { now: () => new Date(), ...deps, notifier } };
   // Koa's own `proxy` stays off: X-Forwarded-For is read only by clientAddressMiddleware.
   const app = new Koa<AppState>();
   const routes = allRoutes(context);

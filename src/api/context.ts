@@ -2,12 +2,15 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { Logger } from '../logger';
+import type { Notifier } from '../providers/notifier';
 
 /** What the API needs from the outside world; tests pass their own. */
 export interface AppDeps {
   db: Db;
   temporal: Client;
   logger: Logger;
+  /** Sends verification codes; built from config (SMS_PROVIDER, EMAIL_PROVIDER) when not given. */
+  notifier?: Notifier;
   /** Injectable clock so tests can move time; defaults to the wall clock. */
   now?: () => Date;
 }
@@ -28,5 +31,6 @@ export interface AppState {
 
 export interface AppContext {
   config: Config;
-  deps: Required<AppDeps>;
+  /** createApp always sets the notifier; contexts built by hand (seed, tests) may leave it out. */
+  deps: Required<Omit<AppDeps, 'notifier'>> & Pick<AppDeps, 'notifier'>;
 }

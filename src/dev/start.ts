@@ -12,6 +12,7 @@ import { createBillerPort } from '../payments/billers';
 import { createApp } from '../api/app';
 import { createNotifier } from '../providers/notifier';
 import { createSmsProvider } from '../providers/sms';
+import { createEmailProvider } from '../providers/email';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from '../worker/create-worker';
 import { startEmbeddedPostgres } from './postgres';
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
     const connection = await createNativeConnection(config.temporal);
     stops.push(() => connection.close());
     const sms = createSmsProvider(config, db);
-    const deps = { db, notifier: createNotifier({ db, sms }), ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: client };
+    const notifier = createNotifier({ db, sms, email: createEmailProvider(config, db) });
+    const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: client };
     const worker = await createWorker(config, deps, { connection });
     const running = worker.run();
     stops.push(async () => {
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
       await running;
     });
 
-    const app = createApp(config, { db, temporal: client, logger });
+    const app = createApp(config, { db, temporal: client, logger, notifier });
     await seedDemoData({ config, deps: { db, temporal: client, logger, now: () => new Date() } }, logger);
     const server: Server = app.listen(config.http.port, config.http.host);
     await once(server, 'listening');

@@ -12,7 +12,8 @@ import { createClient } from '../../src/temporal/client';
 import { workflowIds } from '../../src/temporal/names';
 import { client, request } from '../helpers/http';
 import { freePort, stack, testConfig, type Stack } from '../helpers/services';
-import { logIn, signUp, signUpAndLogin, signupRequest } from '../helpers/users';
+import { logIn, signUp, signUpAndLogin, signupRequest, verifyContact } from '../helpers/users';
+import { uniquePhone } from '../helpers/money';
 
 /** A second API on the stack's database and Temporal, with its own settings and clock. */
 async function startApp(s: Stack, env: NodeJS.ProcessEnv, options: { now?: () => Date; temporalAddress?: string } = {}) {
@@ -105,8 +106,9 @@ describe('auth (e2e)', function () {
       assert.equal(found.type, 'onboarding');
     });
 
-    it('onboarding completes and records the welcome message once', async () => {
-      const { user } = await signUp(s.baseUrl);
+    it('onboarding completes and records the welcome message once the phone is verified', async () => {
+      const { user, accessToken } = await signUpAndLogin(s.baseUrl, { phone: uniquePhone() });
+      await verifyContact(s.baseUrl, s.db, accessToken, 'phone');
       const result = await s.temporal.client.workflow.getHandle(workflowIds.onboarding(user.id)).result();
       const rows = await s.db('notifications').where({ dedupe_key: `onboarding:${user.id}:welcome` });
       assert.equal(rows.length, 1);

@@ -17,6 +17,7 @@ import { createBillerPort } from '../../src/payments/billers';
 import { createApp } from '../../src/api/app';
 import { createNotifier } from '../../src/providers/notifier';
 import { createSmsProvider } from '../../src/providers/sms';
+import { createEmailProvider } from '../../src/providers/email';
 import { createClient, ensureSearchAttributes } from '../../src/temporal/client';
 import { WORKFLOWS_PATH, createWorker } from '../../src/worker/create-worker';
 
@@ -114,8 +115,18 @@ export const postgresUrl = once(async (): Promise<string> => {
   return pg.url;
 });
 
+/**
+ * Every test process reaches the API from 127.0.0.1, so the abuse limits are set out of
+ * reach here; the tests of those limits start an app of their own with low ones.
+ */
+const UNLIMITED: NodeJS.ProcessEnv = Object.fromEntries(
+  ['SIGNUP_LIMIT_PER_ADDRESS', 'SIGNUP_LIMIT_PER_EMAIL', 'VERIFICATION_LIMIT_PER_ADDRESS', 'VERIFICATION_LIMIT_PER_TARGET', 'LOOKUP_LIMIT_PER_ADDRESS', 'LOOKUP_LIMIT_PER_TARGET'].map(
+    (name) => [name, '1000000'],
+  ),
+);
+
 export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', LOG_FORMAT: 'json', ...env });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', LOG_FORMAT: 'json', ...UNLIMITED, ...env });
 }
 
 /** A migrated knex pool on the run's database. */
@@ -155,12 +166,12 @@ export const stack = once(async (): Promise<Stack> => {
   const [url, temporal, db] = await Promise.all([postgresUrl(), devServer(), testDb()]);
   const config = withServices(testConfig(), url, temporal.address);
   const connection = temporal.nativeConnection;
-  const notifier = createNotifier({ db, sms: createSmsProvider(config, db) });
+  const notifier = createNotifier({ db, sms: createSmsProvider(config, db), email: createEmailProvider(config, db) });
   const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: temporal.client };
   const worker = await createWorker(config, deps, { connection, overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
   const client = createClient(config.temporal);
-  const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config) }).listen(0, '127.0.0.1');
+  const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config), notifier }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   teardowns.push(async () => {
