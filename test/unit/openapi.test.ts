@@ -190,7 +190,7 @@ describe('OpenAPI document', () => {
   it('has a User component', () => {
     const user = document.components.schemas.User;
     assert.ok(user, 'no User component');
-    assert.deepEqual([...(user.required ?? [])].sort(), ['createdAt', 'dateOfBirth', 'email', 'id', 'name', 'phone', 'referralCode', 'role']);
+    assert.deepEqual([...(user.required ?? [])].sort(), ['createdAt', 'dateOfBirth', 'email', 'emailVerified', 'id', 'name', 'phone', 'phoneVerified', 'referralCode', 'role']);
   });
 
   describe('built from a route declared here', () => {
