@@ -22,6 +22,7 @@ import { transferIdFrom } from '../src/ledger/ids';
 import { createLedger } from '../src/ledger/service';
 import { paymentIdFrom } from '../src/payments/repository';
 import { cancelPaymentUpdate, type PayBillInput } from '../src/workflows/pay-bill';
+import { phoneVerified } from '../src/workflows/onboarding';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 import { bankPosting, customerTransfer, onboarding, payBill, payCard, recurringPaymentRun, walletFunding } from '../src/workflows';
@@ -44,6 +45,17 @@ const RECORDINGS: Record<string, (r: Recorder) => Promise<string>> = {
     const customerId = await insertCustomer(db);
     const workflowId = workflowIds.onboarding(customerId);
     await env.client.workflow.execute(onboarding, { taskQueue, workflowId, args: [{ customerId }] });
+    return workflowId;
+  },
+
+  /** Onboarding since verification: it waits for the phone to be verified, then greets. */
+  'onboarding-verified-v2': async ({ env, db, taskQueue }) => {
+    const customerId = await insertCustomer(db, { phone: uniquePhone() });
+    await db('users').where({ id: customerId }).update({ phone_verified_at: new Date() });
+    const workflowId = workflowIds.onboarding(customerId);
+    const handle = await env.client.workflow.start(onboarding, { taskQueue, workflowId, args: [{ customerId }] });
+    await handle.signal(phoneVerified);
+    await handle.result();
     return workflowId;
   },
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './api/client-address';
 
 /**
  * Every setting finflow reads, parsed once from the environment at boot.
@@ -58,7 +59,7 @@ export const envSchema = z.object({
 
   CORS_ORIGINS: z.string().default(''),
   BODY_LIMIT_BYTES: int(100 * 1024),
-  TRUST_PROXY: bool(false),
+  TRUST_PROXY: z.string().default('false'),
   DEPENDENCY_TIMEOUT_MS: int(3000),
 
   LOGIN_THROTTLE_WINDOW_SECONDS: int(15 * 60),
@@ -87,6 +88,21 @@ export const envSchema = z.object({
   // Read by the tools resolver (src/tools/binaries.ts), like TEMPORAL_CLI_PATH.
   STRIPE_MOCK_PATH: optionalString,
   ALLOW_SANDBOX_PROVIDERS: bool(false),
+  EMAIL_PROVIDER: z.enum(['sandbox', 'smtp']).default('sandbox'),
+  EMAIL_FROM: z.string().default('finflow <no-reply@finflow.local>'),
+  SMTP_HOST: optionalString,
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
+  SMTP_SECURE: bool(false),
+  SMTP_USER: optionalString,
+  SMTP_PASSWORD: optionalString,
+
+  RATE_LIMIT_WINDOW_SECONDS: int(3600),
+  SIGNUP_LIMIT_PER_ADDRESS: int(10),
+  SIGNUP_LIMIT_PER_EMAIL: int(3),
+  VERIFICATION_LIMIT_PER_ADDRESS: int(30),
+  VERIFICATION_LIMIT_PER_TARGET: int(5),
+  LOOKUP_LIMIT_PER_ADDRESS: int(120),
+  LOOKUP_LIMIT_PER_TARGET: int(100),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -99,7 +115,8 @@ export interface Config {
     publicUrl: string | undefined;
     corsOrigins: string[];
     bodyLimitBytes: number;
-    trustProxy: boolean;
+    /** Which hops may report the client address in X-Forwarded-For (none by default). */
+    trustProxy: TrustProxy;
   };
   log: { level: Env['LOG_LEVEL']; format: 'json' | 'pretty' };
   database: { url: string | undefined; poolMax: number; embeddedPort: number };
@@ -147,6 +164,21 @@ export interface Config {
   billers: {
     provider: Env['BILLER_PROVIDER'];
     http: { baseUrl: string | undefined; apiKey: string | undefined };
+  };
+  email: {
+    provider: Env['EMAIL_PROVIDER'];
+    from: string;
+    smtp: { host: string | undefined; port: number; secure: boolean; user: string | undefined; password: string | undefined };
+  };
+  /**
+   * Abuse limits (src/api/rate-limit.ts): attempts per client address and per target in
+   * a fixed window. Login keeps its own failure throttle (auth.throttle).
+   */
+  rateLimits: {
+    windowSeconds: number;
+    signup: { perAddress: number; perTarget: number };
+    verification: { perAddress: number; perTarget: number };
+    lookup: { perAddress: number; perTarget: number };
   };
 }
 
@@ -227,12 +259,15 @@ export interface LoadConfigOptions {
 /** Parses the environment; throws one ConfigError listing every problem. */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   const nodeEnv = environment.NODE_ENV || (options.defaultEnv ?? 'production');
-  const source = { ...environment, NODE_ENV: nodeEnv };
+  const source: NodeJS.ProcessEnv = { ...environment, NODE_ENV: nodeEnv };
   const parsed = envSchema.safeParse(source);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (!DEVELOPMENT_ENVS.includes(nodeEnv)) problems.push(...productionProblems(source));
   problems.push(...smsProblems(source), ...moneyProviderProblems(source));
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  if (source.EMAIL_PROVIDER === 'smtp' && !source.SMTP_HOST) problems.push('SMTP_HOST: required when EMAIL_PROVIDER=smtp');
+  const trustProxy = parseTrustProxy(source.TRUST_PROXY ?? 'false');
+  if ('error' in trustProxy) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
+  if (!parsed.success || problems.length > 0 || 'error' in trustProxy) throw new ConfigError(problems);
   const env = parsed.data;
 
   return {
@@ -245,7 +280,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
         .map((o) => o.trim())
         .filter(Boolean),
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
-      trustProxy: env.TRUST_PROXY,
+      trustProxy,
     },
     log: { level: env.LOG_LEVEL, format: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty') },
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, embeddedPort: env.EMBEDDED_PG_PORT },
@@ -292,6 +327,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
     },
     funding: { provider: env.FUNDING_PROVIDER, stripe: { secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL } },
     billers: { provider: env.BILLER_PROVIDER, http: { baseUrl: env.BILLER_API_URL, apiKey: env.BILLER_API_KEY } },
+    email: {
+      provider: env.EMAIL_PROVIDER,
+      from: env.EMAIL_FROM,
+      smtp: { host: env.SMTP_HOST, port: env.SMTP_PORT, secure: env.SMTP_SECURE, user: env.SMTP_USER, password: env.SMTP_PASSWORD },
+    },
+    rateLimits: {
+      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      signup: { perAddress: env.SIGNUP_LIMIT_PER_ADDRESS, perTarget: env.SIGNUP_LIMIT_PER_EMAIL },
+      verification: { perAddress: env.VERIFICATION_LIMIT_PER_ADDRESS, perTarget: env.VERIFICATION_LIMIT_PER_TARGET },
+      lookup: { perAddress: env.LOOKUP_LIMIT_PER_ADDRESS, perTarget: env.LOOKUP_LIMIT_PER_TARGET },
+    },
   };
 }
 

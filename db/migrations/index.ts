@@ -6,6 +6,10 @@ import * as wallet from './20261123_004_wallet';
 import * as billers from './20261123_005_billers';
 import * as payments from './20261123_006_payments';
 import * as recurring from './20261123_007_recurring';
+import * as idempotencyLease from './20261202_C01_idempotency_lease';
+import * as auditLog from './20261202_C02_audit_log';
+import * as rateLimits from './20261202_C03_rate_limits';
+import * as verification from './20261202_C04_verification';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -19,6 +23,10 @@ const migrations: Record<string, Knex.Migration> = {
   '20261123_005_billers': billers,
   '20261123_006_payments': payments,
   '20261123_007_recurring': recurring,
+  '20261202_C01_idempotency_lease': idempotencyLease,
+  '20261202_C02_audit_log': auditLog,
+  '20261202_C03_rate_limits': rateLimits,
+  '20261202_C04_verification': verification,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -8,6 +8,7 @@ import type { AppContext, AppDeps, AppState } from './context';
 import { problems } from './errors';
 import { problemMiddleware } from './middleware/problem';
 import { requestContext } from './middleware/request-context';
+import { clientAddressMiddleware } from './client-address';
 import { buildOpenApiDocument } from './openapi';
 import { mountRoute, type RouteSpec } from './route';
 import { docsRouter } from './docs/routes';
@@ -23,12 +24,33 @@ import { billerRoutes } from './billers/routes';
 import { paymentRoutes } from './payments/routes';
 import { recurringPaymentRoutes } from './recurring-payments/routes';
 import { internalRoutes } from './internal/routes';
+import { auditRoutes } from './audit/routes';
+import { verificationRoutes } from './verifications/routes';
+import { auditTrail } from './audit/middleware';
+
+/** No request of ours nests deeper than a few levels; 32 leaves room and bounds the work. */
+export const MAX_BODY_DEPTH = 32;
+
+/** Depth of a parsed JSON value (a scalar is 0), walked without recursion; stops counting past `cap`. */
+export function nestingDepth(value: unknown, cap: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > cap) return deepest;
+    for (const child of Object.values(node as Record<string, unknown>)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
 
 /** Every resource's routes, in the order they appear in the OpenAPI document. */
 export function allRoutes(app: AppContext): RouteSpec[] {
   return [
     ...healthRoutes(app),
     ...authRoutes(app),
+    ...verificationRoutes(app),
     ...accountRoutes(app),
     ...walletRoutes(app),
     ...transferRoutes(app),
@@ -38,18 +60,21 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...operatorRoutes(app),
     ...operatorLedgerRoutes(app),
     ...internalRoutes(app),
+    ...auditRoutes(app),
     ...webhookRoutes(app),
   ];
 }
 
 /**
  * Builds the Koa application without listening, so tests and the entry point share
- * it. The middleware chain: request id and log → problem+json → security headers →
+ * it. The middleware chain: request id and log → client address → operator audit trail →
+ * problem+json → security headers →
  * CORS → body (size-limited JSON) → routes.
  */
 export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
   const context: AppContext = { config, deps: { now: () => new Date(), ...deps } };
-  const app = new Koa<AppState>({ proxy: config.http.trustProxy });
+  // Koa's own `proxy` stays off: X-Forwarded-For is read only by clientAddressMiddleware.
+  const app = new Koa<AppState>();
   const routes = allRoutes(context);
   const router = new Router<AppState>();
   for (const spec of routes) mountRoute(router, context, spec);
@@ -57,6 +82,9 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
 
   const allowedOrigins = new Set(config.http.corsOrigins);
   app.use(requestContext(deps.logger));
+  app.use(clientAddressMiddleware(config.http.trustProxy));
+  // Outside the problem middleware, so the trail records the status the caller received.
+  app.use(auditTrail(context));
   app.use(problemMiddleware());
   app.use(helmet());
   app.use(
@@ -88,9 +116,14 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
     }),
   );
   // Non-strict parsing reads an empty JSON body as ''; it means no body, as it did before.
+  // A body nested deeper than any request of ours is refused before anything walks it
+  // (validation, the idempotency fingerprint), so it is a 400 and never a stack overflow.
   app.use(async (ctx, next) => {
     const request = ctx.request as { body?: unknown; rawBody?: string };
     if (request.rawBody === '' && request.body === '') request.body = {};
+    if (nestingDepth(request.body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+      throw problems.field('body', 'body', 'too_deep', `The request body is nested deeper than ${MAX_BODY_DEPTH} levels.`);
+    }
     await next();
   });
   app.use(docs.routes());

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { Logger } from '../logger';
 import type { BillerPort } from '../payments/billers/port';
+import type { Notifier } from '../providers/notifier';
 
 /** What the API needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -11,6 +12,8 @@ export interface AppDeps {
   logger: Logger;
   /** Validates customer references (built by createPorts, like the worker's). */
   billers: BillerPort;
+  /** Sends verification codes (built by createPorts from SMS_PROVIDER and EMAIL_PROVIDER). */
+  notifier: Notifier;
   /** Injectable clock so tests can move time; defaults to the wall clock. */
   now?: () => Date;
 }
@@ -23,6 +26,8 @@ export interface AppState {
   requestId: string;
   log: Logger;
   principal?: Principal;
+  /** Who is calling, as far as TRUST_PROXY lets us tell (src/api/client-address.ts). */
+  clientAddress?: string;
   /** The validated request, set by the route's validation step. */
   input?: unknown;
 }

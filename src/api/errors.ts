@@ -22,6 +22,9 @@ export type ProblemType =
   | 'not_found'
   | 'account_not_found'
   | 'recipient_not_found'
+  | 'recipient_not_verified'
+  | 'verification_failed'
+  | 'verification_not_delivered'
   | 'biller_not_found'
   | 'invalid_customer_reference'
   | 'amount_out_of_range'
@@ -81,6 +84,19 @@ export const problems = {
     new ProblemError(404, 'recipient_not_found', 'Recipient not found', 'No customer matches the recipient.', [
       { field, in: 'body', code: 'recipient_not_found', message: 'No customer matches the recipient.' },
     ]),
+  /**
+   * The recipient is unknown, or has not verified the email or phone named: one answer
+   * for both, so a sender cannot tell an unknown contact from an unverified one.
+   */
+  recipientNotVerified: (field: string) =>
+    new ProblemError(422, 'recipient_not_verified', 'Recipient not verified', 'No customer has verified this email or phone.', [
+      { field, in: 'body', code: 'recipient_not_verified', message: 'No customer has verified this email or phone.' },
+    ]),
+  /** The provider refused or could not take the code's message. */
+  verificationNotDelivered: (channel: 'email' | 'phone') =>
+    new ProblemError(503, 'verification_not_delivered', 'Code not delivered', `The code could not be sent to your ${channel}; retry later.`, [
+      { field: 'channel', in: 'body', code: 'not_delivered', message: `The code could not be sent to your ${channel}.` },
+    ], { 'Retry-After': '30' }),
   billerNotFound: (field: string, location: FieldError['in'] = 'path') =>
     new ProblemError(404, 'biller_not_found', 'Biller not found', 'No such biller.', [
       { field, in: location, code: 'biller_not_found', message: 'No such biller.' },

@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config, 'finflow-api');
   const db = createDb(config);
   const temporal = createClient(config.temporal);
-  const server = createApp(config, { db, temporal, logger, billers: createPorts(config, { db }).billers }).listen(config.http.port, config.http.host);
+  const { billers, notifier } = createPorts(config, { db });
+  const server = createApp(config, { db, temporal, logger, billers, notifier }).listen(config.http.port, config.http.host);
   await once(server, 'listening');
   logger.info({ port: config.http.port }, 'api listening');
 

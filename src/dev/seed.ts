@@ -1,6 +1,7 @@
 import type { AppContext } from '../api/context';
 import { createUser } from '../api/auth/service';
 import { openCustomerAccount } from '../api/internal/service';
+import { announcePhoneVerified, markVerified } from '../api/verifications/service';
 import type { Logger } from '../logger';
 
 /**
@@ -32,7 +33,8 @@ export const DEMO_ACCOUNTS = {
   },
 } as const;
 
-const SEED_NAME = 'demo-v1';
+// v2: demo contacts are verified (a database seeded by v1 gets them verified on the next start).
+const SEED_NAME = 'demo-v2';
 
 export async function seedDemoData(app: AppContext, logger: Logger): Promise<void> {
   if (app.config.env !== 'development') {
@@ -50,7 +52,11 @@ export async function seedDemoData(app: AppContext, logger: Logger): Promise<voi
     ] as const;
     for (const [role, account] of accounts) {
       const exists = await db('users').where({ email: account.email }).first('id');
-      if (!exists) await createUser(app, { ...account }, role);
+      const userId = exists ? (exists as { id: string }).id : (await createUser(app, { ...account }, role)).id;
+      // Demo contacts are verified, so the demo can send money to them and greet them at once.
+      await markVerified(db, userId, 'email', new Date());
+      await markVerified(db, userId, 'phone', new Date());
+      if (role === 'customer') await announcePhoneVerified(app, userId);
     }
     // The bank side opens a savings account and a credit card for the demo customer; the
     // keys make this idempotent across a retried seed.

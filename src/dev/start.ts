@@ -63,7 +63,7 @@ async function main(): Promise<void> {
 
     const connection = await step('the worker connection to Temporal', createNativeConnection(config.temporal));
     stops.push(() => connection.close());
-    const { sms: _sms, ...ports } = createPorts(config, { db });
+    const ports = createPorts(config, { db });
     const worker = await step('the worker to bundle the workflows and start', createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection }));
     const running = worker.run();
     stops.push(async () => {
@@ -71,8 +71,8 @@ async function main(): Promise<void> {
       await withDeadline('the worker to finish its in-flight tasks', 30_000, running);
     });
 
-    const app = createApp(config, { db, temporal: client, logger, billers: ports.billers });
-    await step('the demo data to be seeded', seedDemoData({ config, deps: { db, temporal: client, logger, billers: ports.billers, now: () => new Date() } }, logger));
+    const app = createApp(config, { db, temporal: client, logger, billers: ports.billers, notifier: ports.notifier });
+    await step('the demo data to be seeded', seedDemoData({ config, deps: { db, temporal: client, logger, billers: ports.billers, notifier: ports.notifier, now: () => new Date() } }, logger));
     const server: Server = app.listen(config.http.port, config.http.host);
     await once(server, 'listening').catch((err: unknown) => {
       throw isAddressInUse(err) ? new PortInUseError('finflow API', config.http.port, 'PORT') : err;

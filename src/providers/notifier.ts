@@ -2,12 +2,14 @@ import type { Db } from '../db/knex';
 import { businessFailure } from '../temporal/failures';
 import { createOutbox, type NotificationRow, type NotificationStatus } from './outbox';
 import { SmsSendError, type SmsProvider } from './sms/port';
+import { EmailSendError, type EmailProvider } from './email/port';
 
 /**
  * The notifier port: how finflow tells a customer something. Every message is claimed
  * in the `notifications` outbox under `dedupeKey` (`<workflowId>:<step>`) before any
  * provider sees it, so a retried activity sends at most once per key. SMS goes through
- * the SMS port (sandbox or Plivo); email is recorded only, until an email port exists.
+ * the SMS port (sandbox or Plivo), email through the email port (sandbox or SMTP); a
+ * notifier built without an email port only records emails.
  */
 export interface OutboundMessage {
   dedupeKey: string;
@@ -42,58 +44,73 @@ const DEFAULT_SEND_LEASE_MS = 60_000;
 export interface NotifierDeps {
   db: Db;
   sms: SmsProvider;
+  email?: EmailProvider;
   /** Sending lease; longer than any provider call's timeout. */
   sendLeaseMs?: number;
 }
 
-export function createNotifier({ db, sms, sendLeaseMs = DEFAULT_SEND_LEASE_MS }: NotifierDeps): Notifier {
+/** Email subjects by template; the outbox keeps template and body, so a retry rebuilds the same mail. */
+const EMAIL_SUBJECTS: Record<string, string> = {
+  verification_code: 'Your finflow verification code',
+};
+
+export function createNotifier({ db, sms, email, sendLeaseMs = DEFAULT_SEND_LEASE_MS }: NotifierDeps): Notifier {
   const outbox = createOutbox(db);
 
   /**
    * One provider call for a queued row. What is sent is the claimed row's recipient and
    * body, not the caller's: a retry after a failure sends what the outbox recorded.
    */
-  async function sendSms(row: NotificationRow): Promise<SentMessage> {
+  async function sendQueued(row: NotificationRow): Promise<SentMessage> {
     const attempt = await outbox.beginAttempt(row.id, sendLeaseMs);
     if (!attempt) {
       const current = (await outbox.findByDedupeKey(row.dedupe_key)) ?? row;
       // Another attempt finished first (or a receipt arrived): nothing new goes out.
       if (current.status !== 'queued') return sentMessage(current, false);
       // Another attempt is mid-call. Retrying later sees how that call ended.
-      throw new Error(`SMS ${row.dedupe_key} is being sent by another attempt; retry later`);
+      throw new Error(`${row.channel} ${row.dedupe_key} is being sent by another attempt; retry later`);
     }
+    let provider: string;
     let providerMessageId: string;
     try {
-      ({ providerMessageId } = await sms.send({ to: attempt.recipient, body: attempt.body, reference: attempt.dedupe_key }));
+      if (attempt.channel === 'email' && email) {
+        provider = email.name;
+        const subject = EMAIL_SUBJECTS[attempt.template] ?? 'A message from finflow';
+        ({ providerMessageId } = await email.send({ to: attempt.recipient, subject, text: attempt.body, reference: attempt.dedupe_key }));
+      } else {
+        provider = sms.name;
+        ({ providerMessageId } = await sms.send({ to: attempt.recipient, body: attempt.body, reference: attempt.dedupe_key }));
+      }
     } catch (err) {
       throw await recordFailedAttempt(attempt, err);
     }
     // Outside the try: once the provider has the message, a failure to record it must
     // not free the lease at once, or the retry would send it a second time.
-    return sentMessage(await outbox.markSent(attempt.id, sms.name, providerMessageId), true);
+    return sentMessage(await outbox.markSent(attempt.id, provider, providerMessageId), true);
   }
 
   /** Records a failed provider call and returns what to throw: Temporal retries only a plain Error. */
   async function recordFailedAttempt(attempt: NotificationRow, err: unknown): Promise<unknown> {
-    const failure = err instanceof SmsSendError ? err : undefined;
+    const failure = err instanceof SmsSendError || err instanceof EmailSendError ? err : undefined;
     const reason = failure ? failure.description : `unexpected: ${err instanceof Error ? err.message : String(err)}`;
     const final = failure ? !failure.retryable : false;
     await outbox.recordAttemptFailure(attempt.id, reason, final);
     if (final) {
-      return businessFailure('sms_rejected', `SMS ${attempt.dedupe_key} was rejected: ${reason}`, {
+      const type = attempt.channel === 'email' ? 'email_rejected' : 'sms_rejected';
+      return businessFailure(type, `${attempt.channel} ${attempt.dedupe_key} was rejected: ${reason}`, {
         dedupeKey: attempt.dedupe_key,
         reason: failure?.reason,
       });
     }
-    return failure ? new Error(`SMS ${attempt.dedupe_key} failed, will retry: ${reason}`) : err;
+    return failure ? new Error(`${attempt.channel} ${attempt.dedupe_key} failed, will retry: ${reason}`) : err;
   }
 
   return {
     async send(message) {
-      // Email has no provider yet: the outbox row is the whole of "sending" it.
-      const { row, claimed } = await outbox.claim(message, message.channel === 'sms' ? 'queued' : 'sent');
+      // Without an email port, the outbox row is the whole of "sending" an email.
+      const { row, claimed } = await outbox.claim(message, message.channel === 'sms' || email ? 'queued' : 'sent');
       if (row.status !== 'queued') return sentMessage(row, claimed);
-      return sendSms(row);
+      return sendQueued(row);
     },
 
     async recordFailure(dedupeKey, reason) {

@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 export type BusinessFailureType =
   | 'customer_not_found'
   | 'sms_rejected'
+  | 'email_rejected'
   /** The ledger refused a transfer; `details[0].code` is the ledger's error code. */
   | 'insufficient_funds'
   | 'exceeds_credit_limit'

@@ -46,6 +46,12 @@ export const dedupeKeys = {
   recurringPaymentNotice: (recurringPaymentId: string, period: string, notice: string) => `recurring:${recurringPaymentId}:${period}:${notice}`,
 } as const;
 
+/** Signals the API sends and workflows handle. */
+export const signalNames = {
+  /** To `onboarding:<customerId>`: the customer proved control of their phone; the welcome SMS may go. */
+  phoneVerified: 'phoneVerified',
+} as const;
+
 export const scheduleIds = {
   idempotencyKeyExpiry: 'finflow-idempotency-key-expiry',
   pendingHoldExpiry: 'finflow-pending-hold-expiry',

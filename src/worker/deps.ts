@@ -8,35 +8,44 @@ import { createSandboxBillerPort } from '../payments/billers/sandbox';
 import type { FundingProcessor } from '../providers/funding/port';
 import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
 import { createStripeFundingProcessor } from '../providers/funding/stripe';
+import { createEmailProvider, type EmailProvider } from '../providers/email';
 import { createNotifier, type Notifier } from '../providers/notifier';
 import { createSmsProvider, type SmsProvider } from '../providers/sms';
 
 /**
  * The one place config becomes ports: the worker, the API, `npm start`, the test stack
  * and the benchmarks all call createPorts, and nothing else constructs a provider. Which
- * adapter runs is read from config here (SMS_PROVIDER, FUNDING_PROVIDER,
+ * adapter runs is read from config here (SMS_PROVIDER, EMAIL_PROVIDER, FUNDING_PROVIDER,
  * BILLER_PROVIDER); loadConfig has already refused sandbox money providers outside
  * development and test unless ALLOW_SANDBOX_PROVIDERS=true.
  */
 export interface Ports {
   ledger: Ledger;
   sms: SmsProvider;
+  email: EmailProvider;
   notifier: Notifier;
   funding: FundingProcessor;
   billers: BillerPort;
 }
 
-export type PortsConfig = Pick<Config, 'sms' | 'funding' | 'billers'>;
+export type PortsConfig = Pick<Config, 'sms' | 'email' | 'funding' | 'billers'>;
 
 export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
   const sms = createSmsProvider(config, db);
+  const email = createEmailProvider(config, db);
   return {
     ledger: createLedger(db),
     sms,
-    notifier: createNotifier({ db, sms }),
+    email,
+    notifier: createNotifier({ db, sms, email }),
     funding: createFundingProcessor(config, db),
     billers: createBillers(config, db),
   };
+}
+
+/** The ports the API uses (it answers requests; the worker moves money). */
+export function appPorts({ billers, notifier }: Ports): Pick<Ports, 'billers' | 'notifier'> {
+  return { billers, notifier };
 }
 
 function createFundingProcessor({ funding }: PortsConfig, db: Db): FundingProcessor {

@@ -12,14 +12,15 @@ import { createClient } from '../../src/temporal/client';
 import { workflowIds } from '../../src/temporal/names';
 import { client, request } from '../helpers/http';
 import { freePort, stack, testConfig, type Stack } from '../helpers/services';
-import { logIn, signUp, signUpAndLogin, signupRequest } from '../helpers/users';
-import { createPorts } from '../../src/worker/deps';
+import { logIn, signUp, signUpAndLogin, signupRequest, verifyContact } from '../helpers/users';
+import { uniquePhone } from '../helpers/money';
+import { appPorts, createPorts } from '../../src/worker/deps';
 
 /** A second API on the stack's database and Temporal, with its own settings and clock. */
 async function startApp(s: Stack, env: NodeJS.ProcessEnv, options: { now?: () => Date; temporalAddress?: string } = {}) {
   const config = withServices(testConfig(env), s.config.database.url!, options.temporalAddress ?? s.config.temporal.address!);
   const temporal = createClient(config.temporal);
-  const deps = { db: s.db, temporal, logger: createLogger(config), billers: createPorts(config, { db: s.db }).billers, ...(options.now ? { now: options.now } : {}) };
+  const deps = { db: s.db, temporal, logger: createLogger(config), ...appPorts(createPorts(config, { db: s.db })), ...(options.now ? { now: options.now } : {}) };
   const server = createApp(config, deps).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -67,14 +68,25 @@ describe('auth (e2e)', function () {
       assert.equal(res.headers.get('location'), '/v1/me');
       assert.deepEqual(
         { ...res.body, id: undefined, createdAt: undefined, referralCode: undefined },
-        { id: undefined, email: body.email, name: 'Grace Hopper', phone: '+447911123456', dateOfBirth: '1985-03-09', role: 'customer', createdAt: undefined, referralCode: undefined },
+        {
+          id: undefined,
+          email: body.email,
+          name: 'Grace Hopper',
+          phone: '+447911123456',
+          dateOfBirth: '1985-03-09',
+          role: 'customer',
+          emailVerified: false,
+          phoneVerified: false,
+          createdAt: undefined,
+          referralCode: undefined,
+        },
       );
       assert.match(res.body.referralCode, /^[A-Z0-9]{6,12}$/);
     });
 
     it('lists exactly the presenter fields, never the password hash', async () => {
       const { user } = await signUp(s.baseUrl);
-      assert.deepEqual(Object.keys(user).sort(), ['createdAt', 'dateOfBirth', 'email', 'id', 'name', 'phone', 'referralCode', 'role']);
+      assert.deepEqual(Object.keys(user).sort(), ['createdAt', 'dateOfBirth', 'email', 'emailVerified', 'id', 'name', 'phone', 'phoneVerified', 'referralCode', 'role']);
     });
 
     it('stores an argon2id hash, not the password', async () => {
@@ -106,8 +118,9 @@ describe('auth (e2e)', function () {
       assert.equal(found.type, 'onboarding');
     });
 
-    it('onboarding completes and records the welcome message once', async () => {
-      const { user } = await signUp(s.baseUrl);
+    it('onboarding completes and records the welcome message once the phone is verified', async () => {
+      const { user, accessToken } = await signUpAndLogin(s.baseUrl, { phone: uniquePhone() });
+      await verifyContact(s.baseUrl, s.db, accessToken, 'phone');
       const result = await s.temporal.client.workflow.getHandle(workflowIds.onboarding(user.id)).result();
       const rows = await s.db('notifications').where({ dedupe_key: `onboarding:${user.id}:welcome` });
       assert.equal(rows.length, 1);
@@ -387,7 +400,7 @@ describe('auth (e2e)', function () {
       throttled = await startApp(
         s,
         {
-          TRUST_PROXY: 'true',
+          TRUST_PROXY: '127.0.0.1',
           LOGIN_MAX_FAILURES_PER_ACCOUNT: String(maxPerAccount),
           LOGIN_MAX_FAILURES_PER_ADDRESS: String(maxPerAddress),
           LOGIN_THROTTLE_WINDOW_SECONDS: String(windowSeconds),
@@ -418,6 +431,28 @@ describe('auth (e2e)', function () {
       assert.equal(res.body.type, 'rate_limited');
       const retryAfter = Number(res.headers.get('retry-after'));
       assert.ok(Number.isInteger(retryAfter) && retryAfter > 0 && retryAfter <= windowSeconds, `Retry-After ${retryAfter}`);
+    });
+
+    it('answers a locked account the same to the right password as to a wrong one', async () => {
+      const { email, password } = await signUp(s.baseUrl);
+      await failAccount(email, maxPerAccount);
+      const right = await throttled.api('POST', '/v1/auth/login', { body: { email, password }, headers: from(uniqueAddress()) });
+      const wrong = await throttled.api('POST', '/v1/auth/login', { body: { email, password: 'wrong password here' }, headers: from(uniqueAddress()) });
+      assert.equal(right.status, wrong.status);
+      assert.deepEqual({ ...right.body, requestId: undefined }, { ...wrong.body, requestId: undefined });
+    });
+
+    it('counts failures against the address the trusted proxy saw, not addresses the client prepended', async () => {
+      const { email, password } = await signUp(s.baseUrl);
+      const real = uniqueAddress();
+      for (let i = 0; i < maxPerAddress; i++) {
+        await throttled.api('POST', '/v1/auth/login', {
+          body: { email: `${randomUUID()}@example.com`, password: 'wrong password here' },
+          headers: { 'x-forwarded-for': `${uniqueAddress()}, ${real}` },
+        });
+      }
+      const res = await throttled.api('POST', '/v1/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': `${uniqueAddress()}, ${real}` } });
+      assert.equal(res.status, 429);
     });
 
     it('lets the account in again once the window has passed', async () => {
@@ -463,6 +498,26 @@ describe('auth (e2e)', function () {
       }
       const res = await throttled.api('POST', '/v1/auth/login', { body: { email, password }, headers: from(uniqueAddress()) });
       assert.equal(res.status, 200);
+    });
+  });
+
+  describe('X-Forwarded-For without TRUST_PROXY', () => {
+    let direct: Awaited<ReturnType<typeof startApp>>;
+    before(async () => {
+      direct = await startApp(s, { LOGIN_MAX_FAILURES_PER_ADDRESS: '2' });
+    });
+    after(async () => {
+      await direct?.close();
+      // The failures counted against 127.0.0.1, which every other test speaks from too.
+      await s.db('login_throttle').where({ key: 'address:127.0.0.1' }).delete();
+    });
+
+    it('ignores the header: failures from one socket count together whatever it claims', async () => {
+      for (let i = 0; i < 2; i++) {
+        await direct.api('POST', '/v1/auth/login', { body: { email: `${randomUUID()}@example.com`, password: 'wrong password here' }, headers: from(uniqueAddress()) });
+      }
+      const res = await direct.api('POST', '/v1/auth/login', { body: { email: `${randomUUID()}@example.com`, password: 'x' }, headers: from(uniqueAddress()) });
+      assert.equal(res.status, 429);
     });
   });
 

@@ -6,7 +6,7 @@ import { createApp } from '../../src/api/app';
 import { withServices } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createClient } from '../../src/temporal/client';
-import { createPorts } from '../../src/worker/deps';
+import { appPorts, createPorts } from '../../src/worker/deps';
 import { client } from '../helpers/http';
 import { stack, testConfig, type Stack } from '../helpers/services';
 import { signUpAndLogin, type SignedIn } from '../helpers/users';
@@ -43,7 +43,7 @@ describe('API on BILLER_PROVIDER=http (e2e)', function () {
     const config = withServices(testConfig(env), s.config.database.url!, s.config.temporal.address!);
     const temporal = createClient(config.temporal);
     closeTemporal = () => temporal.connection.close();
-    api = createApp(config, { db: s.db, temporal, logger: createLogger(config), billers: createPorts(config, { db: s.db }).billers }).listen(0, '127.0.0.1');
+    api = createApp(config, { db: s.db, temporal, logger: createLogger(config), ...appPorts(createPorts(config, { db: s.db })) }).listen(0, '127.0.0.1');
     await once(api, 'listening');
     alice = await signUpAndLogin(s.baseUrl);
   });

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logger';
 import { createClient } from '../../src/temporal/client';
 import { client, type HttpResponse } from '../helpers/http';
 import { devServer, freePort, startRestartablePostgres, testConfig, type RestartablePostgres } from '../helpers/services';
-import { createPorts } from '../../src/worker/deps';
+import { appPorts, createPorts } from '../../src/worker/deps';
 
 /**
  * Readiness and failure behaviour against real dependencies that this file takes down:
@@ -27,7 +27,7 @@ interface RunningApp {
 
 async function startApp(config: Config, db: Db): Promise<RunningApp> {
   const temporal = createClient(config.temporal);
-  const server: Server = createApp(config, { db, temporal, logger: createLogger(config), billers: createPorts(config, { db }).billers }).listen(0, '127.0.0.1');
+  const server: Server = createApp(config, { db, temporal, logger: createLogger(config), ...appPorts(createPorts(config, { db })) }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {

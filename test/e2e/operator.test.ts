@@ -4,7 +4,7 @@ import type { Db } from '../../src/db/knex';
 import { encodeCursor } from '../../src/api/pagination';
 import { client, type HttpResponse } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
-import { createOperator, signUpAndLogin, type SignedIn } from '../helpers/users';
+import { createOperator, verifyContact, signUpAndLogin, type SignedIn } from '../helpers/users';
 
 /**
  * The operator's view of the sandbox outbox. Pagination is tested on rows inserted
@@ -147,6 +147,8 @@ describe('operator notifications (e2e)', function () {
     it("shows a new customer's welcome SMS", async function () {
       this.timeout(30_000);
       const fresh = await signUpAndLogin(s.baseUrl, { name: 'Marie Curie', phone: '+33612345678' });
+      // The welcome goes only to a verified phone.
+      await verifyContact(s.baseUrl, s.db, fresh.accessToken, 'phone');
       const welcome = await eventually(async () => {
         const res = await list({ userId: fresh.user.id });
         assert.equal(res.status, 200);

@@ -12,7 +12,7 @@ import { scheduleIds } from '../../src/temporal/names';
 import { client } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
 import { signUpAndLogin, type SignedIn } from '../helpers/users';
-import { createPorts } from '../../src/worker/deps';
+import { appPorts, createPorts } from '../../src/worker/deps';
 
 /**
  * Recurring payments over HTTP on the full stack (PostgreSQL, the Temporal dev server,
@@ -189,7 +189,7 @@ describe('recurring payments (e2e)', function () {
       const startDate = { ...setUp, day: 31 };
       const past: AppContext = {
         config: s.config,
-        deps: { db: s.db, temporal, logger: pino({ level: 'silent' }), billers: createPorts(s.config, { db: s.db }).billers, now: () => instantOf({ ...startDate, day: 30, hour: 12 }, TZ) },
+        deps: { db: s.db, temporal, logger: pino({ level: 'silent' }), ...appPorts(createPorts(s.config, { db: s.db })), now: () => instantOf({ ...startDate, day: 30, hour: 12 }, TZ) },
       };
       const { view } = await createRecurringPayment(past, alice.user.id, randomUUID(), { ...body(), startDate: formatLocalDate(startDate) } as never);
       const id = view.row.id;

@@ -5,7 +5,7 @@ import { dedupeKeys } from '../../src/temporal/names';
 import { client } from '../helpers/http';
 import { deposit, transfersOf, uniquePhone } from '../helpers/money';
 import { stack, type Stack } from '../helpers/services';
-import { signUpAndLogin } from '../helpers/users';
+import { signUpVerified } from '../helpers/users';
 
 describe('customer transfers (e2e)', function () {
   this.timeout(60_000);
@@ -18,9 +18,9 @@ describe('customer transfers (e2e)', function () {
     http = client(s.baseUrl);
   });
 
-  /** A signed-in customer and their USD wallet, holding `balanceMinor`. */
-  async function customer(balanceMinor = 0n, name = 'Ada Lovelace') {
-    const user = await signUpAndLogin(s.baseUrl, { phone: uniquePhone(), name });
+  /** A signed-in customer, email and phone verified, and their USD wallet, holding `balanceMinor`. */
+  async function customer(balanceMinor = 0n, name = 'Ada Lovelace', channels: Array<'email' | 'phone'> = ['email', 'phone']) {
+    const user = await signUpVerified(s.baseUrl, s.db, { phone: uniquePhone(), name }, channels);
     const accounts = await http('GET', '/v1/accounts', { token: user.accessToken });
     const walletId = accounts.body.data[0].id as string;
     if (balanceMinor > 0n) await deposit(s.db, walletId, balanceMinor);
@@ -72,12 +72,45 @@ describe('customer transfers (e2e)', function () {
       assert.equal((await transfersOf(s.db, grace.walletId)).length, 0);
     });
 
-    it('answers 404 recipient_not_found naming the field for an unknown recipient', async () => {
+    it('answers 422 recipient_not_verified naming the field for an unknown recipient', async () => {
       const ada = await customer(1_000n);
       const res = await send(ada.accessToken, { fromAccountId: ada.walletId, to: { email: `${randomUUID()}@example.com` }, amount: '100' });
-      assert.equal(res.status, 404);
-      assert.equal(res.body.type, 'recipient_not_found');
+      assert.equal(res.status, 422);
+      assert.equal(res.body.type, 'recipient_not_verified');
       assert.equal(res.body.errors[0].field, 'to.email');
+    });
+
+    it('gives a customer whose email is unverified the same answer as an unknown one, and moves nothing', async () => {
+      const [ada, grace] = await Promise.all([customer(1_000n), customer(0n, 'Grace Hopper', ['phone'])]);
+      const unknown = await send(ada.accessToken, { fromAccountId: ada.walletId, to: { email: `${randomUUID()}@example.com` }, amount: '100' });
+      const unverified = await send(ada.accessToken, { fromAccountId: ada.walletId, to: { email: grace.email }, amount: '100' });
+      assert.equal(unverified.status, 422);
+      const shape = (body: { type: string; title: string; detail: string; errors: unknown[] }) => [body.type, body.title, body.detail, body.errors];
+      assert.deepEqual(shape(unverified.body), shape(unknown.body));
+      assert.equal((await transfersOf(s.db, grace.walletId)).length, 0);
+    });
+
+    it('refuses a phone its owner has not verified with 422 recipient_not_verified', async () => {
+      const [ada, grace] = await Promise.all([customer(1_000n), customer(0n, 'Grace Hopper', ['email'])]);
+      const res = await send(ada.accessToken, { fromAccountId: ada.walletId, to: { phone: grace.user.phone }, amount: '100' });
+      assert.equal(res.status, 422);
+      assert.equal(res.body.type, 'recipient_not_verified');
+      assert.equal(res.body.errors[0].field, 'to.phone');
+    });
+
+    it('names the recipient, masked, in the answer', async () => {
+      const [ada, grace] = await Promise.all([customer(1_000n), customer(0n, 'Grace Brewster Hopper')]);
+      const res = await send(ada.accessToken, { fromAccountId: ada.walletId, to: { phone: grace.user.phone }, amount: '100' });
+      assert.equal(res.status, 201);
+      const phone = grace.user.phone;
+      assert.deepEqual(res.body.recipient, { name: 'G*** B*** H***', contact: `${phone.slice(0, 2)}${'*'.repeat(phone.length - 6)}${phone.slice(-4)}` });
+    });
+
+    it('answers insufficient_funds before looking the recipient up, so an empty wallet cannot probe contacts', async () => {
+      const ada = await customer(0n);
+      const res = await send(ada.accessToken, { fromAccountId: ada.walletId, to: { email: `${randomUUID()}@example.com` }, amount: '100' });
+      assert.equal(res.status, 422);
+      assert.equal(res.body.type, 'insufficient_funds');
     });
 
     it('rejects a transfer to yourself with a 400 naming to', async () => {

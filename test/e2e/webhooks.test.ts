@@ -9,7 +9,7 @@ import type { NotificationRow } from '../../src/providers/outbox';
 import { createClient } from '../../src/temporal/client';
 import { request, type HttpResponse } from '../helpers/http';
 import { stack, testConfig, type Stack } from '../helpers/services';
-import { createPorts } from '../../src/worker/deps';
+import { appPorts, createPorts } from '../../src/worker/deps';
 
 /**
  * Plivo's message status callback against the shared stack's PostgreSQL. The stack's own
@@ -37,7 +37,7 @@ function signV3(params: Record<string, string>, nonce: string, { url = SIGNED_UR
 async function startSignedApp(s: Stack) {
   const config = withServices(testConfig({ PLIVO_AUTH_TOKEN: AUTH_TOKEN, PUBLIC_URL }), s.config.database.url!, s.config.temporal.address!);
   const temporal = createClient(config.temporal);
-  const server = createApp(config, { db: s.db, temporal, logger: createLogger(config), billers: createPorts(config, { db: s.db }).billers }).listen(0, '127.0.0.1');
+  const server = createApp(config, { db: s.db, temporal, logger: createLogger(config), ...appPorts(createPorts(config, { db: s.db })) }).listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -110,8 +110,18 @@ export const postgresUrl = once(async (): Promise<string> => {
   return pg.url;
 });
 
+/**
+ * Every test process reaches the API from 127.0.0.1, so the abuse limits are set out of
+ * reach here; the tests of those limits start an app of their own with low ones.
+ */
+const UNLIMITED: NodeJS.ProcessEnv = Object.fromEntries(
+  ['SIGNUP_LIMIT_PER_ADDRESS', 'SIGNUP_LIMIT_PER_EMAIL', 'VERIFICATION_LIMIT_PER_ADDRESS', 'VERIFICATION_LIMIT_PER_TARGET', 'LOOKUP_LIMIT_PER_ADDRESS', 'LOOKUP_LIMIT_PER_TARGET'].map(
+    (name) => [name, '1000000'],
+  ),
+);
+
 export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', LOG_FORMAT: 'json', ...env });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', LOG_FORMAT: 'json', ...UNLIMITED, ...env });
 }
 
 /** A migrated knex pool on the run's database. */
@@ -158,11 +168,11 @@ export const stack = once(async (): Promise<Stack> => {
   const [url, temporal, db] = await Promise.all([postgresUrl(), devServer(), testDb()]);
   const config = withServices(testConfig(), url, temporal.address);
   const connection = temporal.nativeConnection;
-  const { sms: _sms, ...ports } = createPorts(config, { db });
+  const ports = createPorts(config, { db });
   const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: temporal.client }, { connection, overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
   const client = createClient(config.temporal);
-  const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config), billers: ports.billers }).listen(0, '127.0.0.1');
+  const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config), billers: ports.billers, notifier: ports.notifier }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   teardowns.push(async () => {

@@ -24,6 +24,8 @@ export interface PresentedUser {
   phone: string;
   dateOfBirth: string;
   role: 'customer' | 'operator';
+  emailVerified: boolean;
+  phoneVerified: boolean;
   createdAt: string;
 }
 
@@ -81,9 +83,42 @@ export async function createOperator(baseUrl: string, db: Db, overrides: Partial
   const app: AppContext = {
     config: testConfig(),
     // Operators have no onboarding workflow, so Temporal is never called.
-    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), billers: undefined as never, now: () => new Date() },
+    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), billers: undefined as never, notifier: undefined as never, now: () => new Date() },
   };
   const user = await createUser(app, details, 'operator');
   const tokens = await logIn(baseUrl, details.email, details.password);
   return { user, email: details.email, password: details.password, ...tokens };
+}
+
+/**
+ * Sends a fresh code to the signed-in user's email or phone through the API and
+ * confirms it with the code read from the outbox, as an operator would read it in the
+ * sandbox. `db` must be the database the API at `baseUrl` uses.
+ */
+export async function verifyContact(baseUrl: string, db: Db, accessToken: string, channel: 'email' | 'phone'): Promise<PresentedUser> {
+  const sent = await request(baseUrl, 'POST', '/v1/me/verifications', { token: accessToken, body: { channel } });
+  expectStatus(sent, 202, `verification (${channel})`);
+  const code = await outboxCode(db, accessToken, channel);
+  const confirmed = await request<PresentedUser>(baseUrl, 'POST', '/v1/me/verifications/confirm', { token: accessToken, body: { channel, code } });
+  expectStatus(confirmed, 200, `confirm (${channel})`);
+  return confirmed.body;
+}
+
+/** The code of the user's outstanding verification, from the outbox message that carried it. */
+export async function outboxCode(db: Db, accessToken: string, channel: 'email' | 'phone'): Promise<string> {
+  const userId = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')).sub as string;
+  const pending: { id: string } | undefined = await db('contact_verifications').where({ user_id: userId, channel }).first('id');
+  if (!pending) throw new Error(`no outstanding ${channel} verification for ${userId}`);
+  const message: { body: string } | undefined = await db('notifications').where({ dedupe_key: `verification:${pending.id}` }).first('body');
+  const code = /\b(\d{6})\b/.exec(message?.body ?? '')?.[1];
+  if (!code) throw new Error(`no code in the outbox for verification ${pending.id}`);
+  return code;
+}
+
+/** Signs up and logs in a customer whose email (and, with `phone`, phone) is verified, so they can receive transfers. */
+export async function signUpVerified(baseUrl: string, db: Db, overrides: Partial<SignupRequest> = {}, channels: Array<'email' | 'phone'> = ['email']): Promise<SignedIn> {
+  const signedIn = await signUpAndLogin(baseUrl, overrides);
+  let user = signedIn.user;
+  for (const channel of channels) user = await verifyContact(baseUrl, db, signedIn.accessToken, channel);
+  return { ...signedIn, user };
 }

@@ -22,10 +22,22 @@ import { testConfig, testDb } from '../helpers/services';
 
 const EFFECTS = 'idem_test_effects';
 const DAY_MS = 24 * 3600 * 1000;
+/** The `/leased` route's lease, on the test clock (which a test may run 20 times faster). */
+const LEASE_MS = 6000;
 
 interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 function deferred(): Deferred {
@@ -40,6 +52,12 @@ describe('Idempotency-Key middleware', function () {
   let baseUrl: string;
   /** Added to the wall clock by the middleware's `now`, to age keys. */
   let clockOffsetMs = 0;
+  /** When set, the middleware's clock runs `factor` times as fast as the wall clock from `since`. */
+  let fastClock: { since: number; factor: number } | undefined;
+  const testNow = () => {
+    const wall = Date.now();
+    return new Date(wall + clockOffsetMs + (fastClock ? (wall - fastClock.since) * (fastClock.factor - 1) : 0));
+  };
   /** Tags whose next handler run throws a plain Error (a 500). */
   const crashOnce = new Set<string>();
   /** Set by a test to hold the first `hold: true` request inside the handler until it resolves `release`. */
@@ -90,7 +108,7 @@ describe('Idempotency-Key middleware', function () {
     const logger = pino({ level: 'silent' });
     const appContext: AppContext = {
       config: testConfig(),
-      deps: { db, temporal: undefined as never, logger, billers: undefined as never, now: () => new Date(Date.now() + clockOffsetMs) },
+      deps: { db, temporal: undefined as never, logger, billers: undefined as never, notifier: undefined as never, now: testNow },
     };
     const optional = (route: string) => idempotent(appContext, { required: false, route });
 
@@ -99,6 +117,8 @@ describe('Idempotency-Key middleware', function () {
     router.post('/other', optional('POST /other'), handler);
     router.post('/accounts/:id/payments', optional('POST /accounts/:id/payments'), handler);
     router.post('/required', idempotent(appContext, { required: true, route: 'POST /required' }), handler);
+    // Renewed every 100 ms of wall time, so a test may run the clock fast.
+    router.post('/leased', idempotent(appContext, { required: false, route: 'POST /leased', leaseMs: LEASE_MS, renewEveryMs: 100 }), handler);
 
     const app = new Koa<AppState>();
     app.use(async (ctx, next) => {
@@ -106,6 +126,9 @@ describe('Idempotency-Key middleware', function () {
       ctx.state.log = logger;
       const userId = ctx.get('x-test-user');
       if (userId) ctx.state.principal = { kind: 'user', userId, role: 'customer' };
+      // What clientAddressMiddleware sets in the real app.
+      const address = ctx.get('x-test-address');
+      if (address) ctx.state.clientAddress = address;
       await next();
     });
     app.use(problemMiddleware());
@@ -124,6 +147,7 @@ describe('Idempotency-Key middleware', function () {
 
   afterEach(() => {
     clockOffsetMs = 0;
+    fastClock = undefined;
     crashOnce.clear();
     gate?.release.resolve();
     gate = undefined;
@@ -356,27 +380,60 @@ describe('Idempotency-Key middleware', function () {
       assert.equal(await effectsWithKey(key), 1);
     });
 
-    it('takes over a running claim abandoned by a crashed process', async () => {
+    it('takes over a running claim whose lease lapsed (its process crashed)', async () => {
       const { user, key, tag, post } = caller();
       const body = { tag };
-      // What a process that died mid-request leaves behind: a running claim, two minutes old.
+      // What a process that died mid-request leaves behind: a running claim nobody renews.
       const first = await post('/things', { body });
       await db('idempotency_keys')
         .where({ scope: `user:${user}`, key })
-        .update({ state: 'running', response_status: null, created_at: new Date(Date.now() - 120_000) });
+        .update({ state: 'running', response_status: null, lease_expires_at: new Date(Date.now() - 1000) });
       const retry = await post('/things', { body });
       assert.equal(retry.status, 201);
       assert.notEqual(retry.body.id, first.body.id);
       assert.equal(await effectsWithKey(key), 2);
     });
 
-    it('does not let a request whose abandoned claim was taken over overwrite the new owner\'s response', async () => {
-      const { tag, post } = caller();
+    it('still takes over a pre-lease running claim older than a minute', async () => {
+      const { user, key, tag, post } = caller();
+      const first = await post('/things', { body: { tag } });
+      await db('idempotency_keys')
+        .where({ scope: `user:${user}`, key })
+        .update({ state: 'running', response_status: null, lease_expires_at: null, created_at: new Date(Date.now() - 120_000) });
+      const retry = await post('/things', { body: { tag } });
+      assert.equal(retry.status, 201);
+      assert.notEqual(retry.body.id, first.body.id);
+    });
+
+    it('keeps the key of a request that runs longer than a minute while its holder renews the lease', async () => {
+      const { user, key, tag, post } = caller();
+      const body = { tag, hold: true };
+      gate = { entered: deferred(), release: deferred() };
+      // Time runs 20 times faster: a minute passes in three seconds, the holder renewing
+      // its 6-second lease every 100 ms of wall time as it would every 2 s.
+      fastClock = { since: Date.now(), factor: 20 };
+      const slow = post('/leased', { body });
+      await gate.entered.promise;
+      await eventually(async () => {
+        const row = await db('idempotency_keys').where({ scope: `user:${user}`, key }).first('created_at');
+        return row && testNow().getTime() - row.created_at.getTime() > 61_000 ? true : undefined;
+      });
+      const during = await post('/leased', { body });
+      gate.release.resolve();
+      const first = await slow;
+      assertProblem(during, 409, 'idempotency_key_in_use');
+      assert.equal(first.status, 201);
+      assert.equal(await effectsWithKey(key), 1);
+    });
+
+    it("does not let a request whose lapsed claim was taken over overwrite the new owner's response", async () => {
+      const { user, key, tag, post } = caller();
       const body = { tag, hold: true };
       gate = { entered: deferred(), release: deferred() };
       const slow = post('/things', { body });
       await gate.entered.promise;
-      clockOffsetMs = 61_000;
+      // The holder lost the database long enough for its lease to lapse.
+      await db('idempotency_keys').where({ scope: `user:${user}`, key }).update({ lease_expires_at: new Date(Date.now() - 1000) });
       const takeover = await post('/things', { body });
       gate.release.resolve();
       await slow;
@@ -384,6 +441,24 @@ describe('Idempotency-Key middleware', function () {
       assert.equal(takeover.status, 201);
       assert.equal(retry.headers.get('idempotent-replayed'), 'true');
       assert.equal(retry.body.id, takeover.body.id);
+    });
+
+    it('scopes anonymous keys by client address: two strangers with one key each get their own effect', async () => {
+      const { key, tag, post } = caller();
+      const first = await post('/things', { as: '', body: { tag }, headers: { 'x-test-address': '203.0.113.7' } });
+      const second = await post('/things', { as: '', body: { tag }, headers: { 'x-test-address': '198.51.100.9' } });
+      assert.equal(first.status, 201);
+      assert.equal(second.status, 201);
+      assert.equal(second.headers.get('idempotent-replayed'), null);
+      assert.equal(await effectsWithKey(key), 2);
+    });
+
+    it('replays an anonymous key for the same client address', async () => {
+      const { key, tag, post } = caller();
+      await post('/things', { as: '', body: { tag }, headers: { 'x-test-address': '203.0.113.8' } });
+      const again = await post('/things', { as: '', body: { tag }, headers: { 'x-test-address': '203.0.113.8' } });
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal(await effectsWithKey(key), 1);
     });
 
     it('runs every request and stores nothing when no key is sent', async () => {

@@ -49,7 +49,7 @@ const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
 const logger = pino({ level: 'silent' });
 
 function placeholderContext(): AppContext {
-  return { config, deps: { db: undefined as never, temporal: undefined as never, logger, billers: undefined as never, now: () => new Date() } };
+  return { config, deps: { db: undefined as never, temporal: undefined as never, logger, billers: undefined as never, notifier: undefined as never, now: () => new Date() } };
 }
 
 function operationOf(document: Document, spec: Pick<RouteSpec, 'method' | 'path'>): Operation | undefined {
@@ -190,7 +190,7 @@ describe('OpenAPI document', () => {
   it('has a User component', () => {
     const user = document.components.schemas.User;
     assert.ok(user, 'no User component');
-    assert.deepEqual([...(user.required ?? [])].sort(), ['createdAt', 'dateOfBirth', 'email', 'id', 'name', 'phone', 'referralCode', 'role']);
+    assert.deepEqual([...(user.required ?? [])].sort(), ['createdAt', 'dateOfBirth', 'email', 'emailVerified', 'id', 'name', 'phone', 'phoneVerified', 'referralCode', 'role']);
   });
 
   describe('built from a route declared here', () => {

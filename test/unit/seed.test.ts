@@ -18,7 +18,7 @@ describe('demo data', () => {
 
   const appIn = (env: 'test' | 'production'): AppContext => ({
     config: { ...testConfig(), env },
-    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), billers: undefined as never, now: () => new Date() },
+    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), billers: undefined as never, notifier: undefined as never, now: () => new Date() },
   });
   const demoEmails = Object.values(DEMO_ACCOUNTS).map((account) => account.email);
 

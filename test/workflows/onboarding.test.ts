@@ -9,6 +9,8 @@ import type { Db } from '../../src/db/knex';
 import { workflowIds } from '../../src/temporal/names';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { onboarding } from '../../src/workflows';
+import { WELCOME_WAIT, phoneVerified } from '../../src/workflows/onboarding';
+import { uniquePhone } from '../helpers/money';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { testDb, timeSkippingServer } from '../helpers/services';
 
@@ -21,7 +23,8 @@ describe('onboarding workflow (time-skipping server)', function () {
     [env, db] = await Promise.all([timeSkippingServer(), testDb()]);
   });
 
-  async function runOnboarding(customerId: string) {
+  /** Runs onboarding; with `verify`, marks the phone verified and signals it as the confirm route does. */
+  async function runOnboarding(customerId: string, { verify = false } = {}) {
     const taskQueue = uniqueTaskQueue('onboarding');
     const worker = await Worker.create({
       connection: env.nativeConnection,
@@ -29,25 +32,44 @@ describe('onboarding workflow (time-skipping server)', function () {
       workflowsPath: WORKFLOWS_PATH,
       activities: createActivities(testActivityDeps(db)),
     });
-    return worker.runUntil(
-      env.client.workflow.execute(onboarding, { taskQueue, workflowId: workflowIds.onboarding(customerId), args: [{ customerId }] }),
-    );
+    return worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(onboarding, { taskQueue, workflowId: workflowIds.onboarding(customerId), args: [{ customerId }] });
+      if (verify) {
+        await db('users').where({ id: customerId }).update({ phone_verified_at: new Date() });
+        await handle.signal(phoneVerified);
+      }
+      return handle.result();
+    });
   }
 
-  it('records exactly one welcome message for the customer', async () => {
-    const customerId = await insertCustomer(db, { name: 'Grace Hopper', phone: '+14155550199' });
-    const result = await runOnboarding(customerId);
+  it('records exactly one welcome message for the customer once the phone is verified', async () => {
+    const customerId = await insertCustomer(db, { name: 'Grace Hopper', phone: uniquePhone() });
+    const result = await runOnboarding(customerId, { verify: true });
     const rows = await db('notifications').where({ user_id: customerId });
     assert.equal(rows.length, 1);
     assert.equal(rows[0].id, result.notificationId);
     assert.equal(rows[0].dedupe_key, `onboarding:${customerId}:welcome`);
-    assert.equal(rows[0].recipient, '+14155550199');
     assert.match(rows[0].body, /Welcome to finflow, Grace/);
+  });
+
+  it(`sends no welcome to a phone that stays unverified for ${WELCOME_WAIT}`, async () => {
+    const customerId = await insertCustomer(db, { phone: uniquePhone() });
+    const result = await runOnboarding(customerId);
+    assert.equal(result.notificationId, null);
+    assert.equal((await db('notifications').where({ user_id: customerId })).length, 0);
+  });
+
+  it('sends no welcome when the phone changed (unverified) after the signal', async () => {
+    const customerId = await insertCustomer(db, { phone: uniquePhone() });
+    const activities = createActivities(testActivityDeps(db));
+    const result = await activities.sendWelcome({ customerId, dedupeKey: `onboarding:${customerId}:welcome`, requireVerifiedPhone: true });
+    assert.equal(result.notificationId, null);
+    assert.equal((await db('notifications').where({ user_id: customerId })).length, 0);
   });
 
   it('fails as customer_not_found once the customer is still missing after a few attempts', async () => {
     const missing = randomUUID();
-    await assert.rejects(runOnboarding(missing), (err: unknown) => {
+    await assert.rejects(runOnboarding(missing, { verify: true }), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
       const cause = err.cause?.cause;
       assert.ok(cause instanceof ApplicationFailure);

@@ -12,11 +12,13 @@ export interface UserRow {
   role: 'customer' | 'operator';
   referral_code: string;
   created_at: Date;
+  email_verified_at: Date | null;
+  phone_verified_at: Date | null;
 }
 
 /** The columns `presentUser` needs; never the password hash. */
 export function userColumns(db: Knex): Array<string | Knex.Raw> {
-  return ['id', 'email', 'name', 'phone', db.raw(`to_char(date_of_birth, 'YYYY-MM-DD') as date_of_birth`), 'role', 'referral_code', 'created_at'];
+  return ['id', 'email', 'name', 'phone', db.raw(`to_char(date_of_birth, 'YYYY-MM-DD') as date_of_birth`), 'role', 'referral_code', 'created_at', 'email_verified_at', 'phone_verified_at'];
 }
 
 /** Exactly the fields of a user that leave the server. */
@@ -29,6 +31,8 @@ export function presentUser(row: UserRow): User {
     dateOfBirth: row.date_of_birth,
     role: row.role,
     referralCode: row.referral_code,
+    emailVerified: row.email_verified_at !== null,
+    phoneVerified: row.phone_verified_at !== null,
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -2,6 +2,9 @@ import { route, type RouteSpec } from '../route';
 import type { AppContext } from '../context';
 import { problems } from '../errors';
 import { currentUserId } from '../middleware/auth';
+import { clientAddress } from '../client-address';
+import { rateLimit } from '../rate-limit';
+import { sendSignupCodes } from '../verifications/service';
 import { ProblemSchema } from '../openapi';
 import { LoginBody, RefreshTokenBody, TokenPairSchema, UserSchema, signupBody } from './schema';
 import { createUser, findUser, login, logout, refresh } from './service';
@@ -20,9 +23,13 @@ export function authRoutes(app: AppContext): RouteSpec[] {
       responses: {
         201: { description: 'The new user; `Location` points at /v1/me.', schema: UserSchema },
         409: { description: 'An account cannot be created with these details.', schema: ProblemSchema },
+        429: { description: '`rate_limited`: too many signups from this address or for this email; see Retry-After.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
+        await rateLimit(app, 'signup', clientAddress(ctx), body.email);
         const user = await createUser(app, body, 'customer');
+        // Codes go out at once, so the customer can verify before first signing in again.
+        await sendSignupCodes(app, user.id);
         ctx.status = 201;
         ctx.set('Location', '/v1/me');
         ctx.body = user;
@@ -41,7 +48,7 @@ export function authRoutes(app: AppContext): RouteSpec[] {
         429: { description: 'Too many failed logins for this account or address; see Retry-After.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
-        ctx.body = await login(app, body, ctx.ip);
+        ctx.body = await login(app, body, clientAddress(ctx));
       },
     }),
     route({

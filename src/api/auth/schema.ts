@@ -112,6 +112,8 @@ export const UserSchema = z
     dateOfBirth: z.iso.date(),
     role: z.enum(['customer', 'operator']),
     referralCode: z.string().meta({ description: 'Share it: the referrer earns a bonus when a referred customer first pays a bill.' }),
+    emailVerified: z.boolean().meta({ description: 'Proved by a code sent to the email (POST /v1/me/verifications).' }),
+    phoneVerified: z.boolean().meta({ description: 'Proved by a code sent by SMS; only verified contacts can receive transfers.' }),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'User' });

@@ -9,6 +9,8 @@ import type { AppContext } from '../context';
 import { problems } from '../errors';
 import { currentUserId } from '../middleware/auth';
 import { ProblemSchema } from '../openapi';
+import { clientAddress } from '../client-address';
+import { rateLimit } from '../rate-limit';
 import { route, type RouteSpec } from '../route';
 import { presentBiller, presentQuote } from './presenters';
 import {
@@ -120,10 +122,13 @@ export function billerRoutes(app: AppContext): RouteSpec[] {
         200: { description: 'The biller knows the customer.', schema: CustomerValidationSchema },
         404: { description: 'No such biller.', schema: ProblemSchema },
         422: { description: 'The biller does not know the reference (`invalid_customer_reference`).', schema: ProblemSchema },
+        429: { description: '`rate_limited`: too many lookups from this address or of this reference; see Retry-After.', schema: ProblemSchema },
         503: { description: 'The biller cannot be reached; retry later.', schema: ProblemSchema },
       },
       handler: async (ctx, { params, body }) => {
         const biller = await activeBiller(params.id, 'id', 'path');
+        // Answers whether a reference exists (and whose it is): limited, so it cannot be enumerated.
+        await rateLimit(app, 'lookup', clientAddress(ctx), `biller:${biller.id}:${body.customerRef}`);
         const customer = await validateCustomer(billers, biller, body.customerRef);
         ctx.body = {
           billerId: biller.id,

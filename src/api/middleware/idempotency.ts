@@ -3,6 +3,7 @@ import type { Middleware, ParameterizedContext } from 'koa';
 import { problems } from '../errors';
 import type { AppContext, AppState } from '../context';
 import { renderProblem, toProblem } from './problem';
+import { clientAddress } from '../client-address';
 
 /**
  * Idempotency-Key with Stripe's semantics. The first request with a key claims it in
@@ -10,11 +11,18 @@ import { renderProblem, toProblem } from './problem';
  * response, success or 4xx, is stored and replayed for the same key and body. The same
  * key with another body or route is a 422; while the first is still running, a 409.
  * 5xx results are not stored, so a retry after an outage runs again. Keys are scoped
- * per caller and expire after 24 h (a Temporal Schedule deletes them).
+ * per caller (a user, the service, or for anonymous requests the client address) and
+ * expire after 24 h (a Temporal Schedule deletes them).
+ *
+ * A running claim holds a lease that its request renews every third of the lease while
+ * it runs. Only a claim whose lease has lapsed (its process crashed or lost the
+ * database) is taken over: a slow request keeps its key however long it takes.
  */
 
-/** A running claim older than this is taken to be from a crashed process and is taken over. */
-const ABANDONED_CLAIM_MS = 60_000;
+/** How long a claim stays held without a renewal; renewed every third of it. */
+export const DEFAULT_LEASE_MS = 15_000;
+/** Claims made before leases existed are judged by age, as they were then. */
+const LEGACY_ABANDONED_CLAIM_MS = 60_000;
 const MAX_KEY_LENGTH = 255;
 const REPLAYED_HEADERS = ['location', 'content-type'];
 
@@ -27,6 +35,7 @@ interface StoredKey {
   response_headers: Record<string, string> | null;
   response_body: unknown;
   created_at: Date;
+  lease_expires_at: Date | null;
 }
 
 /** JSON with sorted keys, so two bodies that differ only in key order hash the same. */
@@ -39,10 +48,18 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-function scopeOf(state: AppState): string {
-  const principal = state.principal;
-  if (!principal) return 'public';
+/** Anonymous keys are per client address, so one stranger cannot replay or block another's. */
+function scopeOf(ctx: ParameterizedContext<AppState>): string {
+  const principal = ctx.state.principal;
+  if (!principal) return `address:${clientAddress(ctx)}`;
   return principal.kind === 'service' ? 'service' : `user:${principal.userId}`;
+}
+
+/** True when a running claim's holder is gone: its lease lapsed (or, for a pre-lease row, it is old). */
+function isAbandoned(row: Pick<StoredKey, 'state' | 'created_at' | 'lease_expires_at'>, at: number): boolean {
+  if (row.state !== 'running') return false;
+  if (row.lease_expires_at) return row.lease_expires_at.getTime() <= at;
+  return at - row.created_at.getTime() > LEGACY_ABANDONED_CLAIM_MS;
 }
 
 /**
@@ -53,16 +70,36 @@ function isReplayable(status: number): boolean {
   return status < 500 && status !== 429;
 }
 
-export function idempotent(app: AppContext, options: { required: boolean; route: string }): Middleware<AppState> {
+export interface IdempotencyOptions {
+  required: boolean;
+  route: string;
+  /** Lease length on the app's clock; tests shorten it. */
+  leaseMs?: number;
+  /** Wall-clock period of renewals; a third of the lease unless a test runs the clock fast. */
+  renewEveryMs?: number;
+}
+
+export function idempotent(app: AppContext, options: IdempotencyOptions): Middleware<AppState> {
   const { db, now } = app.deps;
   const ttlMs = app.config.idempotency.ttlSeconds * 1000;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const leaseEnd = () => new Date(now().getTime() + leaseMs);
   const table = () => db<StoredKey & { scope: string; key: string }>('idempotency_keys');
 
   /** Inserts the claim; returns its `created_at`, which identifies this claim from then on, or undefined when the key is taken. */
   async function claim(scope: string, key: string, requestHash: string, method: string): Promise<Date | undefined> {
     const claimedAt = now();
     const rows = await table()
-      .insert({ scope, key, method, route: options.route, request_hash: requestHash, state: 'running', created_at: claimedAt })
+      .insert({
+        scope,
+        key,
+        method,
+        route: options.route,
+        request_hash: requestHash,
+        state: 'running',
+        created_at: claimedAt,
+        lease_expires_at: new Date(claimedAt.getTime() + leaseMs),
+      })
       .onConflict(['scope', 'key'])
       .ignore()
       .returning('key');
@@ -70,20 +107,42 @@ export function idempotent(app: AppContext, options: { required: boolean; route:
   }
 
   /**
-   * Frees the row if it is stale (expired, or a claim left running by a crashed process)
-   * so the current request can claim it. The staleness test is in the delete itself, so
-   * a fresh claim made meanwhile by another request is never removed.
+   * Frees the row if it is stale (expired, or a claim whose holder's lease lapsed) so
+   * the current request can claim it. The staleness test is in the delete itself, so a
+   * fresh claim, or a lease renewed meanwhile, is never removed.
    */
   async function releaseIfStale(scope: string, key: string): Promise<void> {
-    const at = now().getTime();
+    const at = now();
     await table()
       .where({ scope, key })
       .andWhere((stale) =>
         stale
-          .where('created_at', '<', new Date(at - ttlMs))
-          .orWhere((abandoned) => abandoned.where({ state: 'running' }).andWhere('created_at', '<', new Date(at - ABANDONED_CLAIM_MS))),
+          .where('created_at', '<', new Date(at.getTime() - ttlMs))
+          .orWhere((lapsed) => lapsed.where({ state: 'running' }).andWhere('lease_expires_at', '<=', at))
+          .orWhere((legacy) =>
+            legacy
+              .where({ state: 'running' })
+              .whereNull('lease_expires_at')
+              .andWhere('created_at', '<', new Date(at.getTime() - LEGACY_ABANDONED_CLAIM_MS)),
+          ),
       )
       .delete();
+  }
+
+  /**
+   * Renews the lease while the request runs. A lease that already lapsed is not renewed:
+   * another request may have taken the key over, and the row is no longer ours.
+   */
+  function holdLease(scope: string, key: string, claimedAt: Date): () => void {
+    const timer = setInterval(() => {
+      void ownClaim(scope, key, claimedAt)
+        .where({ state: 'running' })
+        .andWhere('lease_expires_at', '>', now())
+        .update({ lease_expires_at: leaseEnd() })
+        .catch((err: unknown) => app.deps.logger.warn({ err, scope, key }, 'idempotency lease renewal failed'));
+    }, options.renewEveryMs ?? Math.floor(leaseMs / 3));
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Our own claim only: if it was taken over as abandoned, the new owner's row is left alone. */
@@ -116,7 +175,7 @@ export function idempotent(app: AppContext, options: { required: boolean; route:
     if (key.length > MAX_KEY_LENGTH) {
       throw problems.field('header', 'Idempotency-Key', 'too_long', `Idempotency-Key must be at most ${MAX_KEY_LENGTH} characters.`);
     }
-    const scope = scopeOf(ctx.state);
+    const scope = scopeOf(ctx);
     // The route is a pattern (`POST /v1/accounts/:id/payments`), so the concrete path and
     // query are part of what must match: the same key and body against another account
     // is a different request, not a replay.
@@ -130,8 +189,8 @@ export function idempotent(app: AppContext, options: { required: boolean; route:
       if (attempt >= 2) throw problems.idempotencyKeyInUse();
       const existing = await table().where({ scope, key }).first();
       if (!existing) continue;
-      const age = now().getTime() - existing.created_at.getTime();
-      if (age > ttlMs || (existing.state === 'running' && age > ABANDONED_CLAIM_MS)) {
+      const at = now().getTime();
+      if (at - existing.created_at.getTime() > ttlMs || isAbandoned(existing, at)) {
         await releaseIfStale(scope, key);
         continue;
       }
@@ -145,15 +204,19 @@ export function idempotent(app: AppContext, options: { required: boolean; route:
       return;
     }
 
+    const releaseLease = holdLease(scope, key, claimedAt);
     try {
       await next();
     } catch (err) {
       const problem = toProblem(err);
       if (!isReplayable(problem.status)) {
+        releaseLease();
         await abandon(scope, key, claimedAt);
         throw err;
       }
       renderProblem(ctx, problem);
+    } finally {
+      releaseLease();
     }
     // A 5xx answered without throwing (e.g. a 503 body) is an outage too: never replayed.
     if (!isReplayable(ctx.status)) await abandon(scope, key, claimedAt);

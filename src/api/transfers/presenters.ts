@@ -8,6 +8,8 @@ export interface CustomerTransferRow extends RequestRow {
   to_account_id: string;
   to_user_id: string | null;
   recipient: { email: string } | { phone: string };
+  /** Null for transfers made before recipients were shown. */
+  recipient_display: { name: string; contact: string } | null;
   amount_minor: string;
   currency: string;
   note: string | null;
@@ -23,6 +25,7 @@ export function presentTransfer(row: CustomerTransferRow): z.infer<typeof Transf
     id: row.id,
     fromAccountId: row.from_account_id,
     to: row.recipient,
+    recipient: row.recipient_display,
     amount: String(row.amount_minor),
     currency: row.currency,
     note: row.note,

@@ -1,6 +1,7 @@
 import { ProblemSchema } from '../openapi';
 import type { AppContext } from '../context';
 import { currentUserId } from '../middleware/auth';
+import { clientAddress } from '../client-address';
 import { route, type RouteSpec } from '../route';
 import { answer } from '../wallet/requests';
 import { IdParams } from '../wallet/schema';
@@ -26,11 +27,16 @@ export function transferRoutes(app: AppContext): RouteSpec[] {
         200: { description: 'A repeat of a transfer made earlier (its Idempotency-Key outlived the replay window).', schema: TransferSchema },
         202: { description: 'Still processing; poll `Location`.', schema: TransferSchema },
         400: { description: '`validation_error`, also for a transfer to yourself (`to`).', schema: ProblemSchema },
-        404: { description: '`account_not_found` (fromAccountId) or `recipient_not_found` (to.email / to.phone).', schema: ProblemSchema },
-        422: { description: '`insufficient_funds` (amount), `currency_mismatch`, or `idempotency_key_reused`.', schema: ProblemSchema },
+        404: { description: '`account_not_found` (fromAccountId).', schema: ProblemSchema },
+        422: {
+          description:
+            '`recipient_not_verified` (to.email / to.phone: unknown, or not verified by its owner; one answer for both), `insufficient_funds` (amount), `currency_mismatch`, or `idempotency_key_reused`.',
+          schema: ProblemSchema,
+        },
+        429: { description: '`rate_limited`: too many recipient lookups from this address or for this contact; see Retry-After.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
-        const submitted = await sendTransfer(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body);
+        const submitted = await sendTransfer(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body, clientAddress(ctx));
         const problem = submitted.row.status === 'failed' ? failureProblem(submitted.row.failure_reason) : undefined;
         if (problem) throw problem;
         answer(ctx, submitted, presentTransfer, transferPath(submitted.row.id));

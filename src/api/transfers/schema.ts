@@ -30,6 +30,13 @@ export const TransferSchema = z
     id: z.uuid().meta({ description: 'Also the id of the ledger transfer.' }),
     fromAccountId: z.uuid(),
     to: z.union([z.object({ email: z.string() }), z.object({ phone: z.string() })]),
+    recipient: z
+      .object({
+        name: z.string().meta({ example: 'J*** D***' }),
+        contact: z.string().meta({ example: '+1******0142' }),
+      })
+      .nullable()
+      .meta({ description: 'Whom the money reaches, masked: check it is the person you meant.' }),
     amount: Amount,
     currency: Currency,
     note: z.string().nullable(),

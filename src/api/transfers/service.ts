@@ -6,6 +6,8 @@ import type { customerTransfer } from '../../workflows/customer-transfer';
 import { ownAccount } from '../accounts/routes';
 import type { AppContext } from '../context';
 import { problems, type ProblemError } from '../errors';
+import { rateLimit } from '../rate-limit';
+import { maskEmail, maskName, maskPhone } from '../verifications/masking';
 import { moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
 import type { CustomerTransferRow } from './presenters';
 import type { TransferBody } from './schema';
@@ -15,45 +17,66 @@ const SENDING_TYPES = new Set(['wallet', 'savings']);
 
 type Recipient = TransferBody['to'];
 
-/** The customer the sender named, and their wallet in `currency`; 404 naming the field otherwise. */
-async function resolveRecipient(app: AppContext, ledger: Ledger, to: Recipient, currency: string): Promise<{ userId: string; wallet: Account }> {
+/** The masked name and contact the sender is shown, so they see whom the money reaches. */
+export interface RecipientDisplay {
+  name: string;
+  contact: string;
+}
+
+/**
+ * The customer the sender named, and their wallet in `currency`. Only a verified email
+ * or phone names anyone (a phone is verified by one customer at most); an unknown
+ * contact, an unverified one and one without a wallet in the currency all get the same
+ * 422, so the answer does not tell which. Each lookup counts against the lookup limits
+ * of the client address and of the contact looked up.
+ */
+async function resolveRecipient(
+  app: AppContext,
+  ledger: Ledger,
+  to: Recipient,
+  currency: string,
+  address: string,
+): Promise<{ userId: string; wallet: Account; display: RecipientDisplay }> {
   const field = to.email !== undefined ? 'to.email' : 'to.phone';
-  const users: Array<{ id: string }> = await app.deps
+  await rateLimit(app, 'lookup', address, `recipient:${to.email ?? to.phone}`);
+  const user: { id: string; name: string } | undefined = await app.deps
     .db('users')
     .where(to.email !== undefined ? { email: to.email } : { phone: to.phone })
+    .whereNotNull(to.email !== undefined ? 'email_verified_at' : 'phone_verified_at')
     .andWhere({ role: 'customer' })
-    .limit(2)
-    .select('id');
-  if (users.length > 1) {
-    // Phones are not unique: never guess which customer was meant.
-    throw problems.field('body', field, 'ambiguous_recipient', 'Several customers share this phone number; send to their email instead.');
-  }
-  const [user] = users;
-  if (!user) throw problems.recipientNotFound(field);
+    .first('id', 'name');
+  if (!user) throw problems.recipientNotVerified(field);
   const wallet = (await ledger.listAccounts(user.id)).find((a) => a.type === 'wallet' && a.currency === currency);
-  if (!wallet) throw problems.recipientNotFound(field);
-  return { userId: user.id, wallet };
+  if (!wallet) throw problems.recipientNotVerified(field);
+  const contact = to.email !== undefined ? maskEmail(to.email) : maskPhone(to.phone as string);
+  return { userId: user.id, wallet, display: { name: maskName(user.name), contact } };
 }
 
 /**
  * Sends money to another customer. The checks a client can act on come first and
  * synchronously, balance included; the ledger enforces the balance again when it posts.
  */
-export async function sendTransfer(app: AppContext, customerId: string, idempotencyKey: string, body: TransferBody): Promise<Submitted<CustomerTransferRow>> {
+export async function sendTransfer(
+  app: AppContext,
+  customerId: string,
+  idempotencyKey: string,
+  body: TransferBody,
+  address: string,
+): Promise<Submitted<CustomerTransferRow>> {
   const ledger = createLedger(app.deps.db);
   const from = await ownAccount(ledger, customerId, body.fromAccountId, 'fromAccountId');
   if (!SENDING_TYPES.has(from.type)) throw problems.field('body', 'fromAccountId', 'not_transferable', 'Money can be sent only from a wallet or a savings account.');
   if (body.currency !== undefined && body.currency !== from.currency) throw problems.currencyMismatch('currency');
   const currency = from.currency;
-  const recipient = await resolveRecipient(app, ledger, body.to, currency);
-  if (recipient.userId === customerId) throw problems.field('body', 'to', 'self_transfer', 'You cannot send money to yourself.');
-
   const workflowId = workflowIds.customerTransfer(customerId, idempotencyKey);
   const transferId = transferIdFrom(workflowId);
   // A repeat of a transfer already made is answered from its record, not refused for
-  // the balance it has itself spent.
+  // the balance it has itself spent. The balance is checked before the recipient is
+  // looked up, so an empty wallet cannot probe which contacts are customers.
   const repeat = await app.deps.db('customer_transfers').where({ id: transferId }).first('id');
   if (!repeat && from.balances.availableMinor < BigInt(body.amount)) throw problems.insufficientFunds('amount');
+  const recipient = await resolveRecipient(app, ledger, body.to, currency, address);
+  if (recipient.userId === customerId) throw problems.field('body', 'to', 'self_transfer', 'You cannot send money to yourself.');
   const to = body.to.email !== undefined ? { email: body.to.email } : { phone: body.to.phone as string };
   const note = body.note ?? null;
   return submit<CustomerTransferRow>(app, {
@@ -66,6 +89,7 @@ export async function sendTransfer(app: AppContext, customerId: string, idempote
       to_account_id: recipient.wallet.id,
       to_user_id: recipient.userId,
       recipient: JSON.stringify(to),
+      recipient_display: JSON.stringify(recipient.display),
       amount_minor: body.amount,
       currency,
       note,

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { DEMO_ACCOUNTS, seedDemoData } from '../../src/dev/seed';
+import { workflowIds } from '../../src/temporal/names';
+import { appPorts, createPorts } from '../../src/worker/deps';
+import { stack, type Stack } from '../helpers/services';
+
+/** The demo data `npm start` seeds: users whose contacts are verified, so the walkthrough can pay them. */
+describe('demo seed (e2e)', function () {
+  this.timeout(60_000);
+  let s: Stack;
+  const logger = pino({ level: 'silent' });
+
+  before(async function () {
+    this.timeout(180_000);
+    s = await stack();
+    await seedDemoData({ config: s.config, deps: { db: s.db, temporal: s.temporal.client, logger, ...appPorts(createPorts(s.config, { db: s.db })), now: () => new Date() } }, logger);
+  });
+
+  for (const [who, account] of Object.entries(DEMO_ACCOUNTS)) {
+    it(`verifies the ${who}'s email and phone`, async () => {
+      const row = await s.db('users').where({ email: account.email }).first('email_verified_at', 'phone_verified_at');
+      assert.ok(row?.email_verified_at && row.phone_verified_at, `${account.email} is not verified`);
+    });
+  }
+
+  it("greets the demo customer's verified phone", async () => {
+    const user = await s.db('users').where({ email: DEMO_ACCOUNTS.customer.email }).first('id');
+    const result = await s.temporal.client.workflow.getHandle(workflowIds.onboarding(user.id)).result();
+    const welcome = await s.db('notifications').where({ id: result.notificationId }).first('recipient');
+    assert.equal(welcome?.recipient, DEMO_ACCOUNTS.customer.phone);
+  });
+});
