@@ -14,7 +14,8 @@ describe('demo seed (e2e)', function () {
   before(async function () {
     this.timeout(180_000);
     s = await stack();
-    await seedDemoData({ config: s.config, deps: { db: s.db, temporal: s.temporal.client, logger, ...appPorts(createPorts(s.config, { db: s.db })), now: () => new Date() } }, logger);
+    // The seed runs only in development (npm start); the stack runs as test.
+    await seedDemoData({ config: { ...s.config, env: 'development' }, deps: { db: s.db, temporal: s.temporal.client, logger, ...appPorts(createPorts(s.config, { db: s.db })), now: () => new Date() } }, logger);
   });
 
   for (const [who, account] of Object.entries(DEMO_ACCOUNTS)) {
