@@ -13,6 +13,7 @@ import { createNotificationActivities } from './notifications';
 import { createOnboardingActivities } from './onboarding';
 import { createPaymentActivities } from './payments';
 import { createRecurringActivities } from './recurring';
+import { createRepairActivities } from './repairs';
 import { createWalletActivities } from './wallet';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCashbackActivities(deps),
     ...createPaymentActivities(deps),
     ...createRecurringActivities(deps),
+    ...createRepairActivities(deps),
   };
 }
 

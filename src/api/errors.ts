@@ -27,6 +27,7 @@ export type ProblemType =
   | 'amount_out_of_range'
   | 'biller_unavailable'
   | 'payment_not_cancellable'
+  | 'payment_not_in_review'
   | 'user_not_found'
   | 'insufficient_funds'
   | 'exceeds_credit_limit'
@@ -99,6 +100,8 @@ export const problems = {
     new ProblemError(503, 'biller_unavailable', 'Biller unavailable', 'The biller cannot be reached; retry later.', [], { 'Retry-After': '5' }),
   /** The biller was already called, or the payment had already ended. */
   paymentNotCancellable: (detail: string) => new ProblemError(409, 'payment_not_cancellable', 'Payment not cancellable', detail),
+  /** A resolve for a payment that is not waiting for one, or that was resolved the other way. */
+  paymentNotInReview: (detail: string) => new ProblemError(409, 'payment_not_in_review', 'Payment not in review', detail),
   insufficientFunds: (field = 'amount') =>
     new ProblemError(422, 'insufficient_funds', 'Insufficient funds', 'The account does not have enough available funds.', [
       { field, in: 'body', code: 'insufficient_funds', message: 'Exceeds the available balance.' },

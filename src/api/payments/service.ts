@@ -20,14 +20,14 @@ import {
 import { withDeadline } from '../../temporal/client';
 import { businessFailureOf } from '../../temporal/failures';
 import { searchAttributes, workflowIds } from '../../temporal/names';
-import { cancelPaymentUpdate, type PayBillInput, type payBill } from '../../workflows/pay-bill';
+import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type payBill } from '../../workflows/pay-bill';
 import type { PayCardInput, payCard } from '../../workflows/pay-card';
 import { ownAccount } from '../accounts/routes';
 import type { AppContext } from '../context';
 import { problems } from '../errors';
 import { paginate, type PageQuery } from '../pagination';
 import { SYNC_WAIT_MS, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
-import type { CardPaymentBody, PaymentBody } from './schema';
+import type { CardPaymentBody, PaymentBody, ResolvePaymentBody } from './schema';
 
 /**
  * Bill and card payments (docs/payments.md). Everything a client can fix is checked
@@ -182,7 +182,7 @@ export async function cancelPaymentOf(app: AppContext, userId: string, id: strin
     const view = await viewPayment(app, userId, id);
     if (view.row.status === 'cancelled') return { status: 'done', view };
     throw problems.paymentNotCancellable(
-      view.row.status === 'processing' ? 'The biller has already been called: the payment can no longer be cancelled.' : `The payment has already ${view.row.status}.`,
+      view.row.status === 'processing' || view.row.status === 'needs_review' ? 'The biller has already been called: the payment can no longer be cancelled.' : `The payment has already ${view.row.status}.`,
     );
   };
   if (current.row.status !== 'processing') return settled();
@@ -199,6 +199,46 @@ export async function cancelPaymentOf(app: AppContext, userId: string, id: strin
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { status: 'accepted', view: await viewPayment(app, userId, id) };
     const refused = err instanceof WorkflowUpdateFailedError && businessFailureOf(err.cause)?.type === 'payment_not_cancellable';
     // A workflow that finished since the row was read has its outcome in the row.
+    if (!refused && !(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  return settled();
+}
+
+/**
+ * An operator's answer for a payment under review (service token): sent to the
+ * payment's workflow as its `resolve` update, which accepts one resolution and then
+ * posts (`paid`) or voids (`not_paid`) the hold. One update id per payment, so a
+ * repeated call joins the first; the same resolution again answers the payment as it
+ * is, a different one is `payment_not_in_review`. Waits a few seconds for the outcome;
+ * past that, answers that the resolution was accepted (202).
+ */
+export async function resolvePayment(app: AppContext, id: string, resolution: ResolvePaymentBody): Promise<CancelOutcome> {
+  const { db, temporal } = app.deps;
+  const load = async () => {
+    const row = await findPayment(db, id);
+    if (!row) throw problems.notFound('No such payment.');
+    return row;
+  };
+  const settled = async (): Promise<CancelOutcome> => {
+    const row = await load();
+    if (row.resolution === resolution.outcome) return { status: row.status === 'needs_review' ? 'accepted' : 'done', view: await withSteps(app, row) };
+    throw problems.paymentNotInReview(
+      row.resolution ? `The payment was already resolved as ${row.resolution}.` : `The payment is ${row.status}; only a payment in needs_review can be resolved.`,
+    );
+  };
+  const current = await load();
+  if (current.status !== 'needs_review' || current.resolution) return settled();
+
+  const handle = temporal.workflow.getHandle(current.workflow_id);
+  try {
+    const update = await withDeadline(temporal, app.config.dependencyTimeoutMs, () =>
+      handle.startUpdate(resolvePaymentUpdate, { updateId: 'resolve', args: [resolution], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
+    await withDeadline(temporal, SYNC_WAIT_MS, () => update.result());
+  } catch (err) {
+    // Accepted by the workflow, still posting or voiding: the row shows how it ends.
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { status: 'accepted', view: await withSteps(app, await load()) };
+    const refused = err instanceof WorkflowUpdateFailedError && (err.cause as { type?: string } | undefined)?.type === 'payment_not_in_review';
     if (!refused && !(err instanceof WorkflowNotFoundError)) throw err;
   }
   return settled();
