@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LIMITS, parseLimits, type Limits } from './limits/limits';
 
 /**
  * Every setting finflow reads, parsed once from the environment at boot.
@@ -67,6 +68,8 @@ export const envSchema = z.object({
     .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
     .default('USD'),
 
+  LIMITS: z.string().default(DEFAULT_LIMITS),
+
   SMS_PROVIDER: z.enum(['sandbox', 'plivo']).default('sandbox'),
   SMS_STATUS_CALLBACK_URL: optionalString,
   PLIVO_AUTH_ID: optionalString,
@@ -115,6 +118,8 @@ export interface Config {
   idempotency: { ttlSeconds: number };
   /** Currency of the wallet every new customer gets. */
   defaultCurrency: string;
+  /** Per-transaction and daily limits by currency and kind (`LIMITS`; docs/security.md). */
+  limits: Limits;
   sms: {
     provider: Env['SMS_PROVIDER'];
     /** Where providers post delivery receipts; defaults to PUBLIC_URL + the webhook path. */
@@ -165,7 +170,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (source.NODE_ENV === 'production') problems.push(...productionProblems(source));
   problems.push(...smsProblems(source));
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const limits = parseLimits(source.LIMITS ?? DEFAULT_LIMITS);
+  if ('problems' in limits) problems.push(...limits.problems.map((p) => `LIMITS: ${p}`));
+  if (!parsed.success || problems.length > 0 || 'problems' in limits) throw new ConfigError(problems);
   const env = parsed.data;
 
   return {
@@ -211,6 +218,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     idempotency: { ttlSeconds: env.IDEMPOTENCY_KEY_TTL_SECONDS },
     defaultCurrency: env.DEFAULT_CURRENCY,
+    limits: limits.limits,
     sms: {
       provider: env.SMS_PROVIDER,
       statusCallbackUrl:

@@ -7,6 +7,7 @@ import * as billers from './20261123_005_billers';
 import * as payments from './20261123_006_payments';
 import * as recurring from './20261123_007_recurring';
 import * as paymentReview from './20261202_B01_payment_review';
+import * as limits from './20261202_B02_limits';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -21,6 +22,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261123_006_payments': payments,
   '20261123_007_recurring': recurring,
   '20261202_B01_payment_review': paymentReview,
+  '20261202_B02_limits': limits,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
 import type { Ledger } from '../ledger/types';
+import type { Limits } from '../limits/limits';
 import type { FundingProcessor } from '../providers/funding/port';
 import type { Notifier } from '../providers/notifier';
 import type { BillerPort } from '../payments/billers/port';
@@ -24,6 +25,8 @@ export interface ActivityDeps {
   funding: FundingProcessor;
   billers: BillerPort;
   now: () => Date;
+  /** Per-transaction and daily limits (config `LIMITS`); none when absent. */
+  limits?: Limits;
   /** A Temporal client, for activities that steer Schedules (pausing a recurring payment's). */
   temporal?: Client;
 }

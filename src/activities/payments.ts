@@ -1,4 +1,7 @@
+import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
+import { LimitExceededError, type Limits } from '../limits/limits';
+import { reserveLimit } from '../limits/reserve';
 import { transferIdFrom } from '../ledger/ids';
 import { createLedger } from '../ledger/service';
 import type { Account, Ledger, TransferCode, TransferInput, TransferResult } from '../ledger/types';
@@ -125,7 +128,7 @@ function refusalOf(results: TransferResult[]): string | undefined {
   return refused.find((code) => code !== 'linked_event_failed') ?? refused[0];
 }
 
-export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledger: Ledger; notifier: Notifier }) {
+export function createPaymentActivities({ db, ledger, notifier, limits, now }: { db: Db; ledger: Ledger; notifier: Notifier; limits?: Limits; now: () => Date }) {
   async function accountIdOf(ref: AccountRef, currency: string): Promise<string> {
     return 'accountId' in ref ? ref.accountId : ledger.systemAccountId(ref.systemRole, currency);
   }
@@ -138,8 +141,10 @@ export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledg
   async function applyAndRecord(
     transfers: TransferInput[],
     change: Omit<StepChange, 'status' | 'reason'> & { status: 'succeeded' | 'compensated' },
+    first?: (trx: Knex.Transaction) => Promise<void>,
   ): Promise<void> {
     const refusal = await db.transaction(async (trx) => {
+      await first?.(trx);
       const results = await createLedger(trx).createTransfers(transfers, { linked: true });
       const code = refusalOf(results);
       await recordStep(trx, code ? { ...change, status: change.status === 'succeeded' ? 'failed' : 'compensation_failed', reason: code } : change);
@@ -150,6 +155,17 @@ export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledg
         code: refusal,
       });
     }
+  }
+
+  /**
+   * Counts the payment against its payer's limits in the transaction that holds the
+   * money. The API reserved it already for a payment it started (the same id counts
+   * once); a recurring payment's run is counted here first.
+   */
+  async function reservePaymentLimit(trx: Knex.Transaction, paymentId: string): Promise<void> {
+    const payment: { user_id: string; amount_minor: string; currency: string } | undefined = await trx('payments').where({ id: paymentId }).first('user_id', 'amount_minor', 'currency');
+    if (!payment) return;
+    await reserveLimit(trx, limits, { requestId: paymentId, userId: payment.user_id, kind: 'payment', currency: payment.currency, amountMinor: BigInt(payment.amount_minor), at: now() });
   }
 
   return {
@@ -224,7 +240,12 @@ export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledg
           metadata: { paymentId: input.paymentId, leg: leg.name, description: input.description },
         })),
       );
-      await applyAndRecord(transfers, { paymentId: input.paymentId, step: 'hold', status: 'succeeded' });
+      try {
+        await applyAndRecord(transfers, { paymentId: input.paymentId, step: 'hold', status: 'succeeded' }, (trx) => reservePaymentLimit(trx, input.paymentId));
+      } catch (err) {
+        if (!(err instanceof LimitExceededError)) throw err;
+        throw businessFailure('limit_exceeded', `payment ${input.paymentId}: ${err.message}`, { limit: err.limit });
+      }
       return { holdIds };
     },
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { releaseLimit } from '../limits/reserve';
 import type { Db } from '../db/knex';
 import { uuidV5 } from '../ledger/ids';
 import { STEP_PLANS, type PaymentKind, type PaymentStatus, type PaymentStep, type StepStatus } from './steps';
@@ -180,6 +181,8 @@ export async function finishPayment(
         .onConflict(['payment_id', 'step', 'status'])
         .ignore();
     }
+    // A payment that moved no money gives its amount back to the day's limit.
+    if (input.status !== 'succeeded') await releaseLimit(trx, paymentId);
     await trx('payments')
       .where({ id: paymentId })
       .update({ status: input.status, failure_reason: input.status === 'succeeded' ? null : (input.reason ?? input.status), updated_at: trx.fn.now() });

@@ -26,7 +26,7 @@ import { ownAccount } from '../accounts/routes';
 import type { AppContext } from '../context';
 import { problems } from '../errors';
 import { paginate, type PageQuery } from '../pagination';
-import { SYNC_WAIT_MS, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import { SYNC_WAIT_MS, checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
 import type { CardPaymentBody, PaymentBody, ResolvePaymentBody } from './schema';
 
 /**
@@ -80,6 +80,7 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
   if (!isWithinLimits(biller, amountMinor)) {
     throw problems.amountOutOfRange(formatMoney(biller.minAmountMinor, biller.currency), formatMoney(biller.maxAmountMinor, biller.currency));
   }
+  checkPerTransactionLimit(app, 'payment', biller.currency, amountMinor);
   const from = await payingAccount(app, userId, body.fromAccountId, biller.currency);
   const { feeMinor } = feeFor(biller, amountMinor);
   if (from.balances.availableMinor < amountMinor + feeMinor) throw problems.insufficientFunds('amount');
@@ -108,6 +109,7 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
     table: 'payments',
     row: { ...paymentColumns(payment), fee_minor: feeMinor.toString() },
     sameRequest: (stored) => samePayment(stored, payment),
+    limit: { userId, kind: 'payment', currency: biller.currency, amountMinor },
     start: () =>
       app.deps.temporal.workflow.start<typeof payBill>('payBill', {
         ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
@@ -119,6 +121,7 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
 export async function payCardFor(app: AppContext, userId: string, idempotencyKey: string, cardId: string, body: CardPaymentBody): Promise<Submitted<PaymentRow>> {
   const card = await ownAccount(createLedger(app.deps.db), userId, cardId, 'cardId', 'path');
   if (card.type !== 'credit_card') throw problems.field('path', 'cardId', 'not_a_credit_card', 'Only a credit card bill can be paid here.');
+  checkPerTransactionLimit(app, 'payment', card.currency, BigInt(body.amount));
   const from = await payingAccount(app, userId, body.fromAccountId, card.currency);
   if (from.balances.availableMinor < BigInt(body.amount)) throw problems.insufficientFunds('amount');
 
@@ -140,6 +143,7 @@ export async function payCardFor(app: AppContext, userId: string, idempotencyKey
     table: 'payments',
     row: paymentColumns(payment),
     sameRequest: (stored) => samePayment(stored, payment),
+    limit: { userId, kind: 'payment', currency: card.currency, amountMinor: BigInt(body.amount) },
     start: () =>
       app.deps.temporal.workflow.start<typeof payCard>('payCard', {
         ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),

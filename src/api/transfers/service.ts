@@ -6,7 +6,7 @@ import type { customerTransfer } from '../../workflows/customer-transfer';
 import { ownAccount } from '../accounts/routes';
 import type { AppContext } from '../context';
 import { problems, type ProblemError } from '../errors';
-import { moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import { checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
 import type { CustomerTransferRow } from './presenters';
 import type { TransferBody } from './schema';
 
@@ -45,6 +45,7 @@ export async function sendTransfer(app: AppContext, customerId: string, idempote
   if (!SENDING_TYPES.has(from.type)) throw problems.field('body', 'fromAccountId', 'not_transferable', 'Money can be sent only from a wallet or a savings account.');
   if (body.currency !== undefined && body.currency !== from.currency) throw problems.currencyMismatch('currency');
   const currency = from.currency;
+  checkPerTransactionLimit(app, 'transfer', currency, BigInt(body.amount));
   const recipient = await resolveRecipient(app, ledger, body.to, currency);
   if (recipient.userId === customerId) throw problems.field('body', 'to', 'self_transfer', 'You cannot send money to yourself.');
 
@@ -76,6 +77,7 @@ export async function sendTransfer(app: AppContext, customerId: string, idempote
       String(row.amount_minor) === body.amount &&
       row.currency === currency &&
       row.note === note,
+    limit: { userId: customerId, kind: 'transfer', currency, amountMinor: BigInt(body.amount) },
     start: () =>
       app.deps.temporal.workflow.start<typeof customerTransfer>('customerTransfer', {
         ...moneyWorkflowOptions(workflowId, { customerId, accountId: from.id }),
