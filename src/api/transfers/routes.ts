@@ -27,7 +27,7 @@ export function transferRoutes(app: AppContext): RouteSpec[] {
         202: { description: 'Still processing; poll `Location`.', schema: TransferSchema },
         400: { description: '`validation_error`, also for a transfer to yourself (`to`).', schema: ProblemSchema },
         404: { description: '`account_not_found` (fromAccountId) or `recipient_not_found` (to.email / to.phone).', schema: ProblemSchema },
-        422: { description: '`insufficient_funds` (amount), `currency_mismatch`, or `idempotency_key_reused`.', schema: ProblemSchema },
+        422: { description: '`insufficient_funds` (amount), `currency_mismatch`, `limit_exceeded` (amount; `errors[0].code` names the limit: `transfer.per_transaction` or `transfer.daily`), or `idempotency_key_reused`.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
         const submitted = await sendTransfer(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body);
