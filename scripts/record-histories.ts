@@ -21,7 +21,7 @@ import type { Db } from '../src/db/knex';
 import { transferIdFrom } from '../src/ledger/ids';
 import { createLedger } from '../src/ledger/service';
 import { paymentIdFrom } from '../src/payments/repository';
-import { cancelPaymentUpdate, type PayBillInput } from '../src/workflows/pay-bill';
+import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '../src/workflows/pay-bill';
 import { phoneVerified } from '../src/workflows/onboarding';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
@@ -143,6 +143,27 @@ const RECORDINGS: Record<string, (r: Recorder) => Promise<string>> = {
       workflowId,
       args: [{ paymentId: paymentIdFrom(workflowId), userId, cardAccountId: card.id, fromAccountId: savings.id, amountMinor: '7500', currency: 'USD' }],
     });
+    return workflowId;
+  },
+
+  /** A bill paid end to end after the forward-only patch (its marker precedes the posting). */
+  'pay-bill-forward-v1': (r) => recordBillPayment(r, '55'),
+
+  /** A biller that never answers: the payment waits in needs_review, an operator resolves it as paid. */
+  'pay-bill-review-v1': async ({ env, db, taskQueue }) => {
+    const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 50_000n });
+    const workflowId = workflowIds.payment(userId, randomUUID());
+    const input = billInput(workflowId, userId, wallet.id, '04');
+    const handle = await env.client.workflow.start(payBill, { taskQueue, workflowId, args: [input] });
+    // Skips the biller's retries and status queries (minutes of timers) on the time-skipping server.
+    await env.sleep('2 hours');
+    const deadline = Date.now() + 60_000;
+    while ((await db('payments').where({ id: input.paymentId }).first('status'))?.status !== 'needs_review') {
+      if (Date.now() > deadline) throw new Error('the payment never reached needs_review');
+      await env.sleep('10 minutes');
+    }
+    await handle.executeUpdate(resolvePaymentUpdate, { args: [{ outcome: 'paid', note: 'confirmed with the biller' }] });
+    await handle.result();
     return workflowId;
   },
 

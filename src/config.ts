@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTrustProxy, type TrustProxy } from './api/client-address';
+import { DEFAULT_LIMITS, parseLimits, type Limits } from './limits/limits';
 
 /**
  * Every setting finflow reads, parsed once from the environment at boot.
@@ -71,6 +72,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
     .default('USD'),
+
+  LIMITS: z.string().default(DEFAULT_LIMITS),
 
   SMS_PROVIDER: z.enum(['sandbox', 'plivo']).default('sandbox'),
   SMS_STATUS_CALLBACK_URL: optionalString,
@@ -148,6 +151,8 @@ export interface Config {
   idempotency: { ttlSeconds: number };
   /** Currency of the wallet every new customer gets. */
   defaultCurrency: string;
+  /** Per-transaction and daily limits by currency and kind (`LIMITS`; docs/security.md). */
+  limits: Limits;
   sms: {
     provider: Env['SMS_PROVIDER'];
     /** Where providers post delivery receipts; defaults to PUBLIC_URL + the webhook path. */
@@ -267,7 +272,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
   if (source.EMAIL_PROVIDER === 'smtp' && !source.SMTP_HOST) problems.push('SMTP_HOST: required when EMAIL_PROVIDER=smtp');
   const trustProxy = parseTrustProxy(source.TRUST_PROXY ?? 'false');
   if ('error' in trustProxy) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
-  if (!parsed.success || problems.length > 0 || 'error' in trustProxy) throw new ConfigError(problems);
+  const limits = parseLimits(source.LIMITS ?? DEFAULT_LIMITS);
+  if ('problems' in limits) problems.push(...limits.problems.map((p) => `LIMITS: ${p}`));
+  if (!parsed.success || problems.length > 0 || 'error' in trustProxy || 'problems' in limits) throw new ConfigError(problems);
   const env = parsed.data;
 
   return {
@@ -314,6 +321,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
     },
     idempotency: { ttlSeconds: env.IDEMPOTENCY_KEY_TTL_SECONDS },
     defaultCurrency: env.DEFAULT_CURRENCY,
+    limits: limits.limits,
     sms: {
       provider: env.SMS_PROVIDER,
       statusCallbackUrl:

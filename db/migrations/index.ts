@@ -10,6 +10,8 @@ import * as idempotencyLease from './20261202_C01_idempotency_lease';
 import * as auditLog from './20261202_C02_audit_log';
 import * as rateLimits from './20261202_C03_rate_limits';
 import * as verification from './20261202_C04_verification';
+import * as paymentReview from './20261202_B01_payment_review';
+import * as limits from './20261202_B02_limits';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -27,6 +29,8 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_C02_audit_log': auditLog,
   '20261202_C03_rate_limits': rateLimits,
   '20261202_C04_verification': verification,
+  '20261202_B01_payment_review': paymentReview,
+  '20261202_B02_limits': limits,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex';
 import type { Ledger } from '../ledger/types';
+import type { Limits } from '../limits/limits';
 import type { FundingProcessor } from '../providers/funding/port';
 import type { Notifier } from '../providers/notifier';
 import type { BillerPort } from '../payments/billers/port';
@@ -13,6 +14,7 @@ import { createNotificationActivities } from './notifications';
 import { createOnboardingActivities } from './onboarding';
 import { createPaymentActivities } from './payments';
 import { createRecurringActivities } from './recurring';
+import { createRepairActivities } from './repairs';
 import { createWalletActivities } from './wallet';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
@@ -23,6 +25,8 @@ export interface ActivityDeps {
   funding: FundingProcessor;
   billers: BillerPort;
   now: () => Date;
+  /** Per-transaction and daily limits (config `LIMITS`); none when absent. */
+  limits?: Limits;
   /** A Temporal client, for activities that steer Schedules (pausing a recurring payment's). */
   temporal?: Client;
 }
@@ -39,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCashbackActivities(deps),
     ...createPaymentActivities(deps),
     ...createRecurringActivities(deps),
+    ...createRepairActivities(deps),
   };
 }
 

@@ -1,4 +1,7 @@
+import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
+import { LimitExceededError, type Limits } from '../limits/limits';
+import { reserveLimit } from '../limits/reserve';
 import { transferIdFrom } from '../ledger/ids';
 import { createLedger } from '../ledger/service';
 import type { Account, Ledger, TransferCode, TransferInput, TransferResult } from '../ledger/types';
@@ -7,7 +10,9 @@ import type { Notifier } from '../providers/notifier';
 import {
   finishPayment,
   insertPayment,
+  markForReview,
   PAYING_ACCOUNT_TYPES,
+  recordResolution,
   recordStep,
   setPaymentAmounts,
   type NewPayment,
@@ -82,7 +87,16 @@ export interface PaymentNoticeInput {
   paymentId: string;
   /** `<workflowId>:notice`: one notice per payment whatever retries happen. */
   dedupeKey: string;
-  outcome: 'failed' | 'cancelled';
+  /** `pending`: the biller's outcome is unknown and the money stays held while an operator finds out. */
+  outcome: 'failed' | 'cancelled' | 'pending';
+  reason: string;
+}
+
+/** A credit the payment earned that failed for good after the biller accepted, for the repair Schedule. */
+export interface PaymentRepair {
+  credit: 'cashback' | 'referral_bonus';
+  /** The credit activity's input, replayed as it was. */
+  input: Record<string, unknown>;
   reason: string;
 }
 
@@ -103,6 +117,7 @@ const REASON_WORDS: Record<string, string> = {
   biller_unavailable: 'the biller could not be reached',
   payment_invalid: 'the biller no longer accepts it',
   cancelled_by_customer: 'you cancelled it',
+  biller_not_paid: 'the biller did not receive it',
 };
 
 const isApplied = (r: TransferResult) => r.status === 'created' || r.status === 'exists';
@@ -113,7 +128,7 @@ function refusalOf(results: TransferResult[]): string | undefined {
   return refused.find((code) => code !== 'linked_event_failed') ?? refused[0];
 }
 
-export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledger: Ledger; notifier: Notifier }) {
+export function createPaymentActivities({ db, ledger, notifier, limits, now }: { db: Db; ledger: Ledger; notifier: Notifier; limits?: Limits; now: () => Date }) {
   async function accountIdOf(ref: AccountRef, currency: string): Promise<string> {
     return 'accountId' in ref ? ref.accountId : ledger.systemAccountId(ref.systemRole, currency);
   }
@@ -126,8 +141,10 @@ export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledg
   async function applyAndRecord(
     transfers: TransferInput[],
     change: Omit<StepChange, 'status' | 'reason'> & { status: 'succeeded' | 'compensated' },
+    first?: (trx: Knex.Transaction) => Promise<void>,
   ): Promise<void> {
     const refusal = await db.transaction(async (trx) => {
+      await first?.(trx);
       const results = await createLedger(trx).createTransfers(transfers, { linked: true });
       const code = refusalOf(results);
       await recordStep(trx, code ? { ...change, status: change.status === 'succeeded' ? 'failed' : 'compensation_failed', reason: code } : change);
@@ -138,6 +155,17 @@ export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledg
         code: refusal,
       });
     }
+  }
+
+  /**
+   * Counts the payment against its payer's limits in the transaction that holds the
+   * money. The API reserved it already for a payment it started (the same id counts
+   * once); a recurring payment's run is counted here first.
+   */
+  async function reservePaymentLimit(trx: Knex.Transaction, paymentId: string): Promise<void> {
+    const payment: { user_id: string; amount_minor: string; currency: string } | undefined = await trx('payments').where({ id: paymentId }).first('user_id', 'amount_minor', 'currency');
+    if (!payment) return;
+    await reserveLimit(trx, limits, { requestId: paymentId, userId: payment.user_id, kind: 'payment', currency: payment.currency, amountMinor: BigInt(payment.amount_minor), at: now() });
   }
 
   return {
@@ -212,7 +240,12 @@ export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledg
           metadata: { paymentId: input.paymentId, leg: leg.name, description: input.description },
         })),
       );
-      await applyAndRecord(transfers, { paymentId: input.paymentId, step: 'hold', status: 'succeeded' });
+      try {
+        await applyAndRecord(transfers, { paymentId: input.paymentId, step: 'hold', status: 'succeeded' }, (trx) => reservePaymentLimit(trx, input.paymentId));
+      } catch (err) {
+        if (!(err instanceof LimitExceededError)) throw err;
+        throw businessFailure('limit_exceeded', `payment ${input.paymentId}: ${err.message}`, { limit: err.limit });
+      }
       return { holdIds };
     },
 
@@ -299,8 +332,65 @@ export function createPaymentActivities({ db, ledger, notifier }: { db: Db; ledg
     },
 
     /** Ends the payment: its final status and reason, and `skipped` for steps never reached. */
-    async finishPayment(input: { payment: NewPayment; status: Exclude<PaymentStatus, 'processing'>; reason?: string }): Promise<void> {
+    async finishPayment(input: { payment: NewPayment; status: Exclude<PaymentStatus, 'processing' | 'needs_review'>; reason?: string }): Promise<void> {
       await finishPayment(db, input);
+    },
+
+    /**
+     * Keeps the money held while an operator finds out whether the biller was paid:
+     * each hold is swapped, in one linked batch, for a hold without a timeout (void the
+     * old, hold the same amount again), so neither the ledger's expiry nor the
+     * housekeeping Schedule can release money the biller may have received. The
+     * payment is marked `needs_review` in the same transaction.
+     */
+    async holdPaymentFundsForReview(input: ResolveHoldsInput & { reason: string }): Promise<HeldFunds> {
+      const originals = await Promise.all(input.holdIds.map((id) => ledger.getTransfer(id)));
+      const transfers: TransferInput[] = [];
+      const holdIds: string[] = [];
+      for (const [i, original] of originals.entries()) {
+        if (!original) throw businessFailure('transfer_not_found', `hold ${input.holdIds[i]} does not exist`);
+        const id = transferIdFrom(`${input.key}:${original.id}`);
+        holdIds.push(id);
+        transfers.push({ id: transferIdFrom(`${input.key}:void:${original.id}`), kind: 'void_pending', pendingId: original.id, metadata: { paymentId: input.paymentId, description: input.description } });
+        transfers.push({
+          id,
+          kind: 'pending',
+          debitAccountId: original.debitAccountId,
+          creditAccountId: original.creditAccountId,
+          amountMinor: original.amountMinor,
+          currency: original.currency,
+          code: original.code as TransferCode,
+          metadata: { ...original.metadata, underReview: true, replaces: original.id },
+        });
+      }
+      const refusal = await db.transaction(async (trx) => {
+        const code = refusalOf(await createLedger(trx).createTransfers(transfers, { linked: true }));
+        if (!code) await markForReview(trx, { paymentId: input.paymentId, reason: input.reason });
+        return code;
+      });
+      if (refusal) throw businessFailure(FAILURE_FOR[refusal] ?? 'transfer_rejected', `payment ${input.paymentId}: review hold refused by the ledger: ${refusal}`, { code: refusal });
+      return { holdIds };
+    },
+
+    /** Keeps an operator's resolution of a payment under review on its row. */
+    async recordPaymentResolution(input: { paymentId: string; outcome: 'paid' | 'not_paid'; note: string }): Promise<void> {
+      await recordResolution(db, input);
+    },
+
+    /**
+     * Queues credits that failed for good after the biller accepted, for the repair
+     * Schedule (`repairPaymentCredits`), and records the cashback step as failed with
+     * why; the payment itself goes on. Idempotent: one repair per payment and credit.
+     */
+    async queuePaymentRepairs(input: { paymentId: string; repairs: PaymentRepair[] }): Promise<void> {
+      await db.transaction(async (trx) => {
+        await trx('payment_repairs')
+          .insert(input.repairs.map((r) => ({ id: `${input.paymentId}:${r.credit}`, payment_id: input.paymentId, credit: r.credit, input: JSON.stringify(r.input), last_error: r.reason })))
+          .onConflict('id')
+          .ignore();
+        const reason = input.repairs.map((r) => `${r.credit}: ${r.reason}`).join('; ');
+        await recordStep(trx, { paymentId: input.paymentId, step: 'cashback', status: 'failed', reason: `${reason} (queued for repair)` });
+      });
     },
   };
 }
@@ -320,6 +410,10 @@ async function payeeOf(db: Db, payment: PaymentRow): Promise<string> {
 
 export function composeNotice(payment: PaymentRow, payee: string, notice: Pick<PaymentNoticeInput, 'outcome' | 'reason'>): string {
   const amount = formatMoney(BigInt(payment.amount_minor), payment.currency);
+  if (notice.outcome === 'pending') {
+    // Never "refunded" here: the biller may have the money.
+    return `finflow: your payment of ${amount} to ${payee} is pending: we are confirming with the biller whether it arrived. The money stays held on account ${maskAccount(payment.from_account_id)} until then; we will tell you the outcome.`;
+  }
   const why = REASON_WORDS[notice.reason] ?? notice.reason.replace(/_/g, ' ');
   const what = notice.outcome === 'cancelled' ? 'was cancelled' : `failed: ${why}`;
   return `finflow: your payment of ${amount} to ${payee} ${what}. Any money held or taken for it is back on account ${maskAccount(payment.from_account_id)}.`;

@@ -1,5 +1,6 @@
 import type { Db } from '../db/knex';
 import type { ChargeStatus, FundingProcessor, FundingSource } from '../providers/funding/port';
+import { releaseLimit } from '../limits/reserve';
 import { parseAmountMinor } from '../money/money';
 
 /**
@@ -91,6 +92,8 @@ export function createWalletActivities({ db, funding }: { db: Db; funding: Fundi
      * the workflow that did run still leaves a complete record.
      */
     async recordFundingOutcome({ funding: f, outcome, processorChargeId }: { funding: FundingRecord; outcome: RequestOutcome; processorChargeId?: string }) {
+      // A funding that moved no money gives its amount back to the day's limit.
+      if (outcome.status === 'failed') await releaseLimit(db, f.fundingId);
       await db('wallet_fundings')
         .insert({
           id: f.fundingId,
@@ -108,6 +111,7 @@ export function createWalletActivities({ db, funding }: { db: Db; funding: Fundi
     },
 
     async recordCustomerTransferOutcome({ transfer: t, outcome }: { transfer: CustomerTransferRecord; outcome: RequestOutcome }) {
+      if (outcome.status === 'failed') await releaseLimit(db, t.transferId);
       await db('customer_transfers')
         .insert({
           id: t.transferId,

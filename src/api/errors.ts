@@ -1,3 +1,5 @@
+import type { LimitExceededError } from '../limits/limits';
+
 /**
  * Every HTTP error finflow answers with, as factories of one class. The problem
  * middleware renders them as RFC 9457 problem+json; `type` is a stable token that
@@ -30,6 +32,8 @@ export type ProblemType =
   | 'amount_out_of_range'
   | 'biller_unavailable'
   | 'payment_not_cancellable'
+  | 'payment_not_in_review'
+  | 'limit_exceeded'
   | 'user_not_found'
   | 'insufficient_funds'
   | 'exceeds_credit_limit'
@@ -115,6 +119,13 @@ export const problems = {
     new ProblemError(503, 'biller_unavailable', 'Biller unavailable', 'The biller cannot be reached; retry later.', [], { 'Retry-After': '5' }),
   /** The biller was already called, or the payment had already ended. */
   paymentNotCancellable: (detail: string) => new ProblemError(409, 'payment_not_cancellable', 'Payment not cancellable', detail),
+  /** A resolve for a payment that is not waiting for one, or that was resolved the other way. */
+  paymentNotInReview: (detail: string) => new ProblemError(409, 'payment_not_in_review', 'Payment not in review', detail),
+  /** Over a per-transaction or daily limit; the error's code names it (`payment.daily`). */
+  limitExceeded: (err: LimitExceededError, field = 'amount') =>
+    new ProblemError(422, 'limit_exceeded', 'Limit exceeded', `The ${err.message}.`, [
+      { field, in: 'body', code: err.limit, message: `Exceeds the ${err.kind} ${err.window === 'daily' ? 'daily' : 'per-transaction'} limit (${err.limitMinor} minor units).` },
+    ]),
   insufficientFunds: (field = 'amount') =>
     new ProblemError(422, 'insufficient_funds', 'Insufficient funds', 'The account does not have enough available funds.', [
       { field, in: 'body', code: 'insufficient_funds', message: 'Exceeds the available balance.' },

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { releaseLimit } from '../limits/reserve';
 import type { Db } from '../db/knex';
 import { uuidV5 } from '../ledger/ids';
 import { STEP_PLANS, type PaymentKind, type PaymentStatus, type PaymentStep, type StepStatus } from './steps';
@@ -45,6 +46,10 @@ export interface PaymentRow {
   workflow_id: string;
   recurring_payment_id: string | null;
   period: string | null;
+  /** An operator's answer for a payment that needed review. */
+  resolution: 'paid' | 'not_paid' | null;
+  resolution_note: string | null;
+  resolved_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -159,13 +164,14 @@ export async function setPaymentAmounts(db: Db, paymentId: string, amounts: { fe
  */
 export async function finishPayment(
   db: Db,
-  input: { payment: NewPayment; status: Exclude<PaymentStatus, 'processing'>; reason?: string | null },
+  input: { payment: NewPayment; status: Exclude<PaymentStatus, 'processing' | 'needs_review'>; reason?: string | null },
 ): Promise<void> {
   const paymentId = input.payment.id;
   await db.transaction(async (trx) => {
     await insertPayment(trx, input.payment);
     const payment: Pick<PaymentRow, 'kind' | 'status'> = await trx('payments').where({ id: paymentId }).forUpdate().first('kind', 'status');
-    if (payment.status !== 'processing') return;
+    // A payment under review is still open: only its resolution ends it.
+    if (payment.status !== 'processing' && payment.status !== 'needs_review') return;
     const rows: Array<{ step: PaymentStep }> = await trx('payment_steps').where({ payment_id: paymentId }).distinct('step');
     const reached = new Set(rows.map((r) => r.step));
     const skipped = STEP_PLANS[payment.kind].filter((step) => !reached.has(step));
@@ -175,8 +181,28 @@ export async function finishPayment(
         .onConflict(['payment_id', 'step', 'status'])
         .ignore();
     }
+    // A payment that moved no money gives its amount back to the day's limit.
+    if (input.status !== 'succeeded') await releaseLimit(trx, paymentId);
     await trx('payments')
       .where({ id: paymentId })
       .update({ status: input.status, failure_reason: input.status === 'succeeded' ? null : (input.reason ?? input.status), updated_at: trx.fn.now() });
   });
+}
+
+/**
+ * Puts a payment under review: `pay_biller` waits for an operator, the row says
+ * `needs_review`. Inside the caller's transaction (the one that keeps the hold), so the
+ * API never shows one without the other.
+ */
+export async function markForReview(trx: Knex.Transaction, input: { paymentId: string; reason: string }): Promise<void> {
+  await recordStep(trx, { paymentId: input.paymentId, step: 'pay_biller', status: 'needs_review', reason: input.reason });
+  await trx('payments').where({ id: input.paymentId, status: 'processing' }).update({ status: 'needs_review', updated_at: trx.fn.now() });
+}
+
+/** Keeps an operator's resolution on the row; the first one stands (the workflow accepts only one). */
+export async function recordResolution(db: Db, input: { paymentId: string; outcome: 'paid' | 'not_paid'; note: string }): Promise<void> {
+  await db('payments')
+    .where({ id: input.paymentId })
+    .whereNull('resolution')
+    .update({ resolution: input.outcome, resolution_note: input.note, resolved_at: db.fn.now(), updated_at: db.fn.now() });
 }

@@ -79,6 +79,13 @@ export async function ensureHousekeepingSchedules(client: Client, config: Pick<C
       workflowId: workflowIds.pendingHoldExpiry(),
       args: [],
     },
+    {
+      scheduleId: scheduleIds.paymentRepairs,
+      every: '10m',
+      workflowType: 'repairPaymentCredits',
+      workflowId: workflowIds.paymentRepairs(),
+      args: [],
+    },
   ] as const;
   for (const { scheduleId, every, workflowType, workflowId, args } of schedules) {
     try {

@@ -28,6 +28,10 @@ export type BusinessFailureType =
   | 'biller_declined'
   /** The biller could not be reached through every retry, and never received the payment. */
   | 'biller_unavailable'
+  /** An operator, reviewing a payment whose biller outcome was unknown, found the biller was not paid. */
+  | 'biller_not_paid'
+  /** A per-transaction or daily limit (docs/security.md); `details[0].limit` names it. */
+  | 'limit_exceeded'
   /** The payment no longer fits its biller (withdrawn, limits or currency changed since it was accepted). */
   | 'payment_invalid'
   /** A cancel after the biller was called (or after the payment finished): the update validator's refusal. */

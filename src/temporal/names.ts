@@ -15,6 +15,7 @@ export const workflowIds = {
   onboarding: (customerId: string) => `onboarding:${customerId}`,
   idempotencyKeyExpiry: () => 'housekeeping:idempotency-key-expiry',
   pendingHoldExpiry: () => 'housekeeping:pending-hold-expiry',
+  paymentRepairs: () => 'housekeeping:payment-repairs',
   /** A customer's `Idempotency-Key` on POST /v1/wallet/fund is the funding's business id. */
   walletFunding: (customerId: string, idempotencyKey: string) => `funding:${customerId}:${idempotencyKey}`,
   /** A customer's `Idempotency-Key` on POST /v1/transfers. */
@@ -55,6 +56,7 @@ export const signalNames = {
 export const scheduleIds = {
   idempotencyKeyExpiry: 'finflow-idempotency-key-expiry',
   pendingHoldExpiry: 'finflow-pending-hold-expiry',
+  paymentRepairs: 'finflow-payment-repairs',
   recurringPayment: (recurringPaymentId: string) => `recurring-payment:${recurringPaymentId}`,
 } as const;
 

@@ -23,7 +23,7 @@ export async function createWorker(config: Config, deps: ActivityDeps, options: 
     connection: options.connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUES.core,
-    activities: createActivities(deps),
+    activities: createActivities({ limits: config.limits, ...deps }),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     ...options.overrides,
   });

@@ -2,7 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { profiles } from './activity-profiles';
 
-const { deleteExpiredIdempotencyKeys, expirePendingHolds: expireHolds } = proxyActivities<Activities>(profiles.database);
+const { deleteExpiredIdempotencyKeys, expirePendingHolds: expireHolds, retryPaymentRepairs } = proxyActivities<Activities>(profiles.database);
 
 export interface ExpireIdempotencyKeysInput {
   ttlSeconds?: number;
@@ -15,7 +15,19 @@ export async function expireIdempotencyKeys(input: ExpireIdempotencyKeysInput = 
   return deleteExpiredIdempotencyKeys({ ttlSeconds: input.ttlSeconds ?? DEFAULT_TTL_SECONDS });
 }
 
-/** Run every 15 minutes by a Schedule: no hold outlives its timeout, whatever happened to its workflow. */
+/**
+ * Run every 15 minutes by a Schedule: no hold outlives its timeout, whatever happened to
+ * its workflow. A payment under review holds its money without a timeout (see
+ * `holdPaymentFundsForReview`), so this never releases money the biller may have.
+ */
 export async function expirePendingHolds(): Promise<{ expired: number }> {
   return expireHolds();
+}
+
+/**
+ * Run every 10 minutes by a Schedule: credits that failed for good after a biller
+ * accepted (cashback, referral bonus) are retried until credited, never undone.
+ */
+export async function repairPaymentCredits(): Promise<{ repaired: number; failed: number }> {
+  return retryPaymentRepairs();
 }

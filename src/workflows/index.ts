@@ -1,5 +1,5 @@
 export { onboarding } from './onboarding';
-export { expireIdempotencyKeys, expirePendingHolds } from './housekeeping';
+export { expireIdempotencyKeys, expirePendingHolds, repairPaymentCredits } from './housekeeping';
 export { walletFunding } from './wallet-funding';
 export { customerTransfer } from './customer-transfer';
 export { bankPosting } from './bank-posting';

@@ -17,7 +17,7 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PaymentLeg } from '../activities/payments';
+import type { PaymentLeg, PaymentRepair, ResolveHoldsInput } from '../activities/payments';
 import type { NewPayment } from '../payments/repository';
 import { STEP_PLANS, type PaymentKind, type PaymentStep, type StepStatus } from '../payments/steps';
 import { businessFailure, businessFailureOf } from '../temporal/failures';
@@ -34,6 +34,13 @@ import { Saga, failureDetail, failureReason } from './saga';
  * Each step that changes money records its undo as it succeeds; when a step fails for
  * good the undos run in reverse, the payer is told, and the payment ends `failed` with
  * the reason. Until pay_biller starts, the customer may cancel (update `cancel`).
+ *
+ * Two rules keep the customer's side in step with the biller's (patched, so histories
+ * recorded before them replay as they ran):
+ * - when nobody knows whether the biller was paid, the money stays held and the
+ *   payment waits in `needs_review` for an operator's `resolve` update;
+ * - once the biller has the money, the saga only goes forward: the posting is retried
+ *   until it succeeds, and a cashback or bonus that fails is queued for repair.
  */
 
 export const paymentProfiles = {
@@ -56,6 +63,7 @@ export const paymentProfiles = {
 
 const { validateBillerCustomer, payBiller, getBillerPaymentStatus } = proxyActivities<Activities>(paymentProfiles.biller);
 const { quoteBillPayment, holdPaymentFunds, postPaymentHolds, creditCashback, creditReferralBonus } = proxyActivities<Activities>(profiles.database);
+const { holdPaymentFundsForReview, recordPaymentResolution, queuePaymentRepairs } = proxyActivities<Activities>(profiles.database);
 const { voidPaymentHolds, reversePaymentTransfers } = proxyActivities<Activities>(paymentProfiles.compensation);
 const { sendPaymentNotice } = proxyActivities<Activities>(profiles.provider);
 const { openPayment, recordPaymentStep, recordCashback, finishPayment } = proxyLocalActivities<Activities>(paymentProfiles.record);
@@ -66,6 +74,14 @@ export const HOLD_TIMEOUT_MS = 7 * 24 * 3600_000;
 const FIRST_STATUS_POLL_MS = 5_000;
 const MAX_STATUS_POLL_MS = 15 * 60_000;
 const MAX_OUTCOME_WAIT_MS = 3 * 24 * 3600_000;
+/** A posting the ledger refuses after the biller accepted is retried from 1 min, doubling to 1 h, until it succeeds. */
+const FIRST_POST_RETRY_MS = 60_000;
+const MAX_POST_RETRY_MS = 3600_000;
+
+/** Patch id: an unknown biller outcome waits for an operator instead of failing `biller_unavailable`. */
+export const UNKNOWN_OUTCOME_REVIEW = 'payment-unknown-outcome-review';
+/** Patch id: after the biller accepted, the posting is retried and failed credits are repaired, never undone. */
+export const FORWARD_ONLY_AFTER_ACCEPTANCE = 'payment-forward-only-after-acceptance';
 
 export interface PayBillInput {
   /** Derived from the workflow id (`paymentIdFrom`); the biller's idempotency key. */
@@ -96,6 +112,19 @@ export interface PayBillResult {
 
 /** Cancels a payment whose biller has not been called; answers the payment's final result. */
 export const cancelPaymentUpdate = defineUpdate<PayBillResult>('cancel');
+
+/** What an operator found out about a payment under review, and why they say so. */
+export interface PaymentResolution {
+  outcome: 'paid' | 'not_paid';
+  note: string;
+}
+
+/**
+ * Resolves a payment under review (`needs_review`): `paid` posts the hold and goes on,
+ * `not_paid` voids it. Accepted once, only while the payment waits for it; answers the
+ * payment's final result.
+ */
+export const resolvePaymentUpdate = defineUpdate<PayBillResult, [PaymentResolution]>('resolve');
 
 type Outcome = { status: 'succeeded' } | { status: 'failed' | 'cancelled'; reason: string };
 
@@ -177,6 +206,8 @@ export async function payBill(input: PayBillInput): Promise<PayBillResult> {
     payment: billPayment(input, workflowId),
     steps: new PaymentSteps(input.paymentId, 'bill'),
     saga: new Saga<PaymentStep>(),
+    review: { open: false },
+    forwardOnly: false,
   };
   const cancel = { requested: false, allowed: true };
   const finished: { result?: PayBillResult } = {};
@@ -190,6 +221,24 @@ export async function payBill(input: PayBillInput): Promise<PayBillResult> {
     {
       validator: () => {
         if (!cancel.allowed) throw ApplicationFailure.create({ type: 'payment_not_cancellable', nonRetryable: true, message: 'the biller has already been called' });
+      },
+    },
+  );
+  setHandler(
+    resolvePaymentUpdate,
+    async (resolution) => {
+      run.review.resolution = resolution;
+      await condition(() => finished.result !== undefined);
+      return finished.result as PayBillResult;
+    },
+    {
+      validator: (resolution) => {
+        if (!run.review.open || run.review.resolution) {
+          throw ApplicationFailure.create({ type: 'payment_not_in_review', nonRetryable: true, message: 'the payment is not waiting for a resolution' });
+        }
+        if (resolution.outcome !== 'paid' && resolution.outcome !== 'not_paid') {
+          throw ApplicationFailure.create({ type: 'invalid_resolution', nonRetryable: true, message: 'outcome must be paid or not_paid' });
+        }
       },
     },
   );
@@ -208,9 +257,10 @@ export async function payBill(input: PayBillInput): Promise<PayBillResult> {
     // From here on the biller may have the money: a workflow cancellation must not cut
     // the story short, so it runs to its end (or its compensation) regardless.
     return CancellationScope.nonCancellable(async () => {
-      await payTheBiller(run);
-      const postIds = await post(run, holdIds, terms);
-      const credits = await creditCashbackAndBonus(run);
+      const heldIds = await payTheBiller(run, holdIds, terms);
+      run.forwardOnly = patched(FORWARD_ONLY_AFTER_ACCEPTANCE);
+      const postIds = await post(run, heldIds, terms);
+      const credits = run.forwardOnly ? await creditOrQueueRepairs(run) : await creditCashbackAndBonus(run);
       await alertHoldersOfPayment(run, postIds, credits);
       return { status: 'succeeded' } as const;
     });
@@ -230,6 +280,10 @@ interface BillRun {
   payment: NewPayment;
   steps: PaymentSteps;
   saga: Saga<PaymentStep>;
+  /** Open while the payment waits in `needs_review`; the operator's resolution once given. */
+  review: { open: boolean; resolution?: PaymentResolution };
+  /** Decided once, when the biller has accepted: whether this run goes only forward from there. */
+  forwardOnly: boolean;
 }
 
 /** What validation learnt: the fee to hold and the words the ledger and the alerts use. */
@@ -294,14 +348,33 @@ async function hold({ input, workflowId, steps, saga }: BillRun, terms: BillTerm
 }
 
 /** Posts the holds; from then on the undo is a reversal of the postings, not a void. */
-async function post({ input, workflowId, steps, saga }: BillRun, holdIds: string[], terms: BillTerms): Promise<string[]> {
+async function post({ input, workflowId, steps, saga, forwardOnly }: BillRun, holdIds: string[], terms: BillTerms): Promise<string[]> {
   const { paymentId } = input;
   steps.begin('post');
-  const { transferIds } = await postPaymentHolds({ paymentId, key: `${workflowId}:post`, holdIds, description: terms.description });
+  const request: ResolveHoldsInput = { paymentId, key: `${workflowId}:post`, holdIds, description: terms.description };
+  const { transferIds } = forwardOnly ? await postUntilPosted(request) : await postPaymentHolds(request);
   steps.note('post', 'succeeded');
   saga.supersede('hold');
   saga.add('post', () => reverse(paymentId, 'post', `${workflowId}:reverse:post`, transferIds));
   return transferIds;
+}
+
+/**
+ * After the biller accepted, the posting is the only way forward: a refusal is retried
+ * with backoff until it succeeds (the posting is idempotent under its key), while the
+ * BusinessStatus `post_retrying` shows operators a payment stuck there.
+ */
+async function postUntilPosted(request: ResolveHoldsInput): Promise<{ transferIds: string[] }> {
+  for (let delayMs = FIRST_POST_RETRY_MS; ; delayMs = Math.min(delayMs * 2, MAX_POST_RETRY_MS)) {
+    try {
+      return await postPaymentHolds(request);
+    } catch (err) {
+      if (!isStepFailure(err)) throw err;
+      setBusinessStatus('post_retrying');
+      await sleep(delayMs);
+      setBusinessStatus('post');
+    }
+  }
 }
 
 /** A credit the payment earned, and the account it went to (for its alert). */
@@ -323,6 +396,44 @@ async function creditCashbackAndBonus({ input, workflowId, steps, saga }: BillRu
   const bonus = await creditReferralBonus({ referredUserId: userId, currency });
   const bonusTransferId = bonus.status === 'credited' ? bonus.transferId : null;
   const accounts = await recordCashback({ paymentId, cashbackMinor: cashback.cashbackMinor, transferId, bonusTransferId });
+  steps.note('cashback', 'succeeded');
+  const credits: Array<Credit | null> = [
+    transferId && accounts.cashbackAccountId ? { transferId, accountId: accounts.cashbackAccountId } : null,
+    bonusTransferId && accounts.bonusAccountId ? { transferId: bonusTransferId, accountId: accounts.bonusAccountId } : null,
+  ];
+  return credits.filter((c): c is Credit => c !== null);
+}
+
+/**
+ * The forward-only cashback step: credits the cashback and the referral bonus; a credit
+ * that fails for good is queued for the repair Schedule and the payment goes on (the
+ * biller has the money: nothing is undone for a credit). Credits made are alerted.
+ */
+async function creditOrQueueRepairs({ input, workflowId, steps }: BillRun): Promise<Credit[]> {
+  const { paymentId, userId, amountMinor, currency, billerId } = input;
+  steps.begin('cashback');
+  const repairs: PaymentRepair[] = [];
+  const attempt = async <T>(credit: PaymentRepair['credit'], request: Record<string, unknown>, call: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isStepFailure(err)) throw err;
+      repairs.push({ credit, input: request, reason: failureDetail(err) });
+      return null;
+    }
+  };
+  const cashbackRequest = { paymentId, userId, amountMinor, currency, billerId, transferKey: `${workflowId}:cashback` };
+  const bonusRequest = { referredUserId: userId, currency };
+  const cashback = await attempt('cashback', cashbackRequest, () => creditCashback(cashbackRequest));
+  const bonus = await attempt('referral_bonus', bonusRequest, () => creditReferralBonus(bonusRequest));
+  if (repairs.length > 0) {
+    await queuePaymentRepairs({ paymentId, repairs });
+    steps.note('cashback', 'failed', 'queued for repair');
+    return [];
+  }
+  const transferId = cashback?.transferId ?? null;
+  const bonusTransferId = bonus?.status === 'credited' ? bonus.transferId : null;
+  const accounts = await recordCashback({ paymentId, cashbackMinor: cashback?.cashbackMinor ?? '0', transferId, bonusTransferId });
   steps.note('cashback', 'succeeded');
   const credits: Array<Credit | null> = [
     transferId && accounts.cashbackAccountId ? { transferId, accountId: accounts.cashbackAccountId } : null,
@@ -420,22 +531,71 @@ export async function conclude(run: {
  * stays unreachable the payment fails as `biller_unavailable`. Once paid, the step's
  * undo is recorded: the biller port has no refund, so it can only be flagged.
  */
-async function payTheBiller({ input, steps, saga }: BillRun): Promise<void> {
+async function payTheBiller(run: BillRun, holdIds: string[], terms: BillTerms): Promise<string[]> {
+  const { input, steps, saga } = run;
   steps.begin('pay_biller');
   await steps.record('pay_biller', 'running');
-  const billerReference = await billerOutcome(input);
-  await steps.record('pay_biller', 'succeeded', `biller reference ${billerReference}`);
+  const outcome = await billerOutcome(input);
+  if (outcome.status === 'unknown') return awaitResolution(run, holdIds, terms, outcome.reason);
+  await steps.record('pay_biller', 'succeeded', `biller reference ${outcome.billerReference}`);
   saga.add('pay_biller', async () => {
     throw ApplicationFailure.create({ type: 'biller_refund_required', nonRetryable: true, message: 'the biller port has no refund; reconcile with the biller' });
   });
+  return holdIds;
 }
 
-async function billerOutcome(input: PayBillInput): Promise<string> {
+/**
+ * Nobody knows whether the biller was paid: the money stays held (under holds with no
+ * timeout, so nothing expires them), the payment shows `needs_review`, the payer is told
+ * it is pending, and the saga waits for an operator's `resolve` update. `paid` goes on
+ * to the posting with the holds answered here; `not_paid` fails the step as
+ * `biller_not_paid`, so the saga voids the holds and tells the payer the money is back.
+ */
+async function awaitResolution(run: BillRun, holdIds: string[], terms: BillTerms, reason: string): Promise<string[]> {
+  const { input, workflowId, steps, saga, review } = run;
+  const { paymentId } = input;
+  setBusinessStatus('needs_review');
+  // Open from the moment the outcome is known to be unknown: a resolution that arrives
+  // while the holds are being swapped is kept and acted on once they are.
+  review.open = true;
+  const held = await holdPaymentFundsForReview({ paymentId, key: `${workflowId}:review`, holdIds, description: terms.description, reason });
+  steps.note('pay_biller', 'needs_review', reason);
+  saga.supersede('hold');
+  saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds: held.holdIds, description: terms.description }));
+  await sendPaymentNotice({ paymentId, dedupeKey: `${workflowId}:pending-notice`, outcome: 'pending', reason }).catch((err: unknown) => {
+    // A courtesy, like every notice: its failure is in the outbox, the review goes on.
+    if (!isStepFailure(err)) throw err;
+  });
+  await condition(() => review.resolution !== undefined);
+  review.open = false;
+  const { outcome, note } = review.resolution as PaymentResolution;
+  await recordPaymentResolution({ paymentId, outcome, note });
+  if (outcome === 'not_paid') throw businessFailure('biller_not_paid', `an operator found payment ${paymentId} did not reach the biller: ${note}`);
+  await steps.record('pay_biller', 'succeeded', `resolved by an operator as paid: ${note}`);
+  setBusinessStatus('post');
+  return held.holdIds;
+}
+
+type BillerOutcome = { status: 'accepted'; billerReference: string } | { status: 'unknown'; reason: string };
+
+/**
+ * An outcome nobody knows (the biller unreachable through every retry and every status
+ * query, pending past the wait, or withdrawn mid-payment): in review since the patch,
+ * a `biller_unavailable` failure in histories recorded before it.
+ */
+function unknownOutcome(reason: string): BillerOutcome {
+  if (!patched(UNKNOWN_OUTCOME_REVIEW)) throw businessFailure('biller_unavailable', reason);
+  return { status: 'unknown', reason };
+}
+
+async function billerOutcome(input: PayBillInput): Promise<BillerOutcome> {
   const { paymentId, billerId, customerRef, amountMinor, currency } = input;
-  const pay = async (): Promise<{ status: 'accepted'; billerReference: string } | { status: 'unknown' } | { status: 'unreachable' }> => {
+  const pay = async (): Promise<{ status: 'accepted'; billerReference: string } | { status: 'unknown' } | { status: 'unreachable' } | { status: 'withdrawn' }> => {
     try {
       return await payBiller({ paymentId, billerId, customerRef, amountMinor, currency });
     } catch (err) {
+      // A biller withdrawn after validation may have taken an earlier attempt: nobody knows.
+      if (businessFailureOf(err)?.type === 'biller_not_found') return { status: 'withdrawn' };
       // A refusal is an answer; only a biller that never answered is unreachable.
       if (!isStepFailure(err) || businessFailureOf(err)) throw err;
       return { status: 'unreachable' };
@@ -453,19 +613,23 @@ async function billerOutcome(input: PayBillInput): Promise<string> {
   let outcome = await pay();
   let waitedMs = 0;
   for (let delayMs = FIRST_STATUS_POLL_MS; outcome.status !== 'accepted'; delayMs = Math.min(delayMs * 2, MAX_STATUS_POLL_MS)) {
-    // After every payment call failed, one status query decides: a biller that cannot
-    // answer it either, or never saw the payment, has not been paid.
+    if (outcome.status === 'withdrawn') {
+      // Before the patch this failure ended the payment straight away.
+      if (!patched(UNKNOWN_OUTCOME_REVIEW)) throw businessFailure('biller_not_found', `no active biller ${billerId}`);
+      return { status: 'unknown', reason: `biller ${billerId} was withdrawn during payment ${paymentId}` };
+    }
+    // After every payment call failed, one status query decides whether the biller has it.
     const known = await status();
-    if (known.status === 'accepted') return known.billerReference;
+    if (known.status === 'accepted') return { status: 'accepted', billerReference: known.billerReference };
     if (known.status === 'declined') throw businessFailure('biller_declined', `the biller declined payment ${paymentId}: ${known.reason}`);
     if (outcome.status === 'unreachable' && (known.status === 'unreachable' || known.status === 'not_found')) {
-      throw businessFailure('biller_unavailable', `the biller could not be reached for payment ${paymentId}`);
+      return unknownOutcome(`the biller could not be reached for payment ${paymentId}`);
     }
-    if (waitedMs >= MAX_OUTCOME_WAIT_MS) throw businessFailure('biller_unavailable', `no outcome from the biller for payment ${paymentId}`);
+    if (waitedMs >= MAX_OUTCOME_WAIT_MS) return unknownOutcome(`no outcome from the biller for payment ${paymentId}`);
     setBusinessStatus('awaiting_biller_outcome');
     await sleep(delayMs);
     waitedMs += delayMs;
     if (known.status === 'not_found') outcome = await pay();
   }
-  return outcome.billerReference;
+  return outcome;
 }

@@ -12,8 +12,8 @@ import type { Transfer } from '../../src/ledger/types';
 import { paymentIdFrom } from '../../src/payments/repository';
 import { businessFailure } from '../../src/temporal/failures';
 import { workflowIds } from '../../src/temporal/names';
-import { payBill } from '../../src/workflows';
-import { cancelPaymentUpdate, type PayBillInput } from '../../src/workflows/pay-bill';
+import { payBill, repairPaymentCredits } from '../../src/workflows';
+import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '../../src/workflows/pay-bill';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, customerWithWallet, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
 import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
@@ -219,79 +219,198 @@ describe('payBill workflow (time-skipping server)', function () {
       );
     });
 
-    it('the biller stays unavailable: after every retry the hold is voided', async () => {
-      const { result, transfers, balances, billerCalls } = await pay('04');
-      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'biller_unavailable' });
-      assert.equal(billerCalls[0].calls, 8, 'every attempt of the biller profile');
-      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'void_pending:bill_payment', 'void_pending:fee']);
-      assert.equal(balances.availableMinor, START_BALANCE);
+  });
+
+  describe('an unknown biller outcome (needs_review)', () => {
+    /**
+     * A biller that never answers, payment calls and status queries alike. As script 04
+     * does, but failing at once: a workflow started (not awaited) on the time-skipping
+     * server runs its retry timers in real time.
+     */
+    const unreachable = () => {
+      throw ApplicationFailure.create({ nonRetryable: true, message: 'connect ETIMEDOUT' });
+    };
+    const silentBiller: Overrides = { payBiller: async () => unreachable(), getBillerPaymentStatus: async () => unreachable() };
+
+    /**
+     * Starts a payment whose biller outcome stays unknown and waits until it is under
+     * review: the pending notice has been sent. Answers the handle and a way to stop the worker.
+     */
+    async function paymentUnderReview(script = '55', overrides: Overrides = silentBiller) {
+      const payment = await paymentFor(script);
+      const taskQueue = uniqueTaskQueue('pay-bill-review');
+      const real = createActivities(testActivityDeps(db));
+      const told = deferred();
+      const w = await worker(taskQueue, {
+        sendPaymentNotice: async (notice) => {
+          const sent = await real.sendPaymentNotice(notice);
+          if (notice.outcome === 'pending') told.resolve();
+          return sent;
+        },
+        ...overrides,
+      });
+      const running = w.run();
+      const handle = await env.client.workflow.start(payBill, { taskQueue, workflowId: payment.workflowId, args: [payment.input] });
+      await told.promise;
+      const stop = async () => {
+        w.shutdown();
+        await running;
+      };
+      return { ...payment, handle, stop };
+    }
+
+    it('keeps the hold, shows needs_review and tells the payer it is pending, not refunded', async () => {
+      const { input, wallet, handle, stop } = await paymentUnderReview();
+      try {
+        const { row, history, transfers, balances, sms } = await stateOf(input.paymentId, wallet.id);
+        assert.equal(row.status, 'needs_review');
+        assert.ok(statuses(history).includes('pay_biller:needs_review'));
+        assert.ok(!statuses(history).includes('hold:compensated'));
+        assert.equal(transfers.filter((t) => t.kind === 'void_pending').length, 2, 'the timed holds were swapped');
+        assert.equal(transfers.filter((t) => t.kind === 'pending' && t.timeoutAt === null).length, 2, 'for holds without a timeout');
+        assert.deepEqual(balances, { postedMinor: START_BALANCE, pendingMinor: -(AMOUNT + FEE), availableMinor: START_BALANCE - AMOUNT - FEE });
+        assert.equal(sms.length, 1);
+        assert.match(sms[0].body, /is pending/);
+        assert.doesNotMatch(sms[0].body, /is back|refund/);
+      } finally {
+        await handle.executeUpdate(resolvePaymentUpdate, { args: [{ outcome: 'not_paid', note: 'test cleanup' }] });
+        await stop();
+      }
     });
 
-    it('posting fails: the holds are voided and nothing is posted', async () => {
-      const { result, history, transfers, balances } = await pay('57', {
-        postPaymentHolds: async () => {
-          throw businessFailure('transfer_rejected', 'the ledger refused the posting', { code: 'pending_expired' });
+    it('the hold-expiry housekeeping does not release a hold under review, even long after its timeout', async () => {
+      const { input, wallet, handle, stop } = await paymentUnderReview();
+      try {
+        const inAMonth = new Date(Date.now() + 30 * 24 * 3600_000);
+        await createActivities(testActivityDeps(db, { now: () => inAMonth })).expirePendingHolds();
+        const { transfers, balances } = await stateOf(input.paymentId, wallet.id);
+        assert.equal(transfers.filter((t) => t.kind === 'expire_pending').length, 0);
+        assert.equal(balances.pendingMinor, -(AMOUNT + FEE));
+      } finally {
+        await handle.executeUpdate(resolvePaymentUpdate, { args: [{ outcome: 'not_paid', note: 'test cleanup' }] });
+        await stop();
+      }
+    });
+
+    it('resolved as paid: the hold is posted, cashback credited, the payment succeeds with the note', async () => {
+      const { input, wallet, handle, stop } = await paymentUnderReview();
+      const result = await handle.executeUpdate(resolvePaymentUpdate, { args: [{ outcome: 'paid', note: 'biller confirmed by phone' }] });
+      await stop();
+      const { row, transfers, balances } = await stateOf(input.paymentId, wallet.id);
+      assert.equal(result.status, 'succeeded');
+      assert.deepEqual({ status: row.status, resolution: row.resolution, note: row.resolution_note }, { status: 'succeeded', resolution: 'paid', note: 'biller confirmed by phone' });
+      assert.equal(transfers.filter((t) => t.kind === 'post_pending').length, 2);
+      assert.deepEqual(balances, { postedMinor: START_BALANCE - AMOUNT - FEE, pendingMinor: 0n, availableMinor: START_BALANCE - AMOUNT - FEE });
+      assert.equal(String(row.cashback_minor), String(CASHBACK));
+    });
+
+    it('resolved as not paid: the hold is voided and the payer told the money is back', async () => {
+      const { input, wallet, handle, stop } = await paymentUnderReview();
+      const result = await handle.executeUpdate(resolvePaymentUpdate, { args: [{ outcome: 'not_paid', note: 'biller has no record' }] });
+      await stop();
+      const { row, transfers, balances, sms } = await stateOf(input.paymentId, wallet.id);
+      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'biller_not_paid' });
+      assert.deepEqual({ status: row.status, resolution: row.resolution }, { status: 'failed', resolution: 'not_paid' });
+      assert.equal(transfers.filter((t) => t.kind === 'post_pending').length, 0);
+      assert.deepEqual(balances, { postedMinor: START_BALANCE, pendingMinor: 0n, availableMinor: START_BALANCE });
+      assert.match(sms[sms.length - 1].body, /failed: the biller did not receive it\. Any money held or taken for it is back/);
+    });
+
+    it('a second resolution is refused: the first one stands', async () => {
+      const { handle, stop } = await paymentUnderReview();
+      await handle.executeUpdate(resolvePaymentUpdate, { args: [{ outcome: 'not_paid', note: 'first' }] });
+      await stop();
+      await assert.rejects(handle.executeUpdate(resolvePaymentUpdate, { args: [{ outcome: 'paid', note: 'second' }] }));
+      assert.equal((await handle.result()).status, 'failed');
+    });
+
+    it('a biller withdrawn mid-payment goes to review instead of releasing the hold', async () => {
+      const real = createActivities(testActivityDeps(db));
+      const { input, wallet, handle, stop } = await paymentUnderReview('55', {
+        payBiller: async (request) => {
+          // The first attempt reaches the biller and its answer is lost; then the biller is withdrawn.
+          await real.payBiller(request);
+          throw businessFailure('biller_not_found', `no active biller ${request.billerId}`);
         },
       });
-      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'transfer_rejected' });
-      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'void_pending:bill_payment', 'void_pending:fee']);
-      assert.equal(balances.availableMinor, START_BALANCE);
-      assert.ok(statuses(history).includes('post:failed'));
-      assert.ok(statuses(history).includes('hold:compensated'));
+      try {
+        const { row, balances } = await stateOf(input.paymentId, wallet.id);
+        assert.equal(row.status, 'needs_review');
+        assert.equal(balances.pendingMinor, -(AMOUNT + FEE));
+      } finally {
+        await handle.executeUpdate(resolvePaymentUpdate, { args: [{ outcome: 'paid', note: 'biller paid before it left' }] });
+        await stop();
+      }
+    });
+  });
+
+  describe('after the biller accepted, only forward', () => {
+    it('a refused posting is retried until it posts: nothing is voided or reversed', async () => {
+      const real = createActivities(testActivityDeps(db));
+      let refusals = 0;
+      const { result, row, transfers, balances } = await pay('57', {
+        postPaymentHolds: async (request) => {
+          if (refusals++ < 2) throw businessFailure('transfer_rejected', 'the ledger refused the posting', { code: 'transfer_rejected' });
+          return real.postPaymentHolds(request);
+        },
+      });
+      assert.equal(result.status, 'succeeded');
+      assert.equal(row.status, 'succeeded');
+      assert.equal(refusals, 3);
+      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'post_pending:bill_payment', 'post_pending:fee']);
+      assert.equal(balances.postedMinor, START_BALANCE - AMOUNT - FEE);
     });
 
-    it('cashback fails after posting: the posting is reversed by reversing transfers, never edited', async () => {
-      const { result, row, history, transfers, balances } = await pay('58', {
+    it('cashback fails for good: the payment succeeds, nothing is reversed, a repair is queued', async () => {
+      const { result, row, history, transfers, balances, input } = await pay('58', {
         creditCashback: async () => {
           throw businessFailure('transfer_rejected', 'cashback refused');
         },
       });
-      assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'transfer_rejected' });
-      assert.equal(row.status, 'failed');
-      assert.deepEqual(kinds(transfers), [
-        'pending:bill_payment',
-        'pending:fee',
-        'post_pending:bill_payment',
-        'post_pending:fee',
-        'posted:reversal',
-        'posted:reversal',
-      ]);
-      assert.deepEqual(balances, { postedMinor: START_BALANCE, pendingMinor: 0n, availableMinor: START_BALANCE });
-      const posts = transfers.filter((t) => t.kind === 'post_pending');
-      const reversals = transfers.filter((t) => t.code === 'reversal');
-      assert.deepEqual(reversals.map((r) => r.metadata.reverses).sort(), posts.map((p) => p.id).sort());
-      for (const reversal of reversals) {
-        const original = posts.find((p) => p.id === reversal.metadata.reverses)!;
-        assert.deepEqual([reversal.debitAccountId, reversal.creditAccountId, reversal.amountMinor], [original.creditAccountId, original.debitAccountId, original.amountMinor]);
-      }
-      // The biller keeps its payment: its undo is recorded as failed for an operator to settle.
-      assert.deepEqual(
-        history.filter((h) => !['running', 'succeeded'].includes(h.status) && h.step !== 'notify').map((h) => `${h.step}:${h.status}:${h.reason ?? ''}`),
-        ['cashback:failed:transfer_rejected: cashback refused', 'post:compensated:', 'pay_biller:compensation_failed:biller_refund_required'],
-      );
+      assert.equal(result.status, 'succeeded');
+      assert.equal(row.status, 'succeeded');
+      assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'post_pending:bill_payment', 'post_pending:fee']);
+      assert.equal(balances.postedMinor, START_BALANCE - AMOUNT - FEE);
+      assert.ok(statuses(history).includes('cashback:failed'));
+      const repairs = await db('payment_repairs').where({ payment_id: input.paymentId });
+      assert.deepEqual(repairs.map((r) => [r.credit, r.status]), [['cashback', 'pending']]);
     });
 
-    it('a failing undo is recorded and the other undos still run', async () => {
-      const real = createActivities(testActivityDeps(db));
-      const { result, history, transfers, userId } = await pay('59', {
-        // The cashback is credited, then the referral bonus fails: cashback and posting must both be undone.
-        creditReferralBonus: async () => {
-          throw businessFailure('transfer_rejected', 'referral refused');
-        },
-        reversePaymentTransfers: async (input) => {
-          if (input.step === 'cashback') throw businessFailure('insufficient_funds', 'the cashback was spent');
-          return real.reversePaymentTransfers(input);
+    it('the repair Schedule\'s workflow credits a queued cashback once', async () => {
+      const { userId, input } = await pay('63', {
+        creditCashback: async () => {
+          throw businessFailure('transfer_rejected', 'cashback refused');
         },
       });
-      assert.equal(result.status, 'failed');
-      assert.deepEqual(
-        result.steps.map((s) => `${s.step}:${s.status}`),
-        ['validate:succeeded', 'hold:succeeded', 'pay_biller:compensation_failed', 'post:compensated', 'cashback:compensation_failed', 'notify:succeeded'],
-      );
-      assert.ok(statuses(history).includes('cashback:compensation_failed'));
-      assert.equal(transfers.filter((t) => t.code === 'reversal').length, 2, 'amount and fee reversed');
+      const taskQueue = uniqueTaskQueue('payment-repairs');
+      const repair = () => env.client.workflow.execute(repairPaymentCredits, { taskQueue, workflowId: `repairs-test:${randomUUID()}` });
+      const [first] = await (await worker(taskQueue)).runUntil(async () => [await repair(), await repair()]);
+      assert.ok((first?.repaired ?? 0) >= 1);
       const cashbackAccount = (await createLedger(db).listAccounts(userId)).find((a) => a.type === 'cashback');
-      assert.equal(cashbackAccount?.balances.postedMinor, CASHBACK, 'the cashback undo failed, so it stays');
+      assert.equal(cashbackAccount?.balances.postedMinor, CASHBACK, 'credited once across two runs');
+      const [repairRow] = await db('payment_repairs').where({ payment_id: input.paymentId });
+      assert.equal(repairRow.status, 'done');
+      const row = await db('payments').where({ id: input.paymentId }).first();
+      assert.equal(String(row.cashback_minor), String(CASHBACK));
+    });
+
+    it('the referral bonus fails for good: the payment succeeds and the bonus is queued, never a reversal', async () => {
+      const referrer = await customerWithWallet(db, { phone: uniquePhone() });
+      const payment = await paymentFor('59');
+      await db('users').where({ id: payment.userId }).update({ referred_by: referrer.userId });
+      const taskQueue = uniqueTaskQueue('pay-bill-bonus-fails');
+      const result = await (
+        await worker(taskQueue, {
+          creditReferralBonus: async () => {
+            throw businessFailure('transfer_rejected', 'referral refused');
+          },
+        })
+      ).runUntil(env.client.workflow.execute(payBill, { taskQueue, workflowId: payment.workflowId, args: [payment.input] }));
+      const { transfers } = await stateOf(payment.input.paymentId, payment.wallet.id);
+      assert.equal(result.status, 'succeeded');
+      assert.equal(transfers.filter((t) => t.code === 'reversal').length, 0);
+      const repairs = await db('payment_repairs').where({ payment_id: payment.input.paymentId });
+      assert.deepEqual(repairs.map((r) => r.credit), ['referral_bonus']);
     });
   });
 

@@ -5,6 +5,9 @@ import { ProblemSchema } from '../openapi';
 import { route, type RouteSpec } from '../route';
 import { answer } from '../wallet/requests';
 import { IdParams } from '../wallet/schema';
+import { presentPayment } from '../payments/presenters';
+import { PaymentIdParams, PaymentSchema, ResolvePaymentBody } from '../payments/schema';
+import { resolvePayment } from '../payments/service';
 import { presentPosting } from './presenters';
 import { AccountIdParams, OpenAccountBody, PostingBody, PostingSchema, UserIdParams } from './schema';
 import { findPosting, openCustomerAccount, postToAccount, postingFailureProblem } from './service';
@@ -55,6 +58,28 @@ export function internalRoutes(app: AppContext): RouteSpec[] {
         const problem = submitted.row.status === 'failed' ? postingFailureProblem(submitted.row.failure_reason) : undefined;
         if (problem) throw problem;
         answer(ctx, submitted, presentPosting, postingPath(submitted.row.id));
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/internal/v1/payments/:id/resolve',
+      summary:
+        'Resolve a payment in `needs_review` (the biller outcome was unknown): `paid` posts its hold and goes on, `not_paid` voids it and tells the customer the money is back.',
+      tags: ['internal'],
+      access: 'service',
+      idempotency: 'optional',
+      params: PaymentIdParams,
+      body: ResolvePaymentBody,
+      responses: {
+        200: { description: 'Resolved: the payment as it ended (also for a repeat of the same resolution).', schema: PaymentSchema },
+        202: { description: 'Resolution accepted; the hold is being posted or voided. Poll `GET /v1/payments/{id}` as its owner.', schema: PaymentSchema },
+        404: { description: 'No such payment.', schema: ProblemSchema },
+        409: { description: '`payment_not_in_review`: the payment is not waiting for a resolution, or was resolved the other way.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { params, body }) => {
+        const { status, view } = await resolvePayment(app, params.id, body);
+        ctx.status = status === 'done' ? 200 : 202;
+        ctx.body = presentPayment(view.row, view.steps);
       },
     }),
     route({

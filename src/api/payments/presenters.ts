@@ -29,6 +29,8 @@ export function presentPayment(row: PaymentRow, history: readonly PaymentStepRow
     id: row.id,
     kind: row.kind,
     status: row.status,
+    resolution:
+      row.resolution && row.resolved_at ? { outcome: row.resolution, note: row.resolution_note ?? '', at: row.resolved_at.toISOString() } : null,
     failureReason: row.failure_reason,
     billerId: row.biller_id,
     customerRef: row.customer_ref,

@@ -38,7 +38,7 @@ export function paymentRoutes(app: AppContext): RouteSpec[] {
         ...SUBMITTED,
         400: { description: '`validation_error`, e.g. a customerRef not in the biller\'s format, or a fromAccountId that is not a wallet or savings.', schema: ProblemSchema },
         404: { description: '`biller_not_found` (billerId) or `account_not_found` (fromAccountId).', schema: ProblemSchema },
-        422: { description: '`amount_out_of_range`, `currency_mismatch` (fromAccountId), `insufficient_funds` (amount + fee), or `idempotency_key_reused`.', schema: ProblemSchema },
+        422: { description: '`amount_out_of_range`, `currency_mismatch` (fromAccountId), `insufficient_funds` (amount + fee), `limit_exceeded` (amount; `errors[0].code` names the limit: `payment.per_transaction` or `payment.daily`), or `idempotency_key_reused`.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
         await answerPayment(app, ctx, await payBillFor(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body));
@@ -57,7 +57,7 @@ export function paymentRoutes(app: AppContext): RouteSpec[] {
         ...SUBMITTED,
         400: { description: '`validation_error`, e.g. cardId not a credit card, or fromAccountId not a savings account or wallet.', schema: ProblemSchema },
         404: { description: '`account_not_found` (cardId or fromAccountId).', schema: ProblemSchema },
-        422: { description: '`currency_mismatch`, `insufficient_funds`, or `idempotency_key_reused`.', schema: ProblemSchema },
+        422: { description: '`currency_mismatch`, `insufficient_funds`, `limit_exceeded` (amount; `errors[0].code` names the limit: `payment.per_transaction` or `payment.daily`), or `idempotency_key_reused`.', schema: ProblemSchema },
       },
       handler: async (ctx, { params, body }) => {
         await answerPayment(app, ctx, await payCardFor(app, currentUserId(ctx.state), ctx.get('idempotency-key'), params.cardId, body));

@@ -28,18 +28,27 @@ export const CardPaymentBody = z
 
 export type CardPaymentBody = z.infer<typeof CardPaymentBody>;
 
+export const ResolvePaymentBody = z
+  .object({
+    outcome: z.enum(['paid', 'not_paid']).meta({ description: '`paid`: the biller has the money, the hold is posted; `not_paid`: it does not, the hold is voided.' }),
+    note: z.string().trim().min(1).max(1000).meta({ description: 'How the operator found out (who at the biller, which reference).' }),
+  })
+  .meta({ id: 'ResolvePaymentRequest' });
+
+export type ResolvePaymentBody = z.infer<typeof ResolvePaymentBody>;
+
 export const PaymentIdParams = z.object({ id: z.uuid() });
 export const CardIdParams = z.object({ cardId: z.uuid({ message: 'cardId must be an account id (a UUID).' }) });
 export const PaymentsQuery = PageQuery;
 
 const StepName = z.enum(['validate', 'hold', 'pay_biller', 'post', 'cashback', 'notify']);
-const StepStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'compensated', 'compensation_failed', 'skipped']);
+const StepStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'needs_review', 'compensated', 'compensation_failed', 'skipped']);
 
 export const PaymentStepSchema = z
   .object({
     step: StepName,
     status: StepStatus.meta({
-      description: '`compensated`: undone by a void or a reversing transfer; `compensation_failed`: the undo failed, an operator settles it; `skipped`: the payment ended before it.',
+      description: '`needs_review`: the biller\'s outcome is unknown and an operator decides it; `compensated`: undone by a void or a reversing transfer; `compensation_failed`: the undo failed, an operator settles it; `skipped`: the payment ended before it.',
     }),
     at: z.iso.datetime().nullable().meta({ description: 'When the step reached its status; null while pending.' }),
     reason: z.string().nullable(),
@@ -53,7 +62,14 @@ export const PaymentSchema = z
   .object({
     id: z.uuid(),
     kind: z.enum(['bill', 'card']),
-    status: z.enum(['processing', 'succeeded', 'failed', 'cancelled']),
+    status: z.enum(['processing', 'needs_review', 'succeeded', 'failed', 'cancelled']).meta({
+      description:
+        '`needs_review`: the biller may or may not have been paid; the money stays held (nothing is refunded) until an operator resolves the payment.',
+    }),
+    resolution: z
+      .object({ outcome: z.enum(['paid', 'not_paid']), note: z.string(), at: z.iso.datetime() })
+      .nullable()
+      .meta({ description: 'An operator\'s resolution of a payment that needed review; null otherwise.' }),
     failureReason: z.string().nullable().meta({ example: 'biller_declined' }),
     billerId: z.string().nullable(),
     customerRef: z.string().nullable(),

@@ -20,14 +20,14 @@ import {
 import { withDeadline } from '../../temporal/client';
 import { businessFailureOf } from '../../temporal/failures';
 import { searchAttributes, workflowIds } from '../../temporal/names';
-import { cancelPaymentUpdate, type PayBillInput, type payBill } from '../../workflows/pay-bill';
+import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type payBill } from '../../workflows/pay-bill';
 import type { PayCardInput, payCard } from '../../workflows/pay-card';
 import { ownAccount } from '../accounts/routes';
 import type { AppContext } from '../context';
 import { problems } from '../errors';
 import { paginate, type PageQuery } from '../pagination';
-import { SYNC_WAIT_MS, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
-import type { CardPaymentBody, PaymentBody } from './schema';
+import { SYNC_WAIT_MS, checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import type { CardPaymentBody, PaymentBody, ResolvePaymentBody } from './schema';
 
 /**
  * Bill and card payments (docs/payments.md). Everything a client can fix is checked
@@ -80,6 +80,7 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
   if (!isWithinLimits(biller, amountMinor)) {
     throw problems.amountOutOfRange(formatMoney(biller.minAmountMinor, biller.currency), formatMoney(biller.maxAmountMinor, biller.currency));
   }
+  checkPerTransactionLimit(app, 'payment', biller.currency, amountMinor);
   const from = await payingAccount(app, userId, body.fromAccountId, biller.currency);
   const { feeMinor } = feeFor(biller, amountMinor);
   if (from.balances.availableMinor < amountMinor + feeMinor) throw problems.insufficientFunds('amount');
@@ -108,6 +109,7 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
     table: 'payments',
     row: { ...paymentColumns(payment), fee_minor: feeMinor.toString() },
     sameRequest: (stored) => samePayment(stored, payment),
+    limit: { userId, kind: 'payment', currency: biller.currency, amountMinor },
     start: () =>
       app.deps.temporal.workflow.start<typeof payBill>('payBill', {
         ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
@@ -119,6 +121,7 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
 export async function payCardFor(app: AppContext, userId: string, idempotencyKey: string, cardId: string, body: CardPaymentBody): Promise<Submitted<PaymentRow>> {
   const card = await ownAccount(createLedger(app.deps.db), userId, cardId, 'cardId', 'path');
   if (card.type !== 'credit_card') throw problems.field('path', 'cardId', 'not_a_credit_card', 'Only a credit card bill can be paid here.');
+  checkPerTransactionLimit(app, 'payment', card.currency, BigInt(body.amount));
   const from = await payingAccount(app, userId, body.fromAccountId, card.currency);
   if (from.balances.availableMinor < BigInt(body.amount)) throw problems.insufficientFunds('amount');
 
@@ -140,6 +143,7 @@ export async function payCardFor(app: AppContext, userId: string, idempotencyKey
     table: 'payments',
     row: paymentColumns(payment),
     sameRequest: (stored) => samePayment(stored, payment),
+    limit: { userId, kind: 'payment', currency: card.currency, amountMinor: BigInt(body.amount) },
     start: () =>
       app.deps.temporal.workflow.start<typeof payCard>('payCard', {
         ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
@@ -182,7 +186,7 @@ export async function cancelPaymentOf(app: AppContext, userId: string, id: strin
     const view = await viewPayment(app, userId, id);
     if (view.row.status === 'cancelled') return { status: 'done', view };
     throw problems.paymentNotCancellable(
-      view.row.status === 'processing' ? 'The biller has already been called: the payment can no longer be cancelled.' : `The payment has already ${view.row.status}.`,
+      view.row.status === 'processing' || view.row.status === 'needs_review' ? 'The biller has already been called: the payment can no longer be cancelled.' : `The payment has already ${view.row.status}.`,
     );
   };
   if (current.row.status !== 'processing') return settled();
@@ -199,6 +203,46 @@ export async function cancelPaymentOf(app: AppContext, userId: string, id: strin
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { status: 'accepted', view: await viewPayment(app, userId, id) };
     const refused = err instanceof WorkflowUpdateFailedError && businessFailureOf(err.cause)?.type === 'payment_not_cancellable';
     // A workflow that finished since the row was read has its outcome in the row.
+    if (!refused && !(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  return settled();
+}
+
+/**
+ * An operator's answer for a payment under review (service token): sent to the
+ * payment's workflow as its `resolve` update, which accepts one resolution and then
+ * posts (`paid`) or voids (`not_paid`) the hold. One update id per payment, so a
+ * repeated call joins the first; the same resolution again answers the payment as it
+ * is, a different one is `payment_not_in_review`. Waits a few seconds for the outcome;
+ * past that, answers that the resolution was accepted (202).
+ */
+export async function resolvePayment(app: AppContext, id: string, resolution: ResolvePaymentBody): Promise<CancelOutcome> {
+  const { db, temporal } = app.deps;
+  const load = async () => {
+    const row = await findPayment(db, id);
+    if (!row) throw problems.notFound('No such payment.');
+    return row;
+  };
+  const settled = async (): Promise<CancelOutcome> => {
+    const row = await load();
+    if (row.resolution === resolution.outcome) return { status: row.status === 'needs_review' ? 'accepted' : 'done', view: await withSteps(app, row) };
+    throw problems.paymentNotInReview(
+      row.resolution ? `The payment was already resolved as ${row.resolution}.` : `The payment is ${row.status}; only a payment in needs_review can be resolved.`,
+    );
+  };
+  const current = await load();
+  if (current.status !== 'needs_review' || current.resolution) return settled();
+
+  const handle = temporal.workflow.getHandle(current.workflow_id);
+  try {
+    const update = await withDeadline(temporal, app.config.dependencyTimeoutMs, () =>
+      handle.startUpdate(resolvePaymentUpdate, { updateId: 'resolve', args: [resolution], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
+    await withDeadline(temporal, SYNC_WAIT_MS, () => update.result());
+  } catch (err) {
+    // Accepted by the workflow, still posting or voiding: the row shows how it ends.
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { status: 'accepted', view: await withSteps(app, await load()) };
+    const refused = err instanceof WorkflowUpdateFailedError && (err.cause as { type?: string } | undefined)?.type === 'payment_not_in_review';
     if (!refused && !(err instanceof WorkflowNotFoundError)) throw err;
   }
   return settled();

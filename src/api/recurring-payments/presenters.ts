@@ -41,7 +41,7 @@ export function attemptOf(payment: Pick<PaymentRow, 'workflow_id'>): number {
   return retry ? Number(retry[1]) : 0;
 }
 
-type RunStatus = 'processing' | 'succeeded' | 'retrying' | 'failed' | 'cancelled';
+type RunStatus = 'processing' | 'needs_review' | 'succeeded' | 'retrying' | 'failed' | 'cancelled';
 
 /**
  * A recurring payment's past runs: its payments grouped by period, latest period first,

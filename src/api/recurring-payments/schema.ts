@@ -69,12 +69,12 @@ export const RecurringPaymentSchema = z
 export const RecurringRunSchema = z
   .object({
     period: z.string().meta({ example: '2027-03', description: '`YYYY-MM` monthly, `YYYY-Www` (ISO week) weekly, `YYYY-Qn` quarterly.' }),
-    status: z.enum(['processing', 'succeeded', 'retrying', 'failed', 'cancelled']),
+    status: z.enum(['processing', 'needs_review', 'succeeded', 'retrying', 'failed', 'cancelled']),
     payments: z.array(
       z.object({
         id: z.uuid(),
         attempt: z.number().int().meta({ description: '0 for the period\'s payment, n for its n-th dunning retry.' }),
-        status: z.enum(['processing', 'succeeded', 'failed', 'cancelled']),
+        status: z.enum(['processing', 'needs_review', 'succeeded', 'failed', 'cancelled']),
         failureReason: z.string().nullable(),
         amount: MinorUnits,
         fee: MinorUnits,

@@ -30,7 +30,7 @@ export function transferRoutes(app: AppContext): RouteSpec[] {
         404: { description: '`account_not_found` (fromAccountId).', schema: ProblemSchema },
         422: {
           description:
-            '`recipient_not_verified` (to.email / to.phone: unknown, or not verified by its owner; one answer for both), `insufficient_funds` (amount), `currency_mismatch`, or `idempotency_key_reused`.',
+            '`recipient_not_verified` (to.email / to.phone: unknown, or not verified by its owner; one answer for both), `insufficient_funds` (amount), `currency_mismatch`, `limit_exceeded` (amount; `errors[0].code` names the limit: `transfer.per_transaction` or `transfer.daily`), or `idempotency_key_reused`.',
           schema: ProblemSchema,
         },
         429: { description: '`rate_limited`: too many recipient lookups from this address or for this contact; see Retry-After.', schema: ProblemSchema },

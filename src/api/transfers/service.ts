@@ -8,7 +8,7 @@ import type { AppContext } from '../context';
 import { problems, type ProblemError } from '../errors';
 import { rateLimit } from '../rate-limit';
 import { maskEmail, maskName, maskPhone } from '../verifications/masking';
-import { moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import { checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
 import type { CustomerTransferRow } from './presenters';
 import type { TransferBody } from './schema';
 
@@ -68,6 +68,7 @@ export async function sendTransfer(
   if (!SENDING_TYPES.has(from.type)) throw problems.field('body', 'fromAccountId', 'not_transferable', 'Money can be sent only from a wallet or a savings account.');
   if (body.currency !== undefined && body.currency !== from.currency) throw problems.currencyMismatch('currency');
   const currency = from.currency;
+  checkPerTransactionLimit(app, 'transfer', currency, BigInt(body.amount));
   const workflowId = workflowIds.customerTransfer(customerId, idempotencyKey);
   const transferId = transferIdFrom(workflowId);
   // A repeat of a transfer already made is answered from its record, not refused for
@@ -100,6 +101,7 @@ export async function sendTransfer(
       String(row.amount_minor) === body.amount &&
       row.currency === currency &&
       row.note === note,
+    limit: { userId: customerId, kind: 'transfer', currency, amountMinor: BigInt(body.amount) },
     start: () =>
       app.deps.temporal.workflow.start<typeof customerTransfer>('customerTransfer', {
         ...moneyWorkflowOptions(workflowId, { customerId, accountId: from.id }),

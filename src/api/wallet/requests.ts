@@ -2,6 +2,8 @@ import { WorkflowExecutionAlreadyStartedError, type WorkflowOptions } from '@tem
 import type { ParameterizedContext } from 'koa';
 import type { AppContext, AppState } from '../context';
 import { problems } from '../errors';
+import { LimitExceededError, limitFor, type LimitKind } from '../../limits/limits';
+import { releaseLimit, reserveLimit, type Reservation } from '../../limits/reserve';
 import { withDeadline } from '../../temporal/client';
 import { TASK_QUEUES, searchAttributes } from '../../temporal/names';
 
@@ -37,6 +39,11 @@ export interface MoneyRequest<Row extends RequestRow<string>> {
   sameRequest: (stored: Row) => boolean;
   /** Starts the workflow with `moneyWorkflowOptions`, so a repeat never starts a second one. */
   start: () => Promise<unknown>;
+  /**
+   * The limit the request counts against (docs/security.md, "Limits"): reserved in the
+   * transaction that claims the row, so concurrent requests cannot both fit under it.
+   */
+  limit?: Omit<Reservation, 'requestId' | 'at'>;
 }
 
 export interface Submitted<Row> {
@@ -65,11 +72,7 @@ export function moneyWorkflowOptions(workflowId: string, ids: { customerId: stri
 export async function submit<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row>): Promise<Submitted<Row>> {
   const { db } = app.deps;
   const load = async () => (await db(request.table).where({ id: request.row.id }).first()) as Row | undefined;
-  const [inserted] = (await db(request.table)
-    .insert({ ...request.row, status: 'processing' })
-    .onConflict('id')
-    .ignore()
-    .returning('*')) as Row[];
+  const [inserted] = await claim(app, request);
   const existing = inserted ? undefined : await load();
   if (!inserted && !existing) throw new Error(`request ${request.row.workflow_id} vanished after its claim`);
   if (existing && !request.sameRequest(existing)) throw problems.idempotencyKeyReused();
@@ -83,12 +86,46 @@ export async function submit<Row extends RequestRow<string>>(app: AppContext, re
       // Nothing runs for a row just inserted, so it goes (a 5xx is not replayed: a retry
       // inserts it again). Should the start have reached Temporal after all, the
       // workflow writes the row back when it finishes.
-      if (inserted) await db(request.table).where({ id: request.row.id, status: 'processing' }).delete();
+      if (inserted) {
+        await db.transaction(async (trx) => {
+          await trx(request.table).where({ id: request.row.id, status: 'processing' }).delete();
+          await releaseLimit(trx, request.row.id);
+        });
+      }
       throw err;
     }
   }
   await awaitWorkflow(app, request.row.workflow_id);
   return { row: (await load()) ?? inserted ?? (existing as Row), fresh: Boolean(inserted) };
+}
+
+/**
+ * Refuses at once an amount over the per-transaction limit of its kind and currency,
+ * before anything else is asked of the request (it is checked again, with the daily
+ * limit, when the request's row is claimed).
+ */
+export function checkPerTransactionLimit(app: AppContext, kind: LimitKind, currency: string, amountMinor: bigint): void {
+  const limit = limitFor(app.config.limits, currency, kind);
+  if (limit && amountMinor > limit.perTransactionMinor) {
+    throw problems.limitExceeded(new LimitExceededError(kind, 'per_transaction', currency, limit.perTransactionMinor));
+  }
+}
+
+/**
+ * Inserts the request's row unless it exists and, for a new one, reserves its limit in
+ * the same transaction: a request over a limit leaves no row and starts nothing.
+ */
+async function claim<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row>): Promise<Row[]> {
+  try {
+    return await app.deps.db.transaction(async (trx) => {
+      const rows = (await trx(request.table).insert({ ...request.row, status: 'processing' }).onConflict('id').ignore().returning('*')) as Row[];
+      if (rows.length > 0 && request.limit) await reserveLimit(trx, app.config.limits, { ...request.limit, requestId: request.row.id, at: app.deps.now() });
+      return rows;
+    });
+  } catch (err) {
+    if (err instanceof LimitExceededError) throw problems.limitExceeded(err);
+    throw err;
+  }
 }
 
 /**

@@ -25,7 +25,7 @@ export function walletRoutes(app: AppContext): RouteSpec[] {
         200: { description: 'A repeat of a funding made earlier (its Idempotency-Key outlived the replay window).', schema: FundingSchema },
         202: { description: 'Still processing; poll `Location`.', schema: FundingSchema },
         404: { description: '`account_not_found`: no such account of yours.', schema: ProblemSchema },
-        422: { description: '`currency_mismatch`, or `idempotency_key_reused`.', schema: ProblemSchema },
+        422: { description: '`currency_mismatch`, `limit_exceeded` (amount; `errors[0].code` names the limit: `funding.per_transaction` or `funding.daily`), or `idempotency_key_reused`.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
         const submitted = await fundWallet(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body);

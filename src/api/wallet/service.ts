@@ -6,7 +6,7 @@ import { ownAccount } from '../accounts/routes';
 import type { AppContext } from '../context';
 import { problems } from '../errors';
 import type { FundingRow } from './presenters';
-import { moneyWorkflowOptions, submit, type Submitted } from './requests';
+import { checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from './requests';
 import type { FundBody } from './schema';
 
 /**
@@ -17,6 +17,7 @@ export async function fundWallet(app: AppContext, customerId: string, idempotenc
   const account = await ownAccount(createLedger(app.deps.db), customerId, body.accountId, 'accountId');
   if (account.type !== 'wallet') throw problems.field('body', 'accountId', 'not_a_wallet', 'Only a wallet can be funded.');
   if (account.currency !== body.currency) throw problems.currencyMismatch('currency');
+  checkPerTransactionLimit(app, 'funding', body.currency, BigInt(body.amount));
 
   const workflowId = workflowIds.walletFunding(customerId, idempotencyKey);
   const fundingId = transferIdFrom(workflowId);
@@ -33,6 +34,7 @@ export async function fundWallet(app: AppContext, customerId: string, idempotenc
     },
     sameRequest: (row) =>
       row.account_id === account.id && String(row.amount_minor) === body.amount && row.currency === body.currency && row.source_type === body.source.type,
+    limit: { userId: customerId, kind: 'funding', currency: body.currency, amountMinor: BigInt(body.amount) },
     start: () =>
       app.deps.temporal.workflow.start<typeof walletFunding>('walletFunding', {
         ...moneyWorkflowOptions(workflowId, { customerId, accountId: account.id }),
