@@ -14,12 +14,12 @@ import { testDb } from '../helpers/services';
 describe('limits', () => {
   describe('LIMITS (config)', () => {
     it('parses per-transaction and daily limits per currency and kind', () => {
-      const config = loadConfig({ LIMITS: 'EUR.transfer.per_transaction=100,EUR.transfer.daily=300' });
+      const config = loadConfig({ NODE_ENV: 'test', LIMITS: 'EUR.transfer.per_transaction=100,EUR.transfer.daily=300' });
       assert.deepEqual(config.limits, { EUR: { transfer: { perTransactionMinor: 100n, dailyMinor: 300n } } });
     });
 
     it('has USD limits for every kind by default', () => {
-      assert.deepEqual(Object.keys(loadConfig({}).limits.USD ?? {}).sort(), ['funding', 'payment', 'transfer']);
+      assert.deepEqual(Object.keys(loadConfig({ NODE_ENV: 'test' }).limits.USD ?? {}).sort(), ['funding', 'payment', 'transfer']);
     });
 
     it('refuses an entry it cannot read, naming LIMITS', () => {
