@@ -23,6 +23,7 @@ import { billerRoutes } from './billers/routes';
 import { paymentRoutes } from './payments/routes';
 import { recurringPaymentRoutes } from './recurring-payments/routes';
 import { internalRoutes } from './internal/routes';
+import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
 
 /** Every resource's routes, in the order they appear in the OpenAPI document. */
 export function allRoutes(app: AppContext): RouteSpec[] {
@@ -39,6 +40,7 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...operatorLedgerRoutes(app),
     ...internalRoutes(app),
     ...webhookRoutes(app),
+    ...codecRoutes(app),
   ];
 }
 
@@ -56,9 +58,22 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
   const docs = docsRouter(buildOpenApiDocument(routes, config.http.publicUrl));
 
   const allowedOrigins = new Set(config.http.corsOrigins);
+  const codecOrigins = new Set(config.temporal.codecCorsOrigins);
+  const codecCors = cors({
+    origin: (ctx) => (codecOrigins.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+    allowMethods: ['POST'],
+    // What the Web UI sends: its namespace, and the operator's token when it passes one.
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'],
+    exposeHeaders: ['X-Request-Id'],
+    credentials: true,
+    maxAge: 600,
+  });
   app.use(requestContext(deps.logger));
   app.use(problemMiddleware());
   app.use(helmet());
+  // The codec endpoint answers the Temporal Web UI's origin, and only that one; the
+  // rest of the API keeps CORS_ORIGINS. A preflight ends in the first CORS middleware.
+  app.use((ctx, next) => (ctx.path.startsWith(`${CODEC_BASE_PATH}/`) ? codecCors(ctx, next) : next()));
   app.use(
     cors({
       origin: (ctx) => {

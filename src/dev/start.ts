@@ -10,6 +10,7 @@ import { createLedger } from '../ledger/service';
 import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
 import { createBillerPort } from '../payments/billers';
 import { createApp } from '../api/app';
+import { CODEC_BASE_PATH } from '../api/codec/routes';
 import { createNotifier } from '../providers/notifier';
 import { createSmsProvider } from '../providers/sms';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
@@ -108,6 +109,7 @@ async function startServices(config: Config, logger: ReturnType<typeof createLog
         uiPort: config.temporal.uiPort,
         dbFilename: join(dataDir, 'temporal.sqlite'),
         namespace: config.temporal.namespace,
+        uiCodecEndpoint: `${apiUrl(config)}${CODEC_BASE_PATH}`,
       });
       stops.push(() => env.teardown());
       logger.info({ port: config.temporal.devPort }, 'Temporal dev server started');
@@ -117,8 +119,13 @@ async function startServices(config: Config, logger: ReturnType<typeof createLog
   return withServices(config, databaseUrl, temporalAddress);
 }
 
+/** Where a browser on this machine reaches the API. */
+function apiUrl(config: Config): string {
+  return (config.http.publicUrl ?? `http://localhost:${config.http.port}`).replace(/\/+$/, '');
+}
+
 function printBanner(config: Config): void {
-  const api = config.http.publicUrl ?? `http://localhost:${config.http.port}`;
+  const api = apiUrl(config);
   const ui = config.temporal.uiUrl ?? `http://localhost:${config.temporal.uiPort}`;
   const lines = [
     '',

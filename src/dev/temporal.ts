@@ -27,6 +27,8 @@ export interface DevServerOptions {
   uiPort?: number;
   dbFilename?: string;
   namespace?: string;
+  /** The remote codec the Web UI decodes payloads through (finflow's `/codec`). */
+  uiCodecEndpoint?: string;
 }
 
 export function startDevServer(options: DevServerOptions): Promise<TestWorkflowEnvironment> {
@@ -41,7 +43,7 @@ export function startDevServer(options: DevServerOptions): Promise<TestWorkflowE
         dbFilename: options.dbFilename,
         namespace: options.namespace ?? 'default',
         searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-        extraArgs: ['--log-level', 'warn'],
+        extraArgs: ['--log-level', 'warn', ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : [])],
       },
     }),
   );

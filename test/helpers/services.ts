@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Server as HttpServer } from 'node:http';
 import { Client as PgClient } from 'pg';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { loadConfig, withServices, type Config } from '../../src/config';
 import { createDb, migrateLatest, type Db } from '../../src/db/knex';
@@ -146,6 +147,8 @@ export interface Stack {
   config: Config;
   db: Db;
   temporal: TestWorkflowEnvironment;
+  /** A client with finflow's payload codec, as the API and worker use: `temporal.client` has none. */
+  client: Client;
   worker: Worker;
   baseUrl: string;
 }
@@ -156,10 +159,10 @@ export const stack = once(async (): Promise<Stack> => {
   const config = withServices(testConfig(), url, temporal.address);
   const connection = temporal.nativeConnection;
   const notifier = createNotifier({ db, sms: createSmsProvider(config, db) });
-  const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: temporal.client };
+  const client = createClient(config.temporal);
+  const deps = { db, notifier, ledger: createLedger(db), funding: createSandboxFundingProcessor(db), billers: createBillerPort(db), now: () => new Date(), temporal: client };
   const worker = await createWorker(config, deps, { connection, overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
-  const client = createClient(config.temporal);
   const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config) }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
@@ -170,7 +173,7 @@ export const stack = once(async (): Promise<Stack> => {
     await running;
     await client.connection.close();
   });
-  return { config, db, temporal, worker, baseUrl: `http://127.0.0.1:${port}` };
+  return { config, db, temporal, client, worker, baseUrl: `http://127.0.0.1:${port}` };
 });
 
 /** Runs every registered teardown, newest first. */

@@ -9,6 +9,7 @@ const production = {
   TEMPORAL_ADDRESS: 'temporal:7233',
   JWT_SECRET: 'x'.repeat(40),
   SERVICE_TOKEN: 'y'.repeat(20),
+  PAYLOAD_CODEC_KEYS: `prod-1:${Buffer.alloc(32, 7).toString('base64')}`,
 };
 
 describe('config', () => {
