@@ -44,6 +44,17 @@ export function allRoutes(app: AppContext): RouteSpec[] {
   ];
 }
 
+const REGISTERED = new WeakMap<Koa<AppState>, Array<{ method: string; path: string }>>();
+
+/**
+ * What an app built by createApp routes, read from its routers (method and Koa path,
+ * HEAD left out: it follows GET). The access tests check their own hand-written table
+ * against it, so a route added without an entry there fails.
+ */
+export function registeredRoutes(app: Koa<AppState>): Array<{ method: string; path: string }> {
+  return REGISTERED.get(app) ?? [];
+}
+
 /**
  * Builds the Koa application without listening, so tests and the entry point share
  * it. The middleware chain: request id and log → problem+json → security headers →
@@ -98,6 +109,10 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
         if (status === 413) throw problems.payloadTooLarge(config.http.bodyLimitBytes);
         // raw-body: an unsupported charset or Content-Encoding.
         if (status === 415) throw problems.unsupportedMediaType();
+        // The JSON parser refuses prototype-poisoning keys; the body is well-formed, so say what is wrong.
+        if (/forbidden prototype property/i.test(err.message)) {
+          throw problems.field('body', 'body', 'forbidden_key', 'The body must not contain __proto__ or constructor.prototype keys.');
+        }
         throw problems.malformedJson();
       },
     }),
@@ -108,8 +123,37 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
     if (request.rawBody === '' && request.body === '') request.body = {};
     await next();
   });
+  REGISTERED.set(
+    app,
+    [docs, router].flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })))),
+  );
+  app.use(methodGuard([docs, router]));
   app.use(docs.routes());
   app.use(router.routes());
-  app.use(router.allowedMethods());
   return app;
+}
+
+/**
+ * A path that exists answers any method it does not declare (TRACE, CONNECT, PROPFIND,
+ * or a plain method it lacks) with a 405 problem and `Allow`, and OPTIONS with 204 and
+ * `Allow`. Koa-router's own `allowedMethods` answers unknown methods with 501, which
+ * reads as a server fault. The most specific routes decide: `/v1/payments/quote` also
+ * matches `/v1/payments/:id`, but only the static path is that resource, so a GET of it
+ * is a 405, not a payment lookup. A path no route has is left to the 404.
+ */
+function methodGuard(routers: Array<Router<AppState>>): Koa.Middleware<AppState> {
+  return async (ctx, next) => {
+    const layers = routers.flatMap((router) => router.match(ctx.path, ctx.method).path);
+    if (layers.length === 0) return next();
+    const fewestParams = Math.min(...layers.map((layer) => layer.paramNames.length));
+    const allowed = new Set(layers.filter((layer) => layer.paramNames.length === fewestParams).flatMap((layer) => layer.methods));
+    if (allowed.has(ctx.method)) return next();
+    const allow = [...allowed, 'OPTIONS'].join(', ');
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 204;
+      ctx.set('Allow', allow);
+      return;
+    }
+    throw problems.methodNotAllowed(allow);
+  };
 }

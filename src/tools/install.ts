@@ -1,15 +1,15 @@
 import { ensureTool, missingToolMessage, type ToolName } from './binaries';
 
 /**
- * `npm ci` runs this (postinstall) so a fresh clone has the Temporal binaries before the
- * first `npm start` or `npm test`. It never fails the install unless `--require` is
+ * `npm ci` runs this (postinstall) so a fresh clone has the Temporal binaries (and the
+ * schemathesis fuzzer the tests run) before the first `npm start` or `npm test`. It never fails the install unless `--require` is
  * given (CI), because the SDK can still download the binaries when online.
  */
 function main(): void {
   if (process.env.FINFLOW_SKIP_TOOLS === '1') return;
   const require = process.argv.includes('--require');
   const missing: ToolName[] = [];
-  for (const name of ['temporal', 'temporal-test-server'] as const) {
+  for (const name of ['temporal', 'temporal-test-server', 'schemathesis'] as const) {
     const tool = ensureTool(name);
     if (tool) console.error(`finflow: ${name} -> ${tool.path} (${tool.source})`);
     else missing.push(name);
