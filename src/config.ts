@@ -50,6 +50,8 @@ export const envSchema = z.object({
   TEMPORAL_UI_PORT: int(8233),
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
+  /** Read by src/tools/binaries.ts (the contract test's fuzzer); listed so the environment is documented in one place. */
+  SCHEMATHESIS_PATH: optionalString,
   WORKFLOW_BUNDLE_PATH: optionalString,
   PAYLOAD_CODEC_KEYS: optionalString,
   PAYLOAD_CODEC_KEY_ID: optionalString,

@@ -15,6 +15,8 @@ const APP_SERVICES = ['migrate', 'api', 'worker'] as const;
 const REQUIRED_SERVICES = ['postgres', 'temporal', 'temporal-ui', 'minio', ...APP_SERVICES];
 /** Stands in for a `${VAR:?message}` the operator must set; long enough for every secret. */
 const SAMPLE_SECRET = 'sample-secret-value-for-compose-tests-0123456789';
+/** Variables whose value has a shape of its own stand in with a sample of that shape. */
+const SAMPLES: Record<string, string> = { PAYLOAD_CODEC_KEYS: `sample:${Buffer.alloc(32, 1).toString('base64')}` };
 
 interface DependsOnEntry {
   condition?: string;
@@ -68,10 +70,10 @@ function environmentOf(svc: ComposeService): Record<string, string> {
 function interpolate(value: string): string {
   return value.replace(
     /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*)|(:?\?)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (match: string, _name?: string, defaultOp?: string, fallback?: string, requiredOp?: string) => {
+    (match: string, name?: string, defaultOp?: string, fallback?: string, requiredOp?: string) => {
       if (match === '$$') return '$';
       if (defaultOp) return fallback ?? '';
-      if (requiredOp) return SAMPLE_SECRET;
+      if (requiredOp) return SAMPLES[name ?? ''] ?? SAMPLE_SECRET;
       return '';
     },
   );
@@ -172,9 +174,9 @@ describe('docker-compose.yml', () => {
   }
 
   for (const name of APP_SERVICES) {
-    it(`makes the operator supply JWT_SECRET and SERVICE_TOKEN for ${name}`, () => {
+    it(`makes the operator supply JWT_SECRET, SERVICE_TOKEN and PAYLOAD_CODEC_KEYS for ${name}`, () => {
       const env = environmentOf(service(compose, name));
-      for (const key of ['JWT_SECRET', 'SERVICE_TOKEN']) {
+      for (const key of ['JWT_SECRET', 'SERVICE_TOKEN', 'PAYLOAD_CODEC_KEYS']) {
         assert.match(env[key] ?? '', new RegExp(`^\\$\\{${key}:\\?.+\\}$`), `${key} must be \${${key}:?message}`);
       }
     });
