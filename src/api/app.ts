@@ -24,6 +24,7 @@ import { paymentRoutes } from './payments/routes';
 import { recurringPaymentRoutes } from './recurring-payments/routes';
 import { internalRoutes } from './internal/routes';
 import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
+import { codecSessionRouter } from './codec/session';
 
 /** Every resource's routes, in the order they appear in the OpenAPI document. */
 export function allRoutes(app: AppContext): RouteSpec[] {
@@ -123,12 +124,15 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
     if (request.rawBody === '' && request.body === '') request.body = {};
     await next();
   });
+  const codecSession = codecSessionRouter(context);
+  const routers = [docs, codecSession, router];
   REGISTERED.set(
     app,
-    [docs, router].flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })))),
+    routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })))),
   );
-  app.use(methodGuard([docs, router]));
+  app.use(methodGuard(routers));
   app.use(docs.routes());
+  app.use(codecSession.routes());
   app.use(router.routes());
   return app;
 }

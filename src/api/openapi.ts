@@ -65,6 +65,12 @@ function standardRules(spec: RouteSpec): UnstatedRule[] {
 export function buildOpenApiDocument(routes: RouteSpec[], serverUrl?: string): object {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registry.registerComponent('securitySchemes', 'codecCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'finflow_codec',
+    description: 'An operator access token set by the browser sign-in at /codec/login; only /codec routes read it.',
+  });
   registry.registerComponent('securitySchemes', 'serviceToken', {
     type: 'http',
     scheme: 'bearer',

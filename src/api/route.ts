@@ -52,6 +52,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends AnyObject 
   summary: string;
   tags: string[];
   access: Access;
+  /** A cookie that may carry the access token when no Authorization header is sent (the codec's browser sign-in). */
+  cookie?: string;
   /** `optional`: honoured when the header is sent; `required`: 400 without it. */
   idempotency?: 'optional' | 'required';
   body?: B;
@@ -140,7 +142,7 @@ export function registerOpenApi(registry: OpenAPIRegistry, spec: RouteSpec): voi
         ? [{ serviceToken: [] }]
         : spec.access === 'internal'
           ? [{ serviceToken: [] }, { bearerAuth: ['operator'] }]
-          : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }];
+          : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }, ...(spec.cookie ? [{ codecCookie: [spec.access] }] : [])];
   const headers = spec.idempotency
     ? [z.string().min(1).max(255).meta({ param: { name: 'Idempotency-Key', in: 'header', required: spec.idempotency === 'required' } })]
     : undefined;
@@ -174,7 +176,7 @@ export function registerOpenApi(registry: OpenAPIRegistry, spec: RouteSpec): voi
 }
 
 export function mountRoute(router: Router<AppState>, app: AppContext, spec: RouteSpec): void {
-  const chain: Middleware<AppState>[] = [authenticate(app, spec.access), validate(spec)];
+  const chain: Middleware<AppState>[] = [authenticate(app, spec.access, spec.cookie), validate(spec)];
   if (spec.idempotency) chain.push(idempotent(app, { required: spec.idempotency === 'required', route: `${spec.method.toUpperCase()} ${spec.path}` }));
   chain.push(async (ctx) => {
     const input = ctx.state.input as RouteInput<unknown, unknown, unknown>;

@@ -126,4 +126,51 @@ describe('payload codec (e2e)', function () {
     });
     assert.equal(res.headers.get('access-control-allow-origin'), null);
   });
+
+  describe('browser sign-in for the Web UI', () => {
+    const signIn = (user: SignedIn) =>
+      http('POST', '/codec/login', {
+        rawBody: new URLSearchParams({ email: user.email, password: user.password }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+    const cookieOf = (setCookie: string | null) => /finflow_codec=[^;]+/.exec(setCookie ?? '')?.[0];
+
+    it('serves a sign-in form', async () => {
+      const res = await http('GET', '/codec/login');
+      assert.deepEqual([res.status, /<form method="post" action="\/codec\/login">/.test(res.body)], [200, true]);
+    });
+
+    it('sets an HttpOnly, SameSite=Strict cookie scoped to /codec for an operator', async () => {
+      const res = await signIn(operator);
+      const setCookie = res.headers.get('set-cookie') ?? '';
+      assert.equal(res.status, 200);
+      assert.deepEqual(
+        ['httponly', 'samesite=strict', 'path=/codec'].filter((part) => !setCookie.toLowerCase().includes(part)),
+        [],
+      );
+    });
+
+    it('decodes for an operator who presents only the cookie', async () => {
+      const cookie = cookieOf((await signIn(operator)).headers.get('set-cookie'));
+      assert.ok(cookie);
+      const res = await http('POST', '/codec/decode', { headers: { cookie }, body: { payloads: input.map(toJson) } });
+      assert.equal(res.status, 200);
+    });
+
+    it('refuses to sign in a customer, setting no cookie', async () => {
+      const res = await signIn(customer);
+      assert.deepEqual([res.status, res.headers.get('set-cookie')], [403, null]);
+    });
+
+    it("refuses a cookie carrying a customer's token with 403", async () => {
+      const res = await http('POST', '/codec/decode', { headers: { cookie: `finflow_codec=${customer.accessToken}` }, body: { payloads: input.map(toJson) } });
+      assert.equal(res.status, 403);
+    });
+
+    it('accepts the cookie on no route outside /codec', async () => {
+      const cookie = cookieOf((await signIn(operator)).headers.get('set-cookie'));
+      const res = await http('GET', '/v1/operator/notifications', { headers: { cookie: cookie ?? '' } });
+      assert.equal(res.status, 401);
+    });
+  });
 });

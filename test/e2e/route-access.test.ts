@@ -61,6 +61,8 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/v1/recurring-payments/:id/pause', 'customer'],
   ['POST', '/v1/recurring-payments/:id/resume', 'customer'],
   ['GET', '/v1/operator/notifications', 'operator'],
+  ['GET', '/codec/login', 'anyone'],
+  ['POST', '/codec/login', 'anyone'],
   ['POST', '/codec/decode', 'operator'],
   ['POST', '/codec/encode', 'operator'],
   ['GET', '/internal/v1/ledger/trial-balance', 'service-or-operator'],

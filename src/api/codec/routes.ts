@@ -23,6 +23,8 @@ const toJson = (payload: Payload): CodecPayloadJson => ({
 });
 
 export const CODEC_BASE_PATH = '/codec';
+/** The cookie a browser sign-in at /codec/login sets (session.ts); only /codec routes read it. */
+export const CODEC_COOKIE = 'finflow_codec';
 
 export function codecRoutes(app: AppContext): RouteSpec[] {
   const codec = createPayloadCodec(app.config.temporal.payloadCodec);
@@ -34,6 +36,7 @@ export function codecRoutes(app: AppContext): RouteSpec[] {
       summary: 'Temporal remote codec: decrypts payloads for the Web UI or the CLI. Payloads the codec did not seal come back unchanged.',
       tags: ['operator'],
       access: 'operator',
+      cookie: CODEC_COOKIE,
       body: CodecBodySchema,
       responses,
       handler: async (ctx, { body }) => {
@@ -59,6 +62,7 @@ export function codecRoutes(app: AppContext): RouteSpec[] {
       summary: 'Temporal remote codec: encrypts payloads with the current key (the Web UI uses it to send a signal or start a workflow).',
       tags: ['operator'],
       access: 'operator',
+      cookie: CODEC_COOKIE,
       body: CodecBodySchema,
       responses,
       handler: async (ctx, { body }) => {
