@@ -133,7 +133,7 @@ function printBanner(config: Config): void {
     `  API            ${api}`,
     `  API docs       ${api}/docs`,
     `  Temporal UI    ${ui}`,
-    `  payload codec  ${api}${CODEC_BASE_PATH} (operators; see docs/security.md)`,
+    `  payload codec  ${api}${CODEC_BASE_PATH} (operators sign in at ${api}${CODEC_BASE_PATH}/login; docs/security.md)`,
     `  SMS            ${config.sms.provider}${config.sms.provider === 'sandbox' ? ' (outbox: GET /v1/operator/notifications)' : ''}`,
     `  demo customer  ${DEMO_ACCOUNTS.customer.email} / ${DEMO_ACCOUNTS.customer.password}`,
     `  friend         ${DEMO_ACCOUNTS.friend.email} / ${DEMO_ACCOUNTS.friend.password}`,
