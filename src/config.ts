@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseTrustProxy, type TrustProxy } from './api/client-address';
 import { DEFAULT_LIMITS, parseLimits, type Limits } from './limits/limits';
+import { parseCodecKeys, type CodecKeyring } from './temporal/codec';
 
 /**
  * Every setting finflow reads, parsed once from the environment at boot.
@@ -12,6 +13,12 @@ import { DEFAULT_LIMITS, parseLimits, type Limits } from './limits/limits';
 
 const DEV_JWT_SECRET = 'finflow-development-secret-do-not-use-in-production';
 const DEV_SERVICE_TOKEN = 'finflow-dev-service-token';
+/**
+ * The payload codec key of development and tests. It is published here and in the
+ * README, so it protects nothing: outside development and test a real key is required.
+ */
+export const DEV_PAYLOAD_CODEC_KEY_ID = 'finflow-dev';
+export const DEV_PAYLOAD_CODEC_KEYS = `${DEV_PAYLOAD_CODEC_KEY_ID}:clFQoJJD8ET0qp9sVFSeAESTN1w5/9OMj20tlSs6HvA=`;
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const bool = (fallback: boolean) =>
@@ -49,7 +56,12 @@ export const envSchema = z.object({
   TEMPORAL_UI_PORT: int(8233),
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
+  /** Read by src/tools/binaries.ts (the contract test's fuzzer); listed so the environment is documented in one place. */
+  SCHEMATHESIS_PATH: optionalString,
   WORKFLOW_BUNDLE_PATH: optionalString,
+  PAYLOAD_CODEC_KEYS: optionalString,
+  PAYLOAD_CODEC_KEY_ID: optionalString,
+  CODEC_CORS_ORIGINS: optionalString,
 
   JWT_SECRET: z.string().min(32).default(DEV_JWT_SECRET),
   JWT_ISSUER: z.string().default('finflow'),
@@ -138,6 +150,10 @@ export interface Config {
     cliPath: string | undefined;
     testServerPath: string | undefined;
     workflowBundlePath: string | undefined;
+    /** AES-256-GCM keys of the payload codec (src/temporal/codec.ts): seal with the current one, open with any. */
+    payloadCodec: CodecKeyring;
+    /** Origins (the Temporal Web UI) allowed to call the codec endpoint from a browser. */
+    codecCorsOrigins: string[];
   };
   auth: {
     jwtSecret: string;
@@ -261,6 +277,32 @@ export interface LoadConfigOptions {
   defaultEnv?: Env['NODE_ENV'];
 }
 
+/**
+ * The payload codec's keys. Development and test fall back to the published dev key;
+ * anywhere else a real key is required and the dev key is refused.
+ */
+function payloadCodecKeyring(source: NodeJS.ProcessEnv, nodeEnv: string): { keyring?: CodecKeyring; problems: string[] } {
+  const devOrTest = nodeEnv === 'development' || nodeEnv === 'test';
+  const configured = source.PAYLOAD_CODEC_KEYS || undefined;
+  if (!configured && !devOrTest) return { problems: ['PAYLOAD_CODEC_KEYS: required outside development and test (id:base64key,...)'] };
+  const { keys, problems } = parseCodecKeys(configured ?? DEV_PAYLOAD_CODEC_KEYS);
+  const listed = problems.map((p) => `PAYLOAD_CODEC_KEYS: ${p}`);
+  if (!devOrTest && configured?.includes(DEV_PAYLOAD_CODEC_KEYS.split(':')[1] as string)) {
+    listed.push('PAYLOAD_CODEC_KEYS: the development key is published; generate a real one (openssl rand -base64 32)');
+  }
+  const currentKeyId = source.PAYLOAD_CODEC_KEY_ID || (keys.length === 1 ? keys[0]?.id : undefined);
+  if (!currentKeyId) listed.push('PAYLOAD_CODEC_KEY_ID: required when PAYLOAD_CODEC_KEYS lists several keys (the one new payloads are sealed with)');
+  else if (keys.length > 0 && !keys.some((k) => k.id === currentKeyId)) listed.push(`PAYLOAD_CODEC_KEY_ID: "${currentKeyId}" is not listed in PAYLOAD_CODEC_KEYS`);
+  if (listed.length > 0 || !currentKeyId) return { problems: listed };
+  return { keyring: { currentKeyId, keys }, problems: [] };
+}
+
+/** The Web UI's origin(s): TEMPORAL_UI_URL's, or the dev server's UI under either local name. */
+function webUiOrigins(env: Env): string[] {
+  if (env.TEMPORAL_UI_URL && URL.canParse(env.TEMPORAL_UI_URL)) return [new URL(env.TEMPORAL_UI_URL).origin];
+  return [`http://localhost:${env.TEMPORAL_UI_PORT}`, `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`];
+}
+
 /** Parses the environment; throws one ConfigError listing every problem. */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   const nodeEnv = environment.NODE_ENV || (options.defaultEnv ?? 'production');
@@ -274,8 +316,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
   if ('error' in trustProxy) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
   const limits = parseLimits(source.LIMITS ?? DEFAULT_LIMITS);
   if ('problems' in limits) problems.push(...limits.problems.map((p) => `LIMITS: ${p}`));
-  if (!parsed.success || problems.length > 0 || 'error' in trustProxy || 'problems' in limits) throw new ConfigError(problems);
+  const codec = payloadCodecKeyring(source, nodeEnv);
+  problems.push(...codec.problems);
+  if (!parsed.success || problems.length > 0 || 'error' in trustProxy || 'problems' in limits || !codec.keyring) throw new ConfigError(problems);
   const env = parsed.data;
+  const list = (value: string) =>
+    value
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
 
   return {
     env: env.NODE_ENV,
@@ -305,6 +354,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       cliPath: env.TEMPORAL_CLI_PATH,
       testServerPath: env.TEMPORAL_TEST_SERVER_PATH,
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+      payloadCodec: codec.keyring,
+      // The Web UI reads payloads through the codec endpoint from the browser; by default the UI finflow documents.
+      codecCorsOrigins: env.CODEC_CORS_ORIGINS ? list(env.CODEC_CORS_ORIGINS) : webUiOrigins(env),
     },
     auth: {
       jwtSecret: env.JWT_SECRET,

@@ -44,6 +44,8 @@ export function nestingDepth(value: unknown, cap: number): number {
   }
   return deepest;
 }
+import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
+import { codecSessionRouter } from './codec/session';
 
 /** Every resource's routes, in the order they appear in the OpenAPI document. */
 export function allRoutes(app: AppContext): RouteSpec[] {
@@ -62,7 +64,19 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...internalRoutes(app),
     ...auditRoutes(app),
     ...webhookRoutes(app),
+    ...codecRoutes(app),
   ];
+}
+
+const REGISTERED = new WeakMap<Koa<AppState>, Array<{ method: string; path: string }>>();
+
+/**
+ * What an app built by createApp routes, read from its routers (method and Koa path,
+ * HEAD left out: it follows GET). The access tests check their own hand-written table
+ * against it, so a route added without an entry there fails.
+ */
+export function registeredRoutes(app: Koa<AppState>): Array<{ method: string; path: string }> {
+  return REGISTERED.get(app) ?? [];
 }
 
 /**
@@ -81,12 +95,25 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
   const docs = docsRouter(buildOpenApiDocument(routes, config.http.publicUrl));
 
   const allowedOrigins = new Set(config.http.corsOrigins);
+  const codecOrigins = new Set(config.temporal.codecCorsOrigins);
+  const codecCors = cors({
+    origin: (ctx) => (codecOrigins.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+    allowMethods: ['POST'],
+    // What the Web UI sends: its namespace, and the operator's token when it passes one.
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Namespace'],
+    exposeHeaders: ['X-Request-Id'],
+    credentials: true,
+    maxAge: 600,
+  });
   app.use(requestContext(deps.logger));
   app.use(clientAddressMiddleware(config.http.trustProxy));
   // Outside the problem middleware, so the trail records the status the caller received.
   app.use(auditTrail(context));
   app.use(problemMiddleware());
   app.use(helmet());
+  // The codec endpoint answers the Temporal Web UI's origin, and only that one; the
+  // rest of the API keeps CORS_ORIGINS. A preflight ends in the first CORS middleware.
+  app.use((ctx, next) => (ctx.path.startsWith(`${CODEC_BASE_PATH}/`) ? codecCors(ctx, next) : next()));
   app.use(
     cors({
       origin: (ctx) => {
@@ -111,6 +138,10 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
         if (status === 413) throw problems.payloadTooLarge(config.http.bodyLimitBytes);
         // raw-body: an unsupported charset or Content-Encoding.
         if (status === 415) throw problems.unsupportedMediaType();
+        // The JSON parser refuses prototype-poisoning keys; the body is well-formed, so say what is wrong.
+        if (/forbidden prototype property/i.test(err.message)) {
+          throw problems.field('body', 'body', 'forbidden_key', 'The body must not contain __proto__ or constructor.prototype keys.');
+        }
         throw problems.malformedJson();
       },
     }),
@@ -126,8 +157,40 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
     }
     await next();
   });
+  const codecSession = codecSessionRouter(context);
+  const routers = [docs, codecSession, router];
+  REGISTERED.set(
+    app,
+    routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })))),
+  );
+  app.use(methodGuard(routers));
   app.use(docs.routes());
+  app.use(codecSession.routes());
   app.use(router.routes());
-  app.use(router.allowedMethods());
   return app;
+}
+
+/**
+ * A path that exists answers any method it does not declare (TRACE, CONNECT, PROPFIND,
+ * or a plain method it lacks) with a 405 problem and `Allow`, and OPTIONS with 204 and
+ * `Allow`. Koa-router's own `allowedMethods` answers unknown methods with 501, which
+ * reads as a server fault. The most specific routes decide: `/v1/payments/quote` also
+ * matches `/v1/payments/:id`, but only the static path is that resource, so a GET of it
+ * is a 405, not a payment lookup. A path no route has is left to the 404.
+ */
+function methodGuard(routers: Array<Router<AppState>>): Koa.Middleware<AppState> {
+  return async (ctx, next) => {
+    const layers = routers.flatMap((router) => router.match(ctx.path, ctx.method).path);
+    if (layers.length === 0) return next();
+    const fewestParams = Math.min(...layers.map((layer) => layer.paramNames.length));
+    const allowed = new Set(layers.filter((layer) => layer.paramNames.length === fewestParams).flatMap((layer) => layer.methods));
+    if (allowed.has(ctx.method)) return next();
+    const allow = [...allowed, 'OPTIONS'].join(', ');
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 204;
+      ctx.set('Allow', allow);
+      return;
+    }
+    throw problems.methodNotAllowed(allow);
+  };
 }

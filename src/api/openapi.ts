@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { registerOpenApi, type RouteSpec } from './route';
+import { registerOpenApi, type RouteSpec, type UnstatedRule } from './route';
+import { RULES, nulCharactersRule } from './unstated-rules';
 
 export const ProblemSchema = z
   .object({
@@ -22,6 +23,10 @@ function standardResponses(spec: RouteSpec): RouteSpec['responses'] {
   };
   if (spec.access !== 'public') responses[401] = { description: 'Missing or invalid credentials.', schema: ProblemSchema };
   if (spec.access === 'customer' || spec.access === 'operator' || spec.access === 'internal') responses[403] = { description: 'Wrong role.', schema: ProblemSchema };
+  if (spec.idempotency) {
+    responses[409] = { description: 'A request with this Idempotency-Key is still being processed (`idempotency_key_in_use`).', schema: ProblemSchema };
+    responses[422] = { description: 'The Idempotency-Key was used with another body or route (`idempotency_key_reused`).', schema: ProblemSchema };
+  }
   if (spec.body) {
     responses[413] = { description: 'The body exceeds BODY_LIMIT_BYTES.', schema: ProblemSchema };
     responses[415] = { description: 'The body is not in the media type the route takes.', schema: ProblemSchema };
@@ -29,10 +34,43 @@ function standardResponses(spec: RouteSpec): RouteSpec['responses'] {
   return responses;
 }
 
+/** Rules every route of a kind enforces beyond its schemas. */
+function standardRules(spec: RouteSpec): UnstatedRule[] {
+  const rules: UnstatedRule[] = [];
+  if (spec.query && 'cursor' in spec.query.shape) {
+    rules.push({
+      rule: 'issued-cursor',
+      in: 'query',
+      field: 'cursor',
+      code: 'invalid_cursor',
+      description: 'A cursor must be a `nextCursor` this API issued; any other string is refused.',
+    });
+  }
+  if (spec.body && spec.bodyType !== 'form') rules.push(RULES.prototypeKeys);
+  if (spec.body) rules.push(nulCharactersRule('body'));
+  if (spec.query) rules.push(nulCharactersRule('query'));
+  if (spec.idempotency) {
+    rules.push({
+      rule: 'idempotency-key-per-request',
+      in: 'header',
+      field: 'Idempotency-Key',
+      code: 'reused',
+      description: 'An Idempotency-Key names one request: sent again with another body or to another route, it is refused with 422.',
+    });
+  }
+  return rules;
+}
+
 /** Builds the OpenAPI 3.1 document from the same route specs that validate requests. */
 export function buildOpenApiDocument(routes: RouteSpec[], serverUrl?: string): object {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registry.registerComponent('securitySchemes', 'codecCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'finflow_codec',
+    description: 'An operator access token set by the browser sign-in at /codec/login; only /codec routes read it.',
+  });
   registry.registerComponent('securitySchemes', 'serviceToken', {
     type: 'http',
     scheme: 'bearer',
@@ -44,6 +82,7 @@ export function buildOpenApiDocument(routes: RouteSpec[], serverUrl?: string): o
     registerOpenApi(registry, {
       ...spec,
       responses: { ...standardResponses(spec), ...spec.responses },
+      rules: [...standardRules(spec), ...(spec.rules ?? [])],
     });
   }
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -28,6 +28,23 @@ export type RouteHandler<B, Q, P> = (
   input: RouteInput<B, Q, P>,
 ) => Promise<void>;
 
+/**
+ * A rule the route enforces that no JSON Schema keyword can state (it depends on other
+ * fields, on stored data, or on a registry such as IANA timezones). The OpenAPI
+ * document names each one on its operation (`x-finflow-unstated-rules` and the
+ * description), so a client, and the schemathesis run, know a schema-valid request
+ * may still be refused with a 400/422 naming `field` with `code`.
+ */
+export interface UnstatedRule {
+  /** Stable name, e.g. `issued-cursor`. */
+  rule: string;
+  in: FieldError['in'];
+  field: string;
+  /** The `errors[].code` the refusal carries. */
+  code: string;
+  description: string;
+}
+
 export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends AnyObject = AnyObject, P extends AnyObject = AnyObject> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Koa-style path, e.g. `/v1/accounts/:id`. */
@@ -35,6 +52,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends AnyObject 
   summary: string;
   tags: string[];
   access: Access;
+  /** A cookie that may carry the access token when no Authorization header is sent (the codec's browser sign-in). */
+  cookie?: string;
   /** `optional`: honoured when the header is sent; `required`: 400 without it. */
   idempotency?: 'optional' | 'required';
   body?: B;
@@ -46,6 +65,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends AnyObject 
   query?: Q;
   params?: P;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Rules beyond the schemas; the document lists them (see UnstatedRule). */
+  rules?: UnstatedRule[];
   handler: RouteHandler<z.infer<B>, z.infer<Q>, z.infer<P>>;
 }
 
@@ -71,9 +92,33 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, location: Fi
 
 const mediaType = (spec: RouteSpec) => (spec.bodyType === 'form' ? 'application/x-www-form-urlencoded' : 'application/json');
 
+/**
+ * Fields holding a NUL character, which PostgreSQL cannot store in text: refused up
+ * front (rule `no-nul-characters`) instead of failing at the database as a 500. The
+ * walk is iterative, so a deeply nested body cannot exhaust the stack.
+ */
+export function nulCharacterErrors(value: unknown, location: FieldError['in']): FieldError[] {
+  const errors: FieldError[] = [];
+  const pending: Array<[unknown, string[]]> = [[value, []]];
+  while (pending.length > 0 && errors.length < 20) {
+    const [current, path] = pending.pop() as [unknown, string[]];
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) {
+        const field = path.length > 0 ? path.join('.') : location;
+        errors.push({ field, in: location, code: 'nul_character', message: `${field} must not contain a NUL character.` });
+      }
+    } else if (current !== null && typeof current === 'object') {
+      for (const [key, child] of Object.entries(current)) pending.push([child, [...path, key]]);
+    }
+  }
+  return errors;
+}
+
 function validate(spec: RouteSpec): Middleware<AppState> {
   return async (ctx, next) => {
     if (spec.body && ctx.request.length && !ctx.is(mediaType(spec))) throw problems.unsupportedMediaType(mediaType(spec));
+    const nul = [...nulCharacterErrors(ctx.query, 'query'), ...(spec.body ? nulCharacterErrors((ctx.request as { body?: unknown }).body, 'body') : [])];
+    if (nul.length > 0) throw problems.validation(nul);
     const body = parse(spec.body, (ctx.request as { body?: unknown }).body, 'body');
     const query = parse(spec.query, ctx.query, 'query');
     const params = parse(spec.params, ctx.params, 'path');
@@ -97,14 +142,21 @@ export function registerOpenApi(registry: OpenAPIRegistry, spec: RouteSpec): voi
         ? [{ serviceToken: [] }]
         : spec.access === 'internal'
           ? [{ serviceToken: [] }, { bearerAuth: ['operator'] }]
-          : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }];
+          : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }, ...(spec.cookie ? [{ codecCookie: [spec.access] }] : [])];
   const headers = spec.idempotency
     ? [z.string().min(1).max(255).meta({ param: { name: 'Idempotency-Key', in: 'header', required: spec.idempotency === 'required' } })]
     : undefined;
+  const rules = spec.rules ?? [];
   const config: RouteConfig = {
     method: spec.method,
     path: toOpenApiPath(spec.path),
     summary: spec.summary,
+    ...(rules.length > 0
+      ? {
+          description: `Rules beyond the schema:\n${rules.map((r) => `- \`${r.rule}\` (${r.in} \`${r.field}\`, code \`${r.code}\`): ${r.description}`).join('\n')}`,
+          'x-finflow-unstated-rules': rules,
+        }
+      : {}),
     tags: spec.tags,
     security,
     request: {
@@ -124,7 +176,7 @@ export function registerOpenApi(registry: OpenAPIRegistry, spec: RouteSpec): voi
 }
 
 export function mountRoute(router: Router<AppState>, app: AppContext, spec: RouteSpec): void {
-  const chain: Middleware<AppState>[] = [authenticate(app, spec.access), validate(spec)];
+  const chain: Middleware<AppState>[] = [authenticate(app, spec.access, spec.cookie), validate(spec)];
   if (spec.idempotency) chain.push(idempotent(app, { required: spec.idempotency === 'required', route: `${spec.method.toUpperCase()} ${spec.path}` }));
   chain.push(async (ctx) => {
     const input = ctx.state.input as RouteInput<unknown, unknown, unknown>;

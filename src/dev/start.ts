@@ -7,6 +7,7 @@ import { loadConfig, withServices, type Config } from '../config';
 import { createDb, migrateLatest } from '../db/knex';
 import { createLogger } from '../logger';
 import { createApp } from '../api/app';
+import { CODEC_BASE_PATH } from '../api/codec/routes';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from '../worker/create-worker';
 import { createPorts } from '../worker/deps';
@@ -122,6 +123,7 @@ async function startServices(config: Config, logger: ReturnType<typeof createLog
         uiPort: config.temporal.uiPort,
         dbFilename: join(dataDir, 'temporal.sqlite'),
         namespace: config.temporal.namespace,
+        uiCodecEndpoint: `${apiUrl(config)}${CODEC_BASE_PATH}`,
         timeoutMs: config.startupTimeoutMs,
       });
       stops.push(() => env.teardown());
@@ -134,8 +136,13 @@ async function startServices(config: Config, logger: ReturnType<typeof createLog
   return withServices(config, database.value, temporal.value);
 }
 
+/** Where a browser on this machine reaches the API. */
+function apiUrl(config: Config): string {
+  return (config.http.publicUrl ?? `http://localhost:${config.http.port}`).replace(/\/+$/, '');
+}
+
 function printBanner(config: Config): void {
-  const api = config.http.publicUrl ?? `http://localhost:${config.http.port}`;
+  const api = apiUrl(config);
   const ui = config.temporal.uiUrl ?? `http://localhost:${config.temporal.uiPort}`;
   const lines = [
     '',
@@ -143,6 +150,7 @@ function printBanner(config: Config): void {
     `  API            ${api}`,
     `  API docs       ${api}/docs`,
     `  Temporal UI    ${ui}`,
+    `  payload codec  ${api}${CODEC_BASE_PATH} (operators sign in at ${api}${CODEC_BASE_PATH}/login; docs/security.md)`,
     `  SMS            ${config.sms.provider}${config.sms.provider === 'sandbox' ? ' (outbox: GET /v1/operator/notifications)' : ''}`,
     `  funding        ${config.funding.provider}${config.funding.provider === 'sandbox' ? ' (test tokens: docs/wallet.md)' : ''}`,
     `  billers        ${config.billers.provider}${config.billers.provider === 'sandbox' ? ' (scripted references: docs/payments.md)' : ''}`,

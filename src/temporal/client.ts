@@ -1,7 +1,9 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, isGrpcServiceError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
+import type { DataConverter } from '@temporalio/common';
 import type { Config } from '../config';
+import { createPayloadCodec } from './codec';
 import { SEARCH_ATTRIBUTE_KEYS, TASK_QUEUES, scheduleIds, workflowIds } from './names';
 
 /**
@@ -25,9 +27,17 @@ function connectionOptions(config: TemporalConfig) {
   };
 }
 
+/**
+ * The data converter of every finflow client and worker: payloads are sealed by the
+ * payload codec before they reach Temporal, so its histories hold no secret in clear.
+ */
+export function dataConverter(config: Pick<TemporalConfig, 'payloadCodec'>): DataConverter {
+  return { payloadCodecs: [createPayloadCodec(config.payloadCodec)] };
+}
+
 export function createClient(config: TemporalConfig): Client {
   const connection = Connection.lazy(connectionOptions(config));
-  return new Client({ connection, namespace: config.namespace });
+  return new Client({ connection, namespace: config.namespace, dataConverter: dataConverter(config) });
 }
 
 export function createNativeConnection(config: TemporalConfig): Promise<NativeConnection> {

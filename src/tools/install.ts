@@ -1,10 +1,10 @@
 import { ensureTool, missingToolMessage, TOOL_NAMES, type ToolName } from './binaries';
 
 /**
- * `npm ci` runs this (postinstall) so a fresh clone has the Temporal binaries and
- * stripe-mock before the first `npm start` or `npm test`. It never fails the install
- * unless `--require` is given (CI): the Temporal SDK can still download its binaries
- * when online, and only the Stripe tests need stripe-mock.
+ * `npm ci` runs this (postinstall) so a fresh clone has the Temporal binaries,
+ * stripe-mock and the schemathesis fuzzer before the first `npm start` or `npm test`.
+ * It never fails the install unless `--require` is given (CI): the Temporal SDK can
+ * still download its binaries when online, and only some tests need the others.
  */
 function main(): void {
   if (process.env.FINFLOW_SKIP_TOOLS === '1') return;

@@ -2,6 +2,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import type { Config } from '../config';
 import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUES } from '../temporal/names';
+import { dataConverter } from '../temporal/client';
 
 /**
  * Builds the worker for finflow's task queue from config. Production loads the
@@ -24,6 +25,7 @@ export async function createWorker(config: Config, deps: ActivityDeps, options: 
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUES.core,
     activities: createActivities({ limits: config.limits, ...deps }),
+    dataConverter: dataConverter(config.temporal),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     ...options.overrides,
   });

@@ -121,7 +121,7 @@ describe('auth (e2e)', function () {
     it('onboarding completes and records the welcome message once the phone is verified', async () => {
       const { user, accessToken } = await signUpAndLogin(s.baseUrl, { phone: uniquePhone() });
       await verifyContact(s.baseUrl, s.db, accessToken, 'phone');
-      const result = await s.temporal.client.workflow.getHandle(workflowIds.onboarding(user.id)).result();
+      const result = await s.client.workflow.getHandle(workflowIds.onboarding(user.id)).result();
       const rows = await s.db('notifications').where({ dedupe_key: `onboarding:${user.id}:welcome` });
       assert.equal(rows.length, 1);
       assert.equal(rows[0].id, result.notificationId);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Server as HttpServer } from 'node:http';
 import { Client as PgClient } from 'pg';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { loadConfig, withServices, type Config } from '../../src/config';
 import { createDb, migrateLatest, type Db } from '../../src/db/knex';
@@ -159,6 +160,8 @@ export interface Stack {
   config: Config;
   db: Db;
   temporal: TestWorkflowEnvironment;
+  /** A client with finflow's payload codec, as the API and worker use: `temporal.client` has none. */
+  client: Client;
   worker: Worker;
   baseUrl: string;
 }
@@ -169,9 +172,10 @@ export const stack = once(async (): Promise<Stack> => {
   const config = withServices(testConfig(), url, temporal.address);
   const connection = temporal.nativeConnection;
   const ports = createPorts(config, { db });
-  const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: temporal.client }, { connection, overrides: { shutdownGraceTime: '1s' } });
-  const running = worker.run();
+  // One client with the payload codec for the worker's activities, the API and the tests.
   const client = createClient(config.temporal);
+  const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection, overrides: { shutdownGraceTime: '1s' } });
+  const running = worker.run();
   const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config), billers: ports.billers, notifier: ports.notifier }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
@@ -182,7 +186,7 @@ export const stack = once(async (): Promise<Stack> => {
     await withDeadline('the e2e worker to shut down', 30_000, running);
     await client.connection.close();
   });
-  return { config, db, temporal, worker, baseUrl: `http://127.0.0.1:${port}` };
+  return { config, db, temporal, client, worker, baseUrl: `http://127.0.0.1:${port}` };
 });
 
 /** Runs every registered teardown, newest first. */

@@ -14,6 +14,7 @@ const production = {
   BILLER_PROVIDER: 'http',
   BILLER_API_URL: 'https://billers.example',
   BILLER_API_KEY: 'biller-key',
+  PAYLOAD_CODEC_KEYS: `prod-1:${Buffer.alloc(32, 7).toString('base64')}`,
 };
 
 /** The problems loadConfig lists for an environment; [] when it accepts it. */

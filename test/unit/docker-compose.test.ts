@@ -21,6 +21,8 @@ const SAMPLE_URL = 'https://operator-supplied.example';
 const CREDENTIAL = /(PASSWORD|PWD|SECRET|TOKEN|_KEY|ROOT_USER)$/;
 /** The only services a host may reach: the API, and the Web UI behind its own sign-in. */
 const PUBLISHED_SERVICES = ['api', 'temporal-ui'];
+/** Variables whose value has a shape of its own stand in with a sample of that shape. */
+const SAMPLES: Record<string, string> = { PAYLOAD_CODEC_KEYS: `sample:${Buffer.alloc(32, 1).toString('base64')}` };
 
 interface DependsOnEntry {
   condition?: string;
@@ -77,7 +79,7 @@ function interpolate(value: string): string {
     (match: string, name?: string, defaultOp?: string, fallback?: string, requiredOp?: string) => {
       if (match === '$$') return '$';
       if (defaultOp) return fallback ?? '';
-      if (requiredOp) return name?.endsWith('_URL') ? SAMPLE_URL : SAMPLE_SECRET;
+      if (requiredOp) return SAMPLES[name ?? ''] ?? (name?.endsWith('_URL') ? SAMPLE_URL : SAMPLE_SECRET);
       return '';
     },
   );
@@ -218,9 +220,9 @@ describe('docker-compose.yml', () => {
   }
 
   for (const name of APP_SERVICES) {
-    it(`makes the operator supply JWT_SECRET and SERVICE_TOKEN for ${name}`, () => {
+    it(`makes the operator supply JWT_SECRET, SERVICE_TOKEN and PAYLOAD_CODEC_KEYS for ${name}`, () => {
       const env = environmentOf(service(compose, name));
-      for (const key of ['JWT_SECRET', 'SERVICE_TOKEN']) {
+      for (const key of ['JWT_SECRET', 'SERVICE_TOKEN', 'PAYLOAD_CODEC_KEYS']) {
         assert.match(env[key] ?? '', new RegExp(`^\\$\\{${key}:\\?.+\\}$`), `${key} must be \${${key}:?message}`);
       }
     });

@@ -140,7 +140,7 @@ describe('OpenAPI document', () => {
           ? [{ serviceToken: [] }]
           : spec.access === 'internal'
             ? [{ serviceToken: [] }, { bearerAuth: ['operator'] }]
-            : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }];
+            : [{ bearerAuth: spec.access === 'user' ? [] : [spec.access] }, ...(spec.cookie ? [{ codecCookie: [spec.access] }] : [])];
     const wrong = routes.flatMap((spec) => {
       const security = operationOf(document, spec)?.security;
       return JSON.stringify(security) === JSON.stringify(expected(spec)) ? [] : [`${label(spec)}: ${JSON.stringify(security)}`];

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { RULES } from '../unstated-rules';
 import { createLedger } from '../../ledger/service';
 import type { Account, Ledger } from '../../ledger/types';
 import type { AppContext } from '../context';
@@ -82,6 +83,7 @@ export function accountRoutes(app: AppContext): RouteSpec[] {
       summary: "An account's transactions, newest first, optionally within [from, to).",
       tags: ['accounts'],
       access: 'customer',
+      rules: [RULES.fromBeforeTo],
       params: AccountIdParams,
       query: TransactionsQuery,
       responses: { 200: { description: 'One page of transactions.', schema: TransactionPageSchema }, 404: { description: 'No such account of yours.' } },

@@ -1,4 +1,5 @@
 import { route, type RouteSpec } from '../route';
+import { RULES } from '../unstated-rules';
 import type { AppContext } from '../context';
 import { problems } from '../errors';
 import { currentUserId } from '../middleware/auth';
@@ -18,6 +19,7 @@ export function authRoutes(app: AppContext): RouteSpec[] {
       summary: 'Create a customer account and start its onboarding.',
       tags: ['auth'],
       access: 'public',
+      rules: [RULES.passwordPolicy, RULES.phoneNumberValid, RULES.dateOfBirthRange],
       idempotency: 'optional',
       body: signupBody(app.deps.now),
       responses: {

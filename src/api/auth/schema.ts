@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOT_BLANK_PATTERN } from '../patterns';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, containsEmailLocalPart, weakPasswordReason } from './passwords';
 
@@ -12,6 +13,13 @@ export const MINIMUM_AGE_YEARS = 18;
 const EARLIEST_DATE_OF_BIRTH = '1900-01-01';
 const E164 = /^\+[1-9]\d{6,14}$/;
 
+/**
+ * What the email check accepts, stated for the OpenAPI document: zod's email pattern,
+ * with the surrounding whitespace the trim removes (JSON Schema's `format: email` alone
+ * allows addresses, such as `a#b@example.com`, that the check refuses).
+ */
+export const EMAIL_PATTERN = `^\\s*${z.regexes.email.source.slice(1, -1)}\\s*$`;
+
 /** Trimmed and lowercased before the format check, so ` Ada@Example.com ` is accepted. */
 const email = z
   .string()
@@ -19,7 +27,7 @@ const email = z
   .toLowerCase()
   .max(254)
   .check(z.email({ message: 'email must be a valid email address.' }))
-  .meta({ example: 'ada@example.com' });
+  .meta({ example: 'ada@example.com', pattern: EMAIL_PATTERN });
 
 /** E.164 first (a cheap, precise message), then libphonenumber's per-country rules. */
 const phone = z
@@ -68,7 +76,7 @@ export function signupBody(now: () => Date) {
         .trim()
         .min(1, { message: 'name must not be empty.' })
         .max(200, { message: 'name must be at most 200 characters.' })
-        .meta({ example: 'Ada Lovelace' }),
+        .meta({ example: 'Ada Lovelace', pattern: NOT_BLANK_PATTERN }),
       phone,
       dateOfBirth: dateOfBirth(now),
       /** Another customer's referral code: they earn a bonus when this user's first payment succeeds. Unknown codes are ignored. */
@@ -94,7 +102,7 @@ export type SignupBody = z.infer<ReturnType<typeof signupBody>>;
  */
 export const LoginBody = z
   .object({
-    email: z.string().trim().toLowerCase().min(1).max(254).meta({ example: 'ada@example.com' }),
+    email: z.string().trim().toLowerCase().min(1).max(254).meta({ example: 'ada@example.com', pattern: NOT_BLANK_PATTERN }),
     password: z.string().min(1).max(1024),
   })
   .meta({ id: 'LoginRequest' });

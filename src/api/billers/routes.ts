@@ -1,4 +1,5 @@
 import { createLedger } from '../../ledger/service';
+import { RULES, accountCurrencyRule } from '../unstated-rules';
 import { formatMoney } from '../../money/money';
 import { BillerUnavailableError, matchesReferenceFormat, type Biller, type BillerPort } from '../../payments/billers/port';
 import { cashbackGrantedInMonth, getBiller, listBillers } from '../../payments/billers/repository';
@@ -116,6 +117,7 @@ export function billerRoutes(app: AppContext): RouteSpec[] {
       summary: "Look up a customer reference at the biller: the customer's name and any amount due.",
       tags: ['billers'],
       access: 'customer',
+      rules: [RULES.billerReferenceFormat, RULES.billerKnowsReference],
       params: BillerIdParams,
       body: ValidateCustomerBody,
       responses: {
@@ -145,6 +147,7 @@ export function billerRoutes(app: AppContext): RouteSpec[] {
       summary: 'What paying a bill would cost (amount, fee, total) and earn (cashback), with the rules that applied.',
       tags: ['payments'],
       access: 'customer',
+      rules: [RULES.billerReferenceFormat, RULES.billerKnowsReference, RULES.billerAmountLimits, accountCurrencyRule('fromAccountId')],
       body: QuoteBody,
       responses: {
         200: { description: 'The quote. Nothing is reserved: the cashback credited later may be lower if the monthly cap is reached first.', schema: QuoteSchema },

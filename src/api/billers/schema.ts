@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOT_BLANK_PATTERN } from '../patterns';
 import { BILLER_CATEGORIES } from '../../payments/billers/port';
 import { PageQuery, pageSchema } from '../pagination';
 import { Amount, Currency } from '../wallet/schema';
@@ -20,7 +21,7 @@ export const CustomerRef = z
   .trim()
   .min(1, { message: 'customerRef must not be empty.' })
   .max(64, { message: 'customerRef must be at most 64 characters.' })
-  .meta({ example: '4820193755', description: "The customer's reference at the biller (meter, account or phone number)." });
+  .meta({ example: '4820193755', pattern: NOT_BLANK_PATTERN, description: "The customer's reference at the biller (meter, account or phone number)." });
 
 export const BillerIdParams = z.object({ id: BillerId });
 

@@ -1,4 +1,5 @@
 import { AccountSchema } from '../accounts/schema';
+import { RULES, accountCurrencyRule } from '../unstated-rules';
 import { presentAccount } from '../accounts/presenters';
 import type { AppContext } from '../context';
 import { ProblemSchema } from '../openapi';
@@ -23,6 +24,7 @@ export function internalRoutes(app: AppContext): RouteSpec[] {
       summary: 'Open a savings account or a credit card (with its limit) for a customer.',
       tags: ['internal'],
       access: 'service',
+      rules: [RULES.creditLimitForCards],
       idempotency: 'optional',
       params: UserIdParams,
       body: OpenAccountBody,
@@ -43,6 +45,7 @@ export function internalRoutes(app: AppContext): RouteSpec[] {
       summary: "Post a deposit or a debit to a customer account; the holder gets an SMS alert. The Idempotency-Key names the posting.",
       tags: ['internal'],
       access: 'service',
+      rules: [RULES.postingDirection, accountCurrencyRule('currency'), RULES.availableBalance, RULES.cardCreditLimit],
       idempotency: 'required',
       params: AccountIdParams,
       body: PostingBody,

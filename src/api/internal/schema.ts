@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOT_BLANK_PATTERN } from '../patterns';
 import { Amount, Currency, RequestStatus } from '../wallet/schema';
 
 /** Request and response shapes of the bank side (`/internal/v1`). */
@@ -41,7 +42,7 @@ export const PostingBody = z
     amount: Amount,
     currency: Currency,
     code: z.enum(POSTING_CODES),
-    description: z.string().trim().min(1).max(200).meta({ example: 'ACME Corp payroll' }),
+    description: z.string().trim().min(1).max(200).meta({ example: 'ACME Corp payroll', pattern: NOT_BLANK_PATTERN }),
   })
   .superRefine((body, ctx) => {
     const required = POSTING_DIRECTION[body.code];

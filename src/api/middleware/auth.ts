@@ -22,10 +22,12 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-export function authenticate(app: AppContext, access: Access): Middleware<AppState> {
+export function authenticate(app: AppContext, access: Access, cookie?: string): Middleware<AppState> {
   return async (ctx, next) => {
     if (access === 'public') return next();
-    const token = bearer(ctx.get('authorization'));
+    // A route may also take its token from a cookie (the codec's browser sign-in); the header wins.
+    const header = ctx.get('authorization');
+    const token = header || !cookie ? bearer(header) : ctx.cookies.get(cookie);
     if (!token) throw problems.unauthenticated();
     if (access === 'service' || access === 'internal') {
       if (sameSecret(token, app.config.auth.serviceToken)) {

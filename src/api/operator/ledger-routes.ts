@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RULES } from '../unstated-rules';
 import { createLedger } from '../../ledger/service';
 import { AccountIdParams, TransactionPageSchema, TransactionsQuery } from '../accounts/schema';
 import { listTransactions } from '../accounts/routes';
@@ -59,6 +60,7 @@ export function operatorLedgerRoutes(app: AppContext): RouteSpec[] {
       summary: 'Any account (customer or system) with its totals and its transactions, newest first.',
       tags: ['operator'],
       access: 'internal',
+      rules: [RULES.fromBeforeTo],
       params: AccountIdParams,
       query: TransactionsQuery,
       responses: {

@@ -1,4 +1,5 @@
 import type { ParameterizedContext } from 'koa';
+import { RULES, accountCurrencyRule } from '../unstated-rules';
 import type { AppContext, AppState } from '../context';
 import { currentUserId } from '../middleware/auth';
 import { ProblemSchema } from '../openapi';
@@ -54,6 +55,7 @@ export function recurringPaymentRoutes(app: AppContext): RouteSpec[] {
       summary: 'Pay a bill weekly, monthly or quarterly at 09:00 in your timezone, from a start date on. The Idempotency-Key names it.',
       tags: ['recurring-payments'],
       access: 'customer',
+      rules: [RULES.billerReferenceFormat, RULES.billerKnowsReference, RULES.billerAmountLimits, RULES.timezone, RULES.startDate, accountCurrencyRule('fromAccountId')],
       idempotency: 'required',
       body: RecurringPaymentBody,
       responses: {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { NOT_BLANK_PATTERN } from '../patterns';
+import { EMAIL_PATTERN } from '../auth/schema';
 import { Amount, Currency, RequestStatus } from '../wallet/schema';
 
 /** Request and response shapes of customer-to-customer transfers. */
@@ -7,11 +9,22 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 
 const Recipient = z
   .object({
-    email: z.string().trim().toLowerCase().max(254).check(z.email({ message: 'to.email must be a valid email address.' })).optional(),
+    email: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(254)
+      .check(z.email({ message: 'to.email must be a valid email address.' }))
+      .meta({ pattern: EMAIL_PATTERN })
+      .optional(),
     phone: z.string().regex(E164, { message: 'to.phone must be in E.164 format, e.g. +14155550123.' }).optional(),
   })
   .refine((to) => (to.email === undefined) !== (to.phone === undefined), { message: 'to must name exactly one of email or phone.' })
-  .meta({ description: "The recipient: a customer's email or phone. Money lands in their wallet in the transfer's currency." });
+  // The refinement above, as JSON Schema states it: exactly one of the two fields.
+  .meta({
+    description: "The recipient: a customer's email or phone. Money lands in their wallet in the transfer's currency.",
+    oneOf: [{ required: ['email'] }, { required: ['phone'] }],
+  });
 
 export const TransferBody = z
   .object({
@@ -19,7 +32,7 @@ export const TransferBody = z
     to: Recipient,
     amount: Amount,
     currency: Currency.optional().meta({ description: "Defaults to the source account's currency; if given, it must match." }),
-    note: z.string().trim().min(1).max(140, { message: 'note must be at most 140 characters.' }).optional(),
+    note: z.string().trim().min(1).max(140, { message: 'note must be at most 140 characters.' }).meta({ pattern: NOT_BLANK_PATTERN }).optional(),
   })
   .meta({ id: 'TransferRequest' });
 

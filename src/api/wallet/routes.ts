@@ -1,4 +1,5 @@
 import { ProblemSchema } from '../openapi';
+import { accountCurrencyRule } from '../unstated-rules';
 import type { AppContext } from '../context';
 import { currentUserId } from '../middleware/auth';
 import { route, type RouteSpec } from '../route';
@@ -18,6 +19,7 @@ export function walletRoutes(app: AppContext): RouteSpec[] {
       summary: 'Charge a card or bank account and credit the wallet. The Idempotency-Key names the funding.',
       tags: ['wallet'],
       access: 'customer',
+      rules: [accountCurrencyRule('currency')],
       idempotency: 'required',
       body: FundBody,
       responses: {
