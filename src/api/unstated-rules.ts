@@ -41,6 +41,7 @@ export const RULES = {
   postingDirection: rule('posting-direction', 'body', 'direction', 'custom', "direction must be the one the posting's code implies (e.g. a salary is a credit)."),
   availableBalance: rule('available-balance', 'body', 'amount', 'insufficient_funds', "amount must not exceed the account's available balance (422)."),
   cardCreditLimit: rule('card-credit-limit', 'body', 'amount', 'exceeds_credit_limit', "A debit must not exceed a credit card's available credit (422)."),
+  verificationCode: rule('verification-code-matches', 'body', 'code', 'verification_failed', 'The code must be the one last sent to this channel, unexpired, within 5 attempts (422).'),
   prototypeKeys: rule(
     'no-prototype-keys',
     'body',
@@ -53,6 +54,16 @@ export const RULES = {
 /** The account's currency must be the request's: `field` names where the mismatch is reported (422). */
 export const accountCurrencyRule = (field: string): UnstatedRule =>
   rule('account-currency', 'body', field, 'currency_mismatch', `The account's currency must match (reported on \`${field}\`, 422).`);
+
+/**
+ * The customer's per-transaction and daily limits for a kind of money movement (LIMITS):
+ * configuration and the day's earlier requests, not the document, decide (422
+ * `limit_exceeded` on `amount`, its code naming the limit).
+ */
+export const amountLimitRules = (kind: 'funding' | 'transfer' | 'payment'): UnstatedRule[] =>
+  (['per_transaction', 'daily'] as const).map((window) =>
+    rule('amount-within-limits', 'body', 'amount', `${kind}.${window}`, `amount must be within the customer's ${kind} ${window.replace('_', '-')} limit (LIMITS; 422 limit_exceeded).`),
+  );
 
 /** No string in `location` may hold U+0000, which PostgreSQL text cannot store (400 naming the field). */
 export const nulCharactersRule = (location: 'body' | 'query'): UnstatedRule =>

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
 import { paymentIdFrom } from '../../src/payments/repository';
+import { dataConverter } from '../../src/temporal/client';
 import { workflowIds } from '../../src/temporal/names';
 import { payBill } from '../../src/workflows';
 import type { PayBillInput } from '../../src/workflows/pay-bill';
@@ -48,7 +49,14 @@ describe('payment review (e2e)', function () {
         return sent;
       },
     };
-    worker = await Worker.create({ connection: s.temporal.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: { ...real, ...overrides } });
+    // The API signals through the stack's client, which seals payloads: this worker must open them.
+    worker = await Worker.create({
+      connection: s.temporal.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: { ...real, ...overrides },
+      dataConverter: dataConverter(s.config.temporal),
+    });
     running = worker.run();
   });
 
@@ -74,7 +82,7 @@ describe('payment review (e2e)', function () {
       currency: 'USD',
     };
     const reviewed = new Promise<void>((resolve) => told.set(input.paymentId, resolve));
-    await s.temporal.client.workflow.start(payBill, { taskQueue, workflowId, args: [input] });
+    await s.client.workflow.start(payBill, { taskQueue, workflowId, args: [input] });
     await reviewed;
     return { id: input.paymentId, token: user.accessToken, walletId };
   }

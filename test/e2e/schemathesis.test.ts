@@ -38,6 +38,8 @@ const EXCLUDED_RULES: Record<string, string> = {
   'card-credit-limit': 'The credit limit is stored data; also a service-token route.',
   'no-prototype-keys': 'Keys such as __proto__ are refused at any depth to stop prototype poisoning; no JSON Schema keyword forbids a key everywhere.',
   'no-nul-characters': 'PostgreSQL text cannot hold U+0000; a pattern on every string field would say it, but each field can carry only one pattern.',
+  'amount-within-limits': "Limits come from configuration and the day's earlier requests (per customer), not from the document.",
+  'verification-code-matches': 'A one-time code is right only if it is the one sent; no schema can know it.',
   'posting-direction': 'Depends on another field (code); also a service-token route, which the customer token cannot reach.',
 };
 

@@ -15,7 +15,7 @@ describe('demo seed (e2e)', function () {
     this.timeout(180_000);
     s = await stack();
     // The seed runs only in development (npm start); the stack runs as test.
-    await seedDemoData({ config: { ...s.config, env: 'development' }, deps: { db: s.db, temporal: s.temporal.client, logger, ...appPorts(createPorts(s.config, { db: s.db })), now: () => new Date() } }, logger);
+    await seedDemoData({ config: { ...s.config, env: 'development' }, deps: { db: s.db, temporal: s.client, logger, ...appPorts(createPorts(s.config, { db: s.db })), now: () => new Date() } }, logger);
   });
 
   for (const [who, account] of Object.entries(DEMO_ACCOUNTS)) {
@@ -27,7 +27,7 @@ describe('demo seed (e2e)', function () {
 
   it("greets the demo customer's verified phone", async () => {
     const user = await s.db('users').where({ email: DEMO_ACCOUNTS.customer.email }).first('id');
-    const result = await s.temporal.client.workflow.getHandle(workflowIds.onboarding(user.id)).result();
+    const result = await s.client.workflow.getHandle(workflowIds.onboarding(user.id)).result();
     const welcome = await s.db('notifications').where({ id: result.notificationId }).first('recipient');
     assert.equal(welcome?.recipient, DEMO_ACCOUNTS.customer.phone);
   });

@@ -73,6 +73,7 @@ describe('payload codec config', () => {
     TEMPORAL_ADDRESS: 'temporal:7233',
     JWT_SECRET: 'x'.repeat(40),
     SERVICE_TOKEN: 'y'.repeat(20),
+    ALLOW_SANDBOX_PROVIDERS: 'true',
   };
   const a = key('a');
   const b = key('b');
@@ -87,7 +88,7 @@ describe('payload codec config', () => {
   };
 
   it('uses the published development key in development', () => {
-    assert.equal(loadConfig({}).temporal.payloadCodec.currentKeyId, DEV_PAYLOAD_CODEC_KEYS.split(':')[0]);
+    assert.equal(loadConfig({ NODE_ENV: 'development' }).temporal.payloadCodec.currentKeyId, DEV_PAYLOAD_CODEC_KEYS.split(':')[0]);
   });
 
   it('requires a key in production', () => {

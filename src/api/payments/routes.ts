@@ -1,5 +1,5 @@
 import type { ParameterizedContext } from 'koa';
-import { RULES, accountCurrencyRule } from '../unstated-rules';
+import { RULES, accountCurrencyRule, amountLimitRules } from '../unstated-rules';
 import type { AppContext, AppState } from '../context';
 import { currentUserId } from '../middleware/auth';
 import { ProblemSchema } from '../openapi';
@@ -33,7 +33,7 @@ export function paymentRoutes(app: AppContext): RouteSpec[] {
       summary: 'Pay a bill: validate, hold amount + fee, pay the biller, post, credit cashback, notify. The Idempotency-Key names the payment.',
       tags: ['payments'],
       access: 'customer',
-      rules: [RULES.billerReferenceFormat, RULES.billerKnowsReference, RULES.billerAmountLimits, accountCurrencyRule('fromAccountId'), RULES.availableBalance],
+      rules: [RULES.billerReferenceFormat, RULES.billerKnowsReference, RULES.billerAmountLimits, accountCurrencyRule('fromAccountId'), RULES.availableBalance, ...amountLimitRules('payment')],
       idempotency: 'required',
       body: PaymentBody,
       responses: {
@@ -52,7 +52,7 @@ export function paymentRoutes(app: AppContext): RouteSpec[] {
       summary: "Pay your credit card's bill from your savings account (or wallet). Two SMS alerts: the card credited, the source debited.",
       tags: ['payments'],
       access: 'customer',
-      rules: [accountCurrencyRule('fromAccountId'), RULES.availableBalance],
+      rules: [accountCurrencyRule('fromAccountId'), RULES.availableBalance, ...amountLimitRules('payment')],
       idempotency: 'required',
       params: CardIdParams,
       body: CardPaymentBody,

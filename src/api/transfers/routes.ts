@@ -1,5 +1,5 @@
 import { ProblemSchema } from '../openapi';
-import { RULES, accountCurrencyRule } from '../unstated-rules';
+import { RULES, accountCurrencyRule, amountLimitRules } from '../unstated-rules';
 import type { AppContext } from '../context';
 import { currentUserId } from '../middleware/auth';
 import { clientAddress } from '../client-address';
@@ -21,7 +21,7 @@ export function transferRoutes(app: AppContext): RouteSpec[] {
       summary: "Send money from one of your accounts to another customer's wallet. The Idempotency-Key names the transfer.",
       tags: ['transfers'],
       access: 'customer',
-      rules: [accountCurrencyRule('currency'), RULES.availableBalance],
+      rules: [accountCurrencyRule('currency'), RULES.availableBalance, ...amountLimitRules('transfer')],
       idempotency: 'required',
       body: TransferBody,
       responses: {

@@ -1,3 +1,4 @@
+import { RULES } from '../unstated-rules';
 import type { AppContext } from '../context';
 import { clientAddress } from '../client-address';
 import { currentUserId } from '../middleware/auth';
@@ -40,6 +41,7 @@ export function verificationRoutes(app: AppContext): RouteSpec[] {
       tags: ['auth'],
       access: 'user',
       body: ConfirmVerificationBody,
+      rules: [RULES.verificationCode],
       responses: {
         200: { description: 'Verified; the signed-in user.', schema: UserSchema },
         409: { description: '`conflict`: the phone is verified by another account.', schema: ProblemSchema },

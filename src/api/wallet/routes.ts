@@ -1,5 +1,5 @@
 import { ProblemSchema } from '../openapi';
-import { accountCurrencyRule } from '../unstated-rules';
+import { accountCurrencyRule, amountLimitRules } from '../unstated-rules';
 import type { AppContext } from '../context';
 import { currentUserId } from '../middleware/auth';
 import { route, type RouteSpec } from '../route';
@@ -19,7 +19,7 @@ export function walletRoutes(app: AppContext): RouteSpec[] {
       summary: 'Charge a card or bank account and credit the wallet. The Idempotency-Key names the funding.',
       tags: ['wallet'],
       access: 'customer',
-      rules: [accountCurrencyRule('currency')],
+      rules: [accountCurrencyRule('currency'), ...amountLimitRules('funding')],
       idempotency: 'required',
       body: FundBody,
       responses: {
