@@ -64,7 +64,6 @@ export const searchAttributes = {
   CustomerId: defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD),
   AccountId: defineSearchAttributeKey('AccountId', SearchAttributeType.KEYWORD),
   PaymentId: defineSearchAttributeKey('PaymentId', SearchAttributeType.KEYWORD),
-  CampaignId: defineSearchAttributeKey('CampaignId', SearchAttributeType.KEYWORD),
   BusinessStatus: defineSearchAttributeKey('BusinessStatus', SearchAttributeType.KEYWORD),
 } as const;
 

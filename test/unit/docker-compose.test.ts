@@ -12,7 +12,7 @@ import { envSchema, loadConfig } from '../../src/config';
 
 const ROOT = resolve(__dirname, '../..');
 const APP_SERVICES = ['migrate', 'api', 'worker'] as const;
-const REQUIRED_SERVICES = ['postgres', 'temporal', 'temporal-ui', 'minio', ...APP_SERVICES];
+const REQUIRED_SERVICES = ['postgres', 'temporal', 'temporal-ui', ...APP_SERVICES];
 /** Stands in for a `${VAR:?message}` the operator must set; long enough for every secret. */
 const SAMPLE_SECRET = 'sample-secret-value-for-compose-tests-0123456789';
 /** Stands in for a required `${…_URL:?message}`. */
@@ -228,7 +228,7 @@ describe('docker-compose.yml', () => {
     });
   }
 
-  for (const name of ['postgres', 'temporal', 'minio']) {
+  for (const name of ['postgres', 'temporal']) {
     it(`checks the health of ${name}`, () => {
       const healthcheck = service(compose, name).healthcheck;
       assert.ok(healthcheck && healthcheck.disable !== true, `${name} has no healthcheck`);
