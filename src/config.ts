@@ -102,6 +102,8 @@ export const envSchema = z.object({
   BILLER_API_KEY: optionalString,
   // Read by the tools resolver (src/tools/binaries.ts), like TEMPORAL_CLI_PATH.
   STRIPE_MOCK_PATH: optionalString,
+  // Read by the tools resolver: the local S3 server of the storage tests.
+  VERSITYGW_PATH: optionalString,
   ALLOW_SANDBOX_PROVIDERS: bool(false),
   EMAIL_PROVIDER: z.enum(['sandbox', 'smtp']).default('sandbox'),
   EMAIL_FROM: z.string().default('finflow <no-reply@finflow.local>'),

