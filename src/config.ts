@@ -87,12 +87,16 @@ export const envSchema = z.object({
 
   LIMITS: z.string().default(DEFAULT_LIMITS),
 
-  SMS_PROVIDER: z.enum(['sandbox', 'plivo']).default('sandbox'),
+  SMS_PROVIDER: z.enum(['sandbox', 'plivo', 'twilio']).default('sandbox'),
   SMS_STATUS_CALLBACK_URL: optionalString,
   PLIVO_AUTH_ID: optionalString,
   PLIVO_AUTH_TOKEN: optionalString,
   PLIVO_SOURCE_NUMBER: optionalString,
   PLIVO_API_URL: optionalString,
+  TWILIO_ACCOUNT_SID: optionalString,
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_FROM: optionalString,
+  TWILIO_API_URL: optionalString,
 
   FUNDING_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
   STRIPE_SECRET_KEY: optionalString,
@@ -177,6 +181,8 @@ export interface Config {
     statusCallbackUrl: string | undefined;
     /** The auth token also verifies Plivo's webhooks, whichever provider sends. */
     plivo: { authId: string | undefined; authToken: string | undefined; sourceNumber: string | undefined; apiUrl: string | undefined };
+    /** Twilio posts receipts only to SMS_STATUS_CALLBACK_URL (its receipt webhook is not built yet). */
+    twilio: { accountSid: string | undefined; authToken: string | undefined; from: string | undefined; apiUrl: string | undefined; statusCallbackUrl: string | undefined };
   };
   /** Where money comes from: the card/bank processor that funds wallets. */
   funding: {
@@ -243,12 +249,14 @@ const isHttpUrl = (value: string) => /^https?:\/\//i.test(value) && URL.canParse
 /** Plivo needs its account and a sender; the URLs it is given must be absolute http(s). */
 function smsProblems(source: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
-  if (source.SMS_PROVIDER === 'plivo') {
-    for (const name of ['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN', 'PLIVO_SOURCE_NUMBER']) {
-      if (!source[name]) problems.push(`${name}: required when SMS_PROVIDER=plivo`);
+  const required = { plivo: ['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN', 'PLIVO_SOURCE_NUMBER'], twilio: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] };
+  const provider = source.SMS_PROVIDER;
+  if (provider === 'plivo' || provider === 'twilio') {
+    for (const name of required[provider]) {
+      if (!source[name]) problems.push(`${name}: required when SMS_PROVIDER=${provider}`);
     }
   }
-  for (const name of ['PLIVO_API_URL', 'SMS_STATUS_CALLBACK_URL']) {
+  for (const name of ['PLIVO_API_URL', 'TWILIO_API_URL', 'SMS_STATUS_CALLBACK_URL']) {
     const value = source[name];
     if (value && !isHttpUrl(value)) problems.push(`${name}: must be an absolute http(s) URL`);
   }
@@ -385,6 +393,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
         authToken: env.PLIVO_AUTH_TOKEN,
         sourceNumber: env.PLIVO_SOURCE_NUMBER,
         apiUrl: env.PLIVO_API_URL,
+      },
+      twilio: {
+        accountSid: env.TWILIO_ACCOUNT_SID,
+        authToken: env.TWILIO_AUTH_TOKEN,
+        from: env.TWILIO_FROM,
+        apiUrl: env.TWILIO_API_URL,
+        statusCallbackUrl: env.SMS_STATUS_CALLBACK_URL,
       },
     },
     funding: { provider: env.FUNDING_PROVIDER, stripe: { secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL } },

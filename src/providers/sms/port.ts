@@ -4,7 +4,7 @@
  * to call it; a provider only sends and reports how a failure should be treated.
  */
 
-export type SmsProviderName = 'sandbox' | 'plivo';
+export type SmsProviderName = 'sandbox' | 'plivo' | 'twilio';
 
 export interface SmsMessage {
   /** E.164 phone number. */
