@@ -22,7 +22,9 @@ export async function startStripeMock(options: { port?: number; timeoutMs: numbe
     name: 'stripe-mock',
     ports: { http: { port: options.port } },
     command: tool.path,
-    args: ({ http }) => ['-http-addr', `127.0.0.1:${http}`],
+    // Its HTTPS listener would take the fixed port 12112 unless told otherwise, so two
+    // runs side by side collided: the system picks that port too.
+    args: ({ http }) => ['-http-addr', `127.0.0.1:${http}`, '-https-addr', '127.0.0.1:'],
     ready: ({ http }) => isListening(http),
     timeoutMs: options.timeoutMs,
     stopTimeoutMs: 5_000,

@@ -15,6 +15,7 @@ import { freePort, stack, testConfig, type Stack } from '../helpers/services';
 import { logIn, signUp, signUpAndLogin, signupRequest, verifyContact } from '../helpers/users';
 import { uniquePhone } from '../helpers/money';
 import { appPorts, createPorts } from '../../src/worker/deps';
+import { eventually } from '../helpers/wait';
 
 /** A second API on the stack's database and Temporal, with its own settings and clock. */
 async function startApp(s: Stack, env: NodeJS.ProcessEnv, options: { now?: () => Date; temporalAddress?: string } = {}) {
@@ -39,16 +40,6 @@ const uniqueAddress = () => `2001:db8::${randomBytes(6).toString('hex').match(/.
 const from = (address: string) => ({ 'x-forwarded-for': address });
 
 const yearsFromNow = (years: number) => `${new Date().getUTCFullYear() + years}-06-15`;
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('auth (e2e)', function () {
   let s: Stack;
@@ -110,7 +101,7 @@ describe('auth (e2e)', function () {
 
     it('starts an onboarding workflow that can be found by CustomerId', async () => {
       const { user } = await signUp(s.baseUrl);
-      const found = await eventually(async () => {
+      const found = await eventually('the onboarding workflow in the visibility store', async () => {
         for await (const execution of s.temporal.client.workflow.list({ query: `CustomerId="${user.id}"` })) return execution;
         return undefined;
       });

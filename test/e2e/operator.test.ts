@@ -5,6 +5,7 @@ import { encodeCursor } from '../../src/api/pagination';
 import { client, type HttpResponse } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
 import { createOperator, verifyContact, signUpAndLogin, type SignedIn } from '../helpers/users';
+import { eventually } from '../helpers/wait';
 
 /**
  * The operator's view of the sandbox outbox. Pagination is tested on rows inserted
@@ -37,16 +38,6 @@ interface FixtureRow {
 }
 
 const PATH = '/v1/operator/notifications';
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** A user row of its own (no signup, so no welcome message), to own fixture notifications. */
 async function fixtureUser(db: Db): Promise<string> {
@@ -149,7 +140,7 @@ describe('operator notifications (e2e)', function () {
       const fresh = await signUpAndLogin(s.baseUrl, { name: 'Marie Curie', phone: '+33612345678' });
       // The welcome goes only to a verified phone.
       await verifyContact(s.baseUrl, s.db, fresh.accessToken, 'phone');
-      const welcome = await eventually(async () => {
+      const welcome = await eventually('the welcome message in the outbox', async () => {
         const res = await list({ userId: fresh.user.id });
         assert.equal(res.status, 200);
         return res.body.data.find((n) => n.template === 'welcome');

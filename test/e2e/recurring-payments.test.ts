@@ -13,6 +13,7 @@ import { client } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
 import { signUpAndLogin, type SignedIn } from '../helpers/users';
 import { appPorts, createPorts } from '../../src/worker/deps';
+import { eventually } from '../helpers/wait';
 
 /**
  * Recurring payments over HTTP on the full stack (PostgreSQL, the Temporal dev server,
@@ -25,16 +26,6 @@ const TZ = 'America/New_York';
 function monthStart(date: LocalDate, months: number): LocalDate {
   const index = date.year * 12 + (date.month - 1) + months;
   return { year: Math.floor(index / 12), month: (index % 12) + 1, day: 1 };
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 describe('recurring payments (e2e)', function () {
@@ -170,7 +161,7 @@ describe('recurring payments (e2e)', function () {
       const [payment] = await eventually('the first payment', async () => {
         const rows = await paymentsOf(res.body.id);
         return rows.length > 0 && rows[0].status !== 'processing' ? rows : undefined;
-      });
+      }, 45_000, 250);
       assert.deepEqual([payment.status, payment.period], ['succeeded', period]);
       // The next run is next month's, not today's again.
       const next = localDateOf(new Date((await http('GET', `/v1/recurring-payments/${res.body.id}`, { token: alice.accessToken })).body.nextRuns[0]), timezone);
@@ -201,7 +192,7 @@ describe('recurring payments (e2e)', function () {
         const { info } = await eventually(`${actions} actions`, async () => {
           const described = await schedule(id).describe();
           return described.info.numActionsTaken >= actions ? described : undefined;
-        });
+        }, 45_000, 250);
         const runs = info.recentActions.slice(-3).map(({ action }) => temporal.workflow.getHandle(action.workflow.workflowId, action.workflow.firstExecutionRunId));
         return Promise.all(runs.map(async (run) => (await run.result()) as { period: string; status: string }));
       };

@@ -6,6 +6,7 @@ import { client, type HttpResponse } from '../helpers/http';
 import { transfersOf, uniquePhone } from '../helpers/money';
 import { stack, type Stack } from '../helpers/services';
 import { createOperator, signUpAndLogin, type SignedIn } from '../helpers/users';
+import { eventually } from '../helpers/wait';
 
 describe('wallet funding (e2e)', function () {
   this.timeout(60_000);
@@ -44,13 +45,11 @@ describe('wallet funding (e2e)', function () {
   }
 
   /** Polls a funding's Location until it leaves `processing`. */
-  async function settled(token: string, location: string): Promise<HttpResponse> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
+  function settled(token: string, location: string): Promise<HttpResponse> {
+    return eventually(`${location} to leave processing`, async () => {
       const res = await http('GET', location, { token });
-      if (res.body.status !== 'processing' || Date.now() > deadline) return res;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+      return res.body.status !== 'processing' ? res : undefined;
+    }, 30_000, 250);
   }
 
   describe('POST /v1/wallet/fund', () => {
@@ -172,13 +171,11 @@ describe('wallet funding (e2e)', function () {
       const key = randomUUID();
       await fund(ada.accessToken, fundBody(ada.walletId), key);
       const query = `CustomerId="${ada.user.id}" AND AccountId="${ada.walletId}" AND WorkflowType="walletFunding"`;
-      const deadline = Date.now() + 15_000;
-      let found: string[] = [];
-      while (found.length === 0 && Date.now() < deadline) {
-        found = [];
-        for await (const execution of s.temporal.client.workflow.list({ query })) found.push(execution.workflowId);
-        if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      const found = await eventually('the funding in the visibility store', async () => {
+        const ids: string[] = [];
+        for await (const execution of s.temporal.client.workflow.list({ query })) ids.push(execution.workflowId);
+        return ids.length > 0 ? ids : undefined;
+      }, 15_000, 250);
       assert.deepEqual(found, [workflowIds.walletFunding(ada.user.id, key)]);
     });
 

@@ -208,3 +208,9 @@ export const localS3 = once(async () => {
   });
   return server;
 });
+
+/** What a workflow test needs: the time-skipping server, the run's database and the one workflow bundle. */
+export const workflowTestBed = once(async () => {
+  const [env, db, bundle] = await Promise.all([timeSkippingServer(), testDb(), workflowBundle()]);
+  return { env, db, workflowBundle: bundle };
+});

@@ -3,7 +3,7 @@ import { createDb } from '../../src/db/knex';
 import { createLedger } from '../../src/ledger/service';
 
 /**
- * One of the processes of the overdraw test (test/unit/ledger-concurrency.test.ts). On
+ * One of the processes of the overdraw test (test/integration/ledger-concurrency.test.ts). On
  * its orders it opens its own pool and reports `ready`; on `go` it fires `count`
  * transfers of `amountMinor` from one wallet at once, each to one of the receivers, and
  * reports how many ended with each result.

@@ -14,7 +14,7 @@ import { bankPosting, walletFunding } from '../../src/workflows';
 import type { WalletFundingInput } from '../../src/workflows/wallet-funding';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { customerWithWallet, deposit, transfersOf, uniquePhone } from '../helpers/money';
-import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
+import { workflowTestBed } from '../helpers/services';
 
 describe('transaction alerts (time-skipping server)', function () {
   let env: TestWorkflowEnvironment;
@@ -23,11 +23,7 @@ describe('transaction alerts (time-skipping server)', function () {
 
   before(async function () {
     this.timeout(180_000);
-    [env, db, workflowBundle] = await Promise.all([
-      timeSkippingServer(),
-      testDb(),
-      sharedWorkflowBundle(),
-    ]);
+    ({ env, db, workflowBundle } = await workflowTestBed());
   });
 
   async function fundingInput(phone = uniquePhone()) {

@@ -13,7 +13,7 @@ import { bankPosting } from '../../src/workflows';
 import type { BankPostingInput } from '../../src/workflows/bank-posting';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, transfersOf, uniquePhone } from '../helpers/money';
-import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
+import { workflowTestBed } from '../helpers/services';
 
 describe('bankPosting workflow (time-skipping server)', function () {
   let env: TestWorkflowEnvironment;
@@ -22,11 +22,7 @@ describe('bankPosting workflow (time-skipping server)', function () {
 
   before(async function () {
     this.timeout(180_000);
-    [env, db, workflowBundle] = await Promise.all([
-      timeSkippingServer(),
-      testDb(),
-      sharedWorkflowBundle(),
-    ]);
+    ({ env, db, workflowBundle } = await workflowTestBed());
   });
 
   async function openAccount(type: 'savings' | 'credit_card', creditLimitMinor?: bigint): Promise<Account> {

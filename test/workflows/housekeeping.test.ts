@@ -11,7 +11,7 @@ import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { expireIdempotencyKeys, expirePendingHolds } from '../../src/workflows';
 import { createLedger } from '../../src/ledger/service';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
-import { devServer, testConfig, testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
+import { devServer, testConfig, testDb, timeSkippingServer, workflowTestBed } from '../helpers/services';
 
 const HOUR_MS = 3600 * 1000;
 
@@ -22,12 +22,8 @@ describe('expireIdempotencyKeys workflow (time-skipping server)', function () {
   let workflowBundle: WorkflowBundleWithSourceMap;
 
   before(async function () {
-    this.timeout(120_000);
-    [env, db, workflowBundle] = await Promise.all([
-      timeSkippingServer(),
-      testDb(),
-      sharedWorkflowBundle(),
-    ]);
+    this.timeout(180_000);
+    ({ env, db, workflowBundle } = await workflowTestBed());
   });
 
   async function runExpiry() {

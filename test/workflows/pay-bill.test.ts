@@ -16,7 +16,7 @@ import { payBill, repairPaymentCredits } from '../../src/workflows';
 import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '../../src/workflows/pay-bill';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, customerWithWallet, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
-import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
+import { workflowTestBed } from '../helpers/services';
 
 /**
  * The bill payment saga on the time-skipping server with real PostgreSQL and the
@@ -47,11 +47,7 @@ describe('payBill workflow (time-skipping server)', function () {
 
   before(async function () {
     this.timeout(180_000);
-    [env, db, workflowBundle] = await Promise.all([
-      timeSkippingServer(),
-      testDb(),
-      sharedWorkflowBundle(),
-    ]);
+    ({ env, db, workflowBundle } = await workflowTestBed());
   });
 
   afterEach(async () => {

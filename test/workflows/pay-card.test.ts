@@ -13,7 +13,7 @@ import { payCard } from '../../src/workflows';
 import type { PayCardInput } from '../../src/workflows/pay-card';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, deposit, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
-import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
+import { workflowTestBed } from '../helpers/services';
 
 /** Paying a credit card bill from savings, on the time-skipping server with real PostgreSQL. */
 describe('payCard workflow (time-skipping server)', function () {
@@ -24,11 +24,7 @@ describe('payCard workflow (time-skipping server)', function () {
 
   before(async function () {
     this.timeout(180_000);
-    [env, db, workflowBundle] = await Promise.all([
-      timeSkippingServer(),
-      testDb(),
-      sharedWorkflowBundle(),
-    ]);
+    ({ env, db, workflowBundle } = await workflowTestBed());
   });
 
   afterEach(async () => {

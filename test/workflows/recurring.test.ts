@@ -12,7 +12,7 @@ import { recurringPaymentRun } from '../../src/workflows';
 import { DUNNING_DELAYS_MS, type RecurringPaymentRunInput } from '../../src/workflows/recurring';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { assertLedgerBalanced, balanceOf, deposit } from '../helpers/money';
-import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
+import { workflowTestBed } from '../helpers/services';
 import { RECURRING_AMOUNT_MINOR, recurringPaymentFixture } from '../helpers/recurring';
 
 /**
@@ -36,11 +36,7 @@ describe('recurringPaymentRun workflow (time-skipping server)', function () {
 
   before(async function () {
     this.timeout(180_000);
-    [env, db, workflowBundle] = await Promise.all([
-      timeSkippingServer(),
-      testDb(),
-      sharedWorkflowBundle(),
-    ]);
+    ({ env, db, workflowBundle } = await workflowTestBed());
   });
 
   beforeEach(() => {

@@ -10,7 +10,7 @@ import { dedupeKeys, workflowIds } from '../../src/temporal/names';
 import { walletFunding } from '../../src/workflows';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, customerWithWallet, transfersOf, uniquePhone } from '../helpers/money';
-import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';
+import { workflowTestBed } from '../helpers/services';
 
 describe('walletFunding workflow (time-skipping server)', function () {
   let env: TestWorkflowEnvironment;
@@ -19,11 +19,7 @@ describe('walletFunding workflow (time-skipping server)', function () {
 
   before(async function () {
     this.timeout(180_000);
-    [env, db, workflowBundle] = await Promise.all([
-      timeSkippingServer(),
-      testDb(),
-      sharedWorkflowBundle(),
-    ]);
+    ({ env, db, workflowBundle } = await workflowTestBed());
   });
 
   /** Funds a fresh customer's wallet with `token`, on a worker of its own. */

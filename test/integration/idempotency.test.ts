@@ -13,6 +13,7 @@ import { problemMiddleware } from '../../src/api/middleware/problem';
 import type { Db } from '../../src/db/knex';
 import { request, type HttpResponse, type RequestOptions } from '../helpers/http';
 import { testConfig, testDb } from '../helpers/services';
+import { eventually } from '../helpers/wait';
 
 /**
  * The Idempotency-Key middleware on a minimal Koa app over the real test database.
@@ -28,16 +29,6 @@ const LEASE_MS = 6000;
 interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function deferred(): Deferred {
@@ -414,10 +405,10 @@ describe('Idempotency-Key middleware', function () {
       fastClock = { since: Date.now(), factor: 20 };
       const slow = post('/leased', { body });
       await gate.entered.promise;
-      await eventually(async () => {
+      await eventually('the claim to be a minute old on the fast clock', async () => {
         const row = await db('idempotency_keys').where({ scope: `user:${user}`, key }).first('created_at');
         return row && testNow().getTime() - row.created_at.getTime() > 61_000 ? true : undefined;
-      });
+      }, 10_000, 50);
       const during = await post('/leased', { body });
       gate.release.resolve();
       const first = await slow;
