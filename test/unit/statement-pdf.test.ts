@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { formatMoney } from '../../src/money/money';
 import { renderStatementPdf, statementPassword, type StatementDocument, type StatementLine } from '../../src/activities/banking/statement-pdf';
-import { PdfPasswordError, pdfLines } from '../helpers/pdf';
+import { PdfPasswordError, pdfLines } from '../../src/activities/invoices/pdf-text';
 
 /**
  * The statement PDF, read back as a person would: opened with the holder's password,
