@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
-import { RULES } from '../unstated-rules';
+import { RULES } from '../core/unstated-rules';
 import { createLedger } from '../../ledger/service';
 import type { Account, Ledger } from '../../ledger/types';
-import type { AppContext } from '../context';
-import { problems, type FieldError } from '../errors';
-import { currentUserId } from '../middleware/auth';
-import { route, type RouteSpec } from '../route';
+import type { AppContext } from '../core/context';
+import { problems, type FieldError } from '../core/errors';
+import { currentUserId } from '../core/middleware/auth';
+import { route, type RouteSpec } from '../core/route';
 import { upcomingRecurringPayments } from '../recurring-payments/service';
 import { presentAccount, presentTransaction } from './presenters';
 import {

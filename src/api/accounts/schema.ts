@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuery, pageSchema } from '../pagination';
+import { PageQuery, pageSchema } from '../core/pagination';
 
 /** Money leaves the server as a string of minor units. */
 const MinorUnits = z.string().regex(/^-?[0-9]+$/).meta({ example: '1050', description: 'Integer minor units (1050 = 10.50).' });

@@ -1,12 +1,12 @@
-import { route, type RouteSpec } from '../route';
-import { RULES } from '../unstated-rules';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { currentUserId } from '../middleware/auth';
-import { clientAddress } from '../client-address';
-import { rateLimit } from '../rate-limit';
-import { sendSignupCodes } from '../verifications/service';
-import { ProblemSchema } from '../openapi';
+import { route, type RouteSpec } from '../core/route';
+import { RULES } from '../core/unstated-rules';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
+import { currentUserId } from '../core/middleware/auth';
+import { clientAddress } from '../core/client-address';
+import { rateLimit } from '../core/rate-limit';
+import { sendSignupCodes } from '../me/verifications/service';
+import { ProblemSchema } from '../core/openapi';
 import { LoginBody, RefreshTokenBody, TokenPairSchema, UserSchema, signupBody } from './schema';
 import { createUser, findUser, login, logout, refresh } from './service';
 

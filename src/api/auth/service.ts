@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
 import { withDeadline } from '../../temporal/client';
 import { TASK_QUEUES, searchAttributes, workflowIds } from '../../temporal/names';
 import type { onboarding } from '../../workflows/onboarding';

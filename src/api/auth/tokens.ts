@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import type { Config } from '../../config';
-import type { Principal } from '../context';
+import type { Principal } from '../core/context';
 
 /**
  * Access tokens are HS256 JWTs (RFC 9068 profile): the algorithm, issuer, audience and

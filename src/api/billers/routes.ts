@@ -1,18 +1,18 @@
 import { createLedger } from '../../ledger/service';
-import { RULES, accountCurrencyRule } from '../unstated-rules';
+import { RULES, accountCurrencyRule } from '../core/unstated-rules';
 import { formatMoney } from '../../money/money';
 import { BillerUnavailableError, matchesReferenceFormat, type Biller, type BillerPort } from '../../payments/billers/port';
 import { cashbackGrantedInMonth, getBiller, listBillers } from '../../payments/billers/repository';
 import { calendarMonth } from '../../payments/cashback';
 import { isWithinLimits, quotePayment } from '../../payments/quote';
 import { ownAccount } from '../accounts/routes';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { currentUserId } from '../middleware/auth';
-import { ProblemSchema } from '../openapi';
-import { clientAddress } from '../client-address';
-import { rateLimit } from '../rate-limit';
-import { route, type RouteSpec } from '../route';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
+import { currentUserId } from '../core/middleware/auth';
+import { ProblemSchema } from '../core/openapi';
+import { clientAddress } from '../core/client-address';
+import { rateLimit } from '../core/rate-limit';
+import { route, type RouteSpec } from '../core/route';
 import { presentBiller, presentQuote } from './presenters';
 import {
   BillerIdParams,

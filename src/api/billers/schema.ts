@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { NOT_BLANK_PATTERN } from '../patterns';
+import { NOT_BLANK_PATTERN } from '../core/patterns';
 import { BILLER_CATEGORIES } from '../../payments/billers/port';
-import { PageQuery, pageSchema } from '../pagination';
+import { PageQuery, pageSchema } from '../core/pagination';
 import { Amount, Currency } from '../wallet/schema';
 
 /** Request and response shapes of the biller catalogue, customer validation and quotes. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { route, type RouteSpec } from '../route';
-import type { AppContext } from '../context';
+import { route, type RouteSpec } from '../core/route';
+import type { AppContext } from '../core/context';
 import { withDeadline } from '../../temporal/client';
 
 const HealthSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.enum(['ok', 'unavailable'])) });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_BLANK_PATTERN } from '../patterns';
+import { NOT_BLANK_PATTERN } from '../core/patterns';
 import { Amount, Currency, RequestStatus } from '../wallet/schema';
 
 /** Request and response shapes of the bank side (`/internal/v1`). */

@@ -4,9 +4,9 @@ import { createLedger } from '../../ledger/service';
 import type { Account } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
 import type { bankPosting } from '../../workflows/bank-posting';
-import type { AppContext } from '../context';
-import { problems, type ProblemError } from '../errors';
-import { moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import type { AppContext } from '../core/context';
+import { problems, type ProblemError } from '../core/errors';
+import { moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
 import type { BankPostingRow } from './presenters';
 import type { OpenAccountBody, PostingBody } from './schema';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { NOTIFICATION_STATUSES, type NotificationRow } from '../../providers/outbox';
-import type { AppContext } from '../context';
-import { PageQuery, pageSchema, paginate } from '../pagination';
-import { route, type RouteSpec } from '../route';
+import type { AppContext } from '../core/context';
+import { PageQuery, pageSchema, paginate } from '../core/pagination';
+import { route, type RouteSpec } from '../core/route';
 
 /**
  * Operator views. The outbox shows every message finflow sent (or, on the sandbox,

@@ -1,10 +1,10 @@
 import type { ParameterizedContext } from 'koa';
-import { RULES, accountCurrencyRule, amountLimitRules } from '../unstated-rules';
-import type { AppContext, AppState } from '../context';
-import { currentUserId } from '../middleware/auth';
-import { ProblemSchema } from '../openapi';
-import { route, type RouteSpec } from '../route';
-import { answer, type Submitted } from '../wallet/requests';
+import { RULES, accountCurrencyRule, amountLimitRules } from '../core/unstated-rules';
+import type { AppContext, AppState } from '../core/context';
+import { currentUserId } from '../core/middleware/auth';
+import { ProblemSchema } from '../core/openapi';
+import { route, type RouteSpec } from '../core/route';
+import { answer, type Submitted } from '../core/money-requests';
 import type { PaymentRow } from '../../payments/repository';
 import { presentPayment } from './presenters';
 import { CardIdParams, CardPaymentBody, PaymentBody, PaymentIdParams, PaymentPageSchema, PaymentSchema, PaymentsQuery } from './schema';

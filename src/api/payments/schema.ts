@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuery, pageSchema } from '../pagination';
+import { PageQuery, pageSchema } from '../core/pagination';
 import { BillerId, CustomerRef } from '../billers/schema';
 import { Amount, Currency } from '../wallet/schema';
 

@@ -23,10 +23,10 @@ import { searchAttributes, workflowIds } from '../../temporal/names';
 import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type payBill } from '../../workflows/pay-bill';
 import type { PayCardInput, payCard } from '../../workflows/pay-card';
 import { ownAccount } from '../accounts/routes';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { paginate, type PageQuery } from '../pagination';
-import { SYNC_WAIT_MS, checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
+import { paginate, type PageQuery } from '../core/pagination';
+import { SYNC_WAIT_MS, checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
 import type { CardPaymentBody, PaymentBody, ResolvePaymentBody } from './schema';
 
 /**

@@ -1,9 +1,9 @@
 import type { ParameterizedContext } from 'koa';
-import { RULES, accountCurrencyRule } from '../unstated-rules';
-import type { AppContext, AppState } from '../context';
-import { currentUserId } from '../middleware/auth';
-import { ProblemSchema } from '../openapi';
-import { route, type RouteSpec } from '../route';
+import { RULES, accountCurrencyRule } from '../core/unstated-rules';
+import type { AppContext, AppState } from '../core/context';
+import { currentUserId } from '../core/middleware/auth';
+import { ProblemSchema } from '../core/openapi';
+import { route, type RouteSpec } from '../core/route';
 import { presentRecurringPayment, presentRuns } from './presenters';
 import {
   RecurringPaymentBody,

@@ -22,9 +22,9 @@ import { PAYING_ACCOUNT_TYPES, type PaymentRow } from '../../payments/repository
 import { withDeadline } from '../../temporal/client';
 import { scheduleIds } from '../../temporal/names';
 import { ownAccount } from '../accounts/routes';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { paginate, type PageQuery } from '../pagination';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
+import { paginate, type PageQuery } from '../core/pagination';
 import type { RecurringPaymentBody } from './schema';
 
 /**

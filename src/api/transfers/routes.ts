@@ -1,10 +1,10 @@
-import { ProblemSchema } from '../openapi';
-import { RULES, accountCurrencyRule, amountLimitRules } from '../unstated-rules';
-import type { AppContext } from '../context';
-import { currentUserId } from '../middleware/auth';
-import { clientAddress } from '../client-address';
-import { route, type RouteSpec } from '../route';
-import { answer } from '../wallet/requests';
+import { ProblemSchema } from '../core/openapi';
+import { RULES, accountCurrencyRule, amountLimitRules } from '../core/unstated-rules';
+import type { AppContext } from '../core/context';
+import { currentUserId } from '../core/middleware/auth';
+import { clientAddress } from '../core/client-address';
+import { route, type RouteSpec } from '../core/route';
+import { answer } from '../core/money-requests';
 import { IdParams } from '../wallet/schema';
 import { presentTransfer } from './presenters';
 import { TransferBody, TransferSchema } from './schema';

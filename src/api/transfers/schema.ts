@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_BLANK_PATTERN } from '../patterns';
+import { NOT_BLANK_PATTERN } from '../core/patterns';
 import { EMAIL_PATTERN } from '../auth/schema';
 import { Amount, Currency, RequestStatus } from '../wallet/schema';
 

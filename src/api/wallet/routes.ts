@@ -1,10 +1,10 @@
-import { ProblemSchema } from '../openapi';
-import { accountCurrencyRule, amountLimitRules } from '../unstated-rules';
-import type { AppContext } from '../context';
-import { currentUserId } from '../middleware/auth';
-import { route, type RouteSpec } from '../route';
+import { ProblemSchema } from '../core/openapi';
+import { accountCurrencyRule, amountLimitRules } from '../core/unstated-rules';
+import type { AppContext } from '../core/context';
+import { currentUserId } from '../core/middleware/auth';
+import { route, type RouteSpec } from '../core/route';
 import { presentFunding } from './presenters';
-import { answer } from './requests';
+import { answer } from '../core/money-requests';
 import { FundBody, FundingSchema, IdParams } from './schema';
 import { findFunding, fundWallet } from './service';
 

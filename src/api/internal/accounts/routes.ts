@@ -1,17 +1,17 @@
-import { AccountSchema } from '../accounts/schema';
-import { RULES, accountCurrencyRule } from '../unstated-rules';
-import { presentAccount } from '../accounts/presenters';
-import type { AppContext } from '../context';
-import { ProblemSchema } from '../openapi';
-import { route, type RouteSpec } from '../route';
-import { answer } from '../wallet/requests';
-import { IdParams } from '../wallet/schema';
-import { presentPayment } from '../payments/presenters';
-import { PaymentIdParams, PaymentSchema, ResolvePaymentBody } from '../payments/schema';
-import { resolvePayment } from '../payments/service';
-import { presentPosting } from './presenters';
-import { AccountIdParams, OpenAccountBody, PostingBody, PostingSchema, UserIdParams } from './schema';
-import { findPosting, openCustomerAccount, postToAccount, postingFailureProblem } from './service';
+import { AccountSchema } from '../../accounts/schema';
+import { RULES, accountCurrencyRule } from '../../core/unstated-rules';
+import { presentAccount } from '../../accounts/presenters';
+import type { AppContext } from '../../core/context';
+import { ProblemSchema } from '../../core/openapi';
+import { route, type RouteSpec } from '../../core/route';
+import { answer } from '../../core/money-requests';
+import { IdParams } from '../../wallet/schema';
+import { presentPayment } from '../../payments/presenters';
+import { PaymentIdParams, PaymentSchema, ResolvePaymentBody } from '../../payments/schema';
+import { resolvePayment } from '../../payments/service';
+import { presentPosting } from '../presenters';
+import { AccountIdParams, OpenAccountBody, PostingBody, PostingSchema, UserIdParams } from '../schema';
+import { findPosting, openCustomerAccount, postToAccount, postingFailureProblem } from '../service';
 
 const postingPath = (id: string) => `/internal/v1/postings/${id}`;
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { ProblemSchema } from '../openapi';
-import { PageQuery, pageSchema, paginate } from '../pagination';
-import { route, type RouteSpec } from '../route';
+import type { AppContext } from '../../core/context';
+import { problems } from '../../core/errors';
+import { ProblemSchema } from '../../core/openapi';
+import { PageQuery, pageSchema, paginate } from '../../core/pagination';
+import { route, type RouteSpec } from '../../core/route';
 
-/** Reading the operators' trail (src/api/audit/middleware.ts writes it). */
+/** Reading the operators' trail (src/api/core/middleware/audit-trail.ts writes it). */
 
 interface AuditRow {
   id: string;

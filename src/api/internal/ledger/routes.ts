@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { RULES } from '../unstated-rules';
-import { createLedger } from '../../ledger/service';
-import { AccountIdParams, TransactionPageSchema, TransactionsQuery } from '../accounts/schema';
-import { listTransactions } from '../accounts/routes';
-import { presentTransaction } from '../accounts/presenters';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { route, type RouteSpec } from '../route';
-import { maskAccount } from '../../money/money';
+import { RULES } from '../../core/unstated-rules';
+import { createLedger } from '../../../ledger/service';
+import { AccountIdParams, TransactionPageSchema, TransactionsQuery } from '../../accounts/schema';
+import { listTransactions } from '../../accounts/routes';
+import { presentTransaction } from '../../accounts/presenters';
+import type { AppContext } from '../../core/context';
+import { problems } from '../../core/errors';
+import { route, type RouteSpec } from '../../core/route';
+import { maskAccount } from '../../../money/money';
 
 /** Operator views of the ledger, for the service token or an operator's token. */
 
