@@ -14,18 +14,23 @@ import { mountRoute, type RouteSpec } from './core/route';
 import { docsRouter } from './docs/routes';
 import { healthRoutes } from './health/routes';
 import { authRoutes } from './auth/routes';
-import { operatorRoutes } from './operator/routes';
-import { operatorLedgerRoutes } from './internal/ledger/routes';
+import { meRoutes } from './me/routes';
+import { verificationRoutes } from './me/verifications/routes';
 import { accountRoutes } from './accounts/routes';
-import { webhookRoutes } from './webhooks/routes';
+import { cardPaymentRoutes } from './accounts/payments/routes';
 import { walletRoutes } from './wallet/routes';
 import { transferRoutes } from './transfers/routes';
 import { billerRoutes } from './billers/routes';
 import { paymentRoutes } from './payments/routes';
 import { recurringPaymentRoutes } from './recurring-payments/routes';
-import { internalRoutes } from './internal/accounts/routes';
+import { operatorRoutes } from './operator/routes';
+import { internalLedgerRoutes } from './internal/ledger/routes';
+import { internalAccountRoutes } from './internal/accounts/routes';
+import { internalUserRoutes } from './internal/users/routes';
+import { internalPaymentRoutes } from './internal/payments/routes';
+import { internalPostingRoutes } from './internal/postings/routes';
 import { auditRoutes } from './internal/audit/routes';
-import { verificationRoutes } from './me/verifications/routes';
+import { webhookRoutes } from './webhooks/routes';
 import { auditTrail } from './core/middleware/audit-trail';
 
 /** No request of ours nests deeper than a few levels; 32 leaves room and bounds the work. */
@@ -47,21 +52,36 @@ export function nestingDepth(value: unknown, cap: number): number {
 import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
 import { codecSessionRouter } from './codec/session';
 
-/** Every resource's routes, in the order they appear in the OpenAPI document. */
+/**
+ * Every resource's routes, in the order they appear in the OpenAPI document.
+ *
+ * A route lives in the folder its path names: `/v1/<resource>/…` in `src/api/<resource>/`,
+ * `/internal/v1/<resource>/…` (the bank side and operator tools) in
+ * `src/api/internal/<resource>/`, and an unversioned path (`/health`, `/webhooks/…`,
+ * `/codec/…`, `/docs` with `/openapi.json`) in the folder of its first segment. A route
+ * under another resource's id (`/v1/accounts/{cardId}/payments`, `/v1/me/verifications`)
+ * lives in a subfolder of that resource named by the next segment. What routes share
+ * (route declaration, errors, pagination, middleware, request helpers) is in `core/`.
+ */
 export function allRoutes(app: AppContext): RouteSpec[] {
   return [
     ...healthRoutes(app),
     ...authRoutes(app),
+    ...meRoutes(app),
     ...verificationRoutes(app),
     ...accountRoutes(app),
     ...walletRoutes(app),
     ...transferRoutes(app),
     ...billerRoutes(app),
     ...paymentRoutes(app),
+    ...cardPaymentRoutes(app),
     ...recurringPaymentRoutes(app),
     ...operatorRoutes(app),
-    ...operatorLedgerRoutes(app),
-    ...internalRoutes(app),
+    ...internalLedgerRoutes(app),
+    ...internalAccountRoutes(app),
+    ...internalUserRoutes(app),
+    ...internalPaymentRoutes(app),
+    ...internalPostingRoutes(app),
     ...auditRoutes(app),
     ...webhookRoutes(app),
     ...codecRoutes(app),

@@ -3,7 +3,7 @@ import { transferIdFrom } from '../../ledger/ids';
 import type { Account, Ledger } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
 import type { customerTransfer } from '../../workflows/customer-transfer';
-import { ownAccount } from '../accounts/routes';
+import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems, type ProblemError } from '../core/errors';
 import { rateLimit } from '../core/rate-limit';

@@ -2,6 +2,7 @@ import { ProblemSchema } from '../core/openapi';
 import { accountCurrencyRule, amountLimitRules } from '../core/unstated-rules';
 import type { AppContext } from '../core/context';
 import { currentUserId } from '../core/middleware/auth';
+import { idempotencyKeyOf } from '../core/middleware/idempotency';
 import { route, type RouteSpec } from '../core/route';
 import { presentFunding } from './presenters';
 import { answer } from '../core/money-requests';
@@ -30,7 +31,7 @@ export function walletRoutes(app: AppContext): RouteSpec[] {
         422: { description: '`currency_mismatch`, `limit_exceeded` (amount; `errors[0].code` names the limit: `funding.per_transaction` or `funding.daily`), or `idempotency_key_reused`.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
-        const submitted = await fundWallet(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body);
+        const submitted = await fundWallet(app, currentUserId(ctx.state), idempotencyKeyOf(ctx), body);
         answer(ctx, submitted, presentFunding, fundingPath(submitted.row.id));
       },
     }),

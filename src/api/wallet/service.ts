@@ -2,7 +2,7 @@ import { createLedger } from '../../ledger/service';
 import { transferIdFrom } from '../../ledger/ids';
 import { workflowIds } from '../../temporal/names';
 import type { walletFunding } from '../../workflows/wallet-funding';
-import { ownAccount } from '../accounts/routes';
+import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
 import type { FundingRow } from './presenters';

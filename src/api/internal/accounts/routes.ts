@@ -1,44 +1,29 @@
-import { AccountSchema } from '../../accounts/schema';
-import { RULES, accountCurrencyRule } from '../../core/unstated-rules';
-import { presentAccount } from '../../accounts/presenters';
+import { z } from 'zod';
+import { createLedger } from '../../../ledger/service';
+import { TransactionPageSchema, TransactionsQuery, AccountIdParams as StatementParams } from '../../accounts/schema';
+import { presentTransaction } from '../../accounts/presenters';
+import { listTransactions } from '../../accounts/service';
 import type { AppContext } from '../../core/context';
+import { problems } from '../../core/errors';
+import { idempotencyKeyOf } from '../../core/middleware/idempotency';
+import { answer } from '../../core/money-requests';
 import { ProblemSchema } from '../../core/openapi';
 import { route, type RouteSpec } from '../../core/route';
-import { answer } from '../../core/money-requests';
-import { IdParams } from '../../wallet/schema';
-import { presentPayment } from '../../payments/presenters';
-import { PaymentIdParams, PaymentSchema, ResolvePaymentBody } from '../../payments/schema';
-import { resolvePayment } from '../../payments/service';
+import { RULES, accountCurrencyRule } from '../../core/unstated-rules';
 import { presentPosting } from '../presenters';
-import { AccountIdParams, OpenAccountBody, PostingBody, PostingSchema, UserIdParams } from '../schema';
-import { findPosting, openCustomerAccount, postToAccount, postingFailureProblem } from '../service';
+import { AccountIdParams, PostingBody, PostingSchema } from '../schema';
+import { postToAccount, postingFailureProblem } from '../service';
+import { postingPath } from '../postings/routes';
+import { presentStatementAccount } from './presenters';
+import { StatementAccountSchema } from './schema';
 
-const postingPath = (id: string) => `/internal/v1/postings/${id}`;
-
-/** The bank side: opens customer accounts and posts deposits and debits to them. Service token only. */
-export function internalRoutes(app: AppContext): RouteSpec[] {
+/**
+ * Customer accounts on the bank side: deposits and debits posted to one (service token
+ * only), and any account's statement (the service token or an operator).
+ */
+export function internalAccountRoutes(app: AppContext): RouteSpec[] {
+  const ledger = createLedger(app.deps.db);
   return [
-    route({
-      method: 'post',
-      path: '/internal/v1/users/:userId/accounts',
-      summary: 'Open a savings account or a credit card (with its limit) for a customer.',
-      tags: ['internal'],
-      access: 'service',
-      rules: [RULES.creditLimitForCards],
-      idempotency: 'optional',
-      params: UserIdParams,
-      body: OpenAccountBody,
-      responses: {
-        201: { description: 'The account.', schema: AccountSchema },
-        404: { description: '`user_not_found`: no such customer.', schema: ProblemSchema },
-        422: { description: '`idempotency_key_reused`.', schema: ProblemSchema },
-      },
-      handler: async (ctx, { params, body }) => {
-        const account = await openCustomerAccount(app, params.userId, ctx.get('idempotency-key') || undefined, body);
-        ctx.status = 201;
-        ctx.body = presentAccount(account);
-      },
-    }),
     route({
       method: 'post',
       path: '/internal/v1/accounts/:accountId/postings',
@@ -57,47 +42,37 @@ export function internalRoutes(app: AppContext): RouteSpec[] {
         422: { description: '`insufficient_funds`, `exceeds_credit_limit`, `currency_mismatch` or `idempotency_key_reused`.', schema: ProblemSchema },
       },
       handler: async (ctx, { params, body }) => {
-        const submitted = await postToAccount(app, params.accountId, ctx.get('idempotency-key'), body);
+        const submitted = await postToAccount(app, params.accountId, idempotencyKeyOf(ctx), body);
         const problem = submitted.row.status === 'failed' ? postingFailureProblem(submitted.row.failure_reason) : undefined;
         if (problem) throw problem;
         answer(ctx, submitted, presentPosting, postingPath(submitted.row.id));
       },
     }),
     route({
-      method: 'post',
-      path: '/internal/v1/payments/:id/resolve',
-      summary:
-        'Resolve a payment in `needs_review` (the biller outcome was unknown): `paid` posts its hold and goes on, `not_paid` voids it and tells the customer the money is back.',
-      tags: ['internal'],
-      access: 'service',
-      idempotency: 'optional',
-      params: PaymentIdParams,
-      body: ResolvePaymentBody,
-      responses: {
-        200: { description: 'Resolved: the payment as it ended (also for a repeat of the same resolution).', schema: PaymentSchema },
-        202: { description: 'Resolution accepted; the hold is being posted or voided. Poll `GET /v1/payments/{id}` as its owner.', schema: PaymentSchema },
-        404: { description: 'No such payment.', schema: ProblemSchema },
-        409: { description: '`payment_not_in_review`: the payment is not waiting for a resolution, or was resolved the other way.', schema: ProblemSchema },
-      },
-      handler: async (ctx, { params, body }) => {
-        const { status, view } = await resolvePayment(app, params.id, body);
-        ctx.status = status === 'done' ? 200 : 202;
-        ctx.body = presentPayment(view.row, view.steps);
-      },
-    }),
-    route({
       method: 'get',
-      path: '/internal/v1/postings/:id',
-      summary: 'One posting and its outcome.',
-      tags: ['internal'],
-      access: 'service',
-      params: IdParams,
+      path: '/internal/v1/accounts/:id/statement',
+      summary: 'Any account (customer or system) with its totals and its transactions, newest first.',
+      tags: ['operator'],
+      access: 'internal',
+      rules: [RULES.fromBeforeTo],
+      params: StatementParams,
+      query: TransactionsQuery,
       responses: {
-        200: { description: 'The posting.', schema: PostingSchema },
-        404: { description: 'No such posting.', schema: ProblemSchema },
+        200: {
+          description: 'The statement.',
+          schema: z.object({ account: StatementAccountSchema, transactions: TransactionPageSchema }),
+        },
+        404: { description: 'No such account.' },
       },
-      handler: async (ctx, { params }) => {
-        ctx.body = presentPosting(await findPosting(app, params.id));
+      handler: async (ctx, { params, query }) => {
+        const account = await ledger.getAccount(params.id);
+        if (!account) throw problems.accountNotFound('id', 'path');
+        const { totals, balances } = account.rule === 'none' ? await ledger.systemAccountBalance(account.id) : account;
+        const page = await listTransactions(ledger, account.id, query);
+        ctx.body = {
+          account: presentStatementAccount(account, { totals, balances }),
+          transactions: { data: page.data.map((t) => presentTransaction(account.id, t)), nextCursor: page.nextCursor },
+        };
       },
     }),
   ];
