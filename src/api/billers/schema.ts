@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NOT_BLANK_PATTERN } from '../core/patterns';
 import { BILLER_CATEGORIES } from '../../payments/billers/port';
 import { PageQuery, pageSchema } from '../core/pagination';
-import { Currency } from '../wallet/schema';
+import { Currency } from '../core/schema';
 
 /** Request and response shapes of the biller catalogue and customer validation. */
 

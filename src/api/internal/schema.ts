@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NOT_BLANK_PATTERN } from '../core/patterns';
-import { Amount, Currency, RequestStatus } from '../wallet/schema';
+import { Amount, Currency, RequestStatus } from '../core/schema';
 
 /** Request and response shapes of the bank side (`/internal/v1`). */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PageQuery, pageSchema } from '../core/pagination';
 import { BillerId, CustomerRef } from '../billers/schema';
-import { Amount, Currency } from '../wallet/schema';
+import { Amount, Currency } from '../core/schema';
 
 /** Request and response shapes of bill and card payments (docs/payments.md). */
 

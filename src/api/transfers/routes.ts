@@ -6,7 +6,7 @@ import { idempotencyKeyOf } from '../core/middleware/idempotency';
 import { clientAddress } from '../core/client-address';
 import { route, type RouteSpec } from '../core/route';
 import { answer } from '../core/money-requests';
-import { IdParams } from '../wallet/schema';
+import { IdParams } from '../core/schema';
 import { presentTransfer } from './presenters';
 import { TransferBody, TransferSchema } from './schema';
 import { failureProblem, findTransfer, sendTransfer } from './service';

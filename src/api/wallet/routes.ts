@@ -6,7 +6,8 @@ import { idempotencyKeyOf } from '../core/middleware/idempotency';
 import { route, type RouteSpec } from '../core/route';
 import { presentFunding } from './presenters';
 import { answer } from '../core/money-requests';
-import { FundBody, FundingSchema, IdParams } from './schema';
+import { IdParams } from '../core/schema';
+import { FundBody, FundingSchema } from './schema';
 import { findFunding, fundWallet } from './service';
 
 const fundingPath = (id: string) => `/v1/wallet/fundings/${id}`;

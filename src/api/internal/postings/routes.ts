@@ -1,7 +1,7 @@
 import type { AppContext } from '../../core/context';
 import { ProblemSchema } from '../../core/openapi';
 import { route, type RouteSpec } from '../../core/route';
-import { IdParams } from '../../wallet/schema';
+import { IdParams } from '../../core/schema';
 import { presentPosting } from '../presenters';
 import { PostingSchema } from '../schema';
 import { findPosting } from '../service';
