@@ -1,19 +1,12 @@
-import { createLedger } from '../../ledger/service';
-import { cashbackGrantedInMonth } from '../../payments/billers/repository';
-import { calendarMonth } from '../../payments/cashback';
-import { quotePayment } from '../../payments/quote';
-import { validateCustomer } from '../billers/checks';
 import type { AppContext } from '../core/context';
-import { problems } from '../core/errors';
 import { currentUserId } from '../core/middleware/auth';
 import { idempotencyKeyOf } from '../core/middleware/idempotency';
 import { ProblemSchema } from '../core/openapi';
-import { ownAccount } from '../core/own-account';
 import { route, type RouteSpec } from '../core/route';
 import { RULES, accountCurrencyRule, amountLimitRules } from '../core/unstated-rules';
 import { SUBMITTED, answerPayment, paymentPath } from './answer';
-import { checkBill } from './checks';
-import { presentPayment, presentQuote } from './presenters';
+import { presentPayment } from './presenters';
+import { quoteFor } from './quote';
 import { PaymentBody, PaymentIdParams, PaymentPageSchema, PaymentSchema, PaymentsQuery, QuoteBody, QuoteSchema } from './schema';
 import { cancelPaymentOf, listPaymentsOf, payBillFor, viewPayment } from './service';
 
@@ -42,15 +35,7 @@ export function paymentRoutes(app: AppContext): RouteSpec[] {
         503: { description: 'The biller cannot be reached; retry later.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
-        const userId = currentUserId(ctx.state);
-        const { biller, amountMinor } = await checkBill(app, body);
-        const account = body.fromAccountId ? await ownAccount(createLedger(app.deps.db), userId, body.fromAccountId, 'fromAccountId') : null;
-        if (account && account.currency !== biller.currency) throw problems.currencyMismatch('fromAccountId');
-        const customer = await validateCustomer(app.deps.billers, biller, body.customerRef);
-        const monthToDate = await cashbackGrantedInMonth(app.deps.db, userId, calendarMonth(app.deps.now()), biller.currency);
-        const quote = quotePayment(biller, amountMinor, monthToDate);
-        const sufficientFunds = account ? account.balances.availableMinor >= quote.totalMinor : null;
-        ctx.body = presentQuote(quote, { customerRef: body.customerRef, customerName: customer.customerName }, sufficientFunds);
+        ctx.body = await quoteFor(app, currentUserId(ctx.state), body);
       },
     }),
     route({

@@ -99,6 +99,8 @@ export const QuoteBody = z
   })
   .meta({ id: 'PaymentQuoteRequest' });
 
+export type QuoteBody = z.infer<typeof QuoteBody>;
+
 export const QuoteSchema = z
   .object({
     billerId: BillerId,
