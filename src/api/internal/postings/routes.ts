@@ -2,8 +2,8 @@ import type { AppContext } from '../../core/context';
 import { ProblemSchema } from '../../core/openapi';
 import { route, type RouteSpec } from '../../core/route';
 import { IdParams } from '../../core/schema';
-import { presentPosting } from '../presenters';
-import { PostingSchema } from '../schema';
+import { presentPosting } from './presenters';
+import { PostingSchema } from './schema';
 import { findPosting } from '../service';
 
 /** Where a posting is answered; it is made by POST /internal/v1/accounts/{accountId}/postings. */

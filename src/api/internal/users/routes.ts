@@ -5,7 +5,7 @@ import { idempotencyKeyOf } from '../../core/middleware/idempotency';
 import { ProblemSchema } from '../../core/openapi';
 import { route, type RouteSpec } from '../../core/route';
 import { RULES } from '../../core/unstated-rules';
-import { OpenAccountBody, UserIdParams } from '../schema';
+import { OpenAccountBody, UserIdParams } from './schema';
 import { openCustomerAccount } from '../service';
 
 /** The bank side opens savings accounts and credit cards for customers. Service token only. */
