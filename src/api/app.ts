@@ -58,10 +58,11 @@ import { codecSessionRouter } from './codec/session';
  * A route lives in the folder its path names: `/v1/<resource>/…` in `src/api/<resource>/`,
  * `/internal/v1/<resource>/…` (the bank side and operator tools) in
  * `src/api/internal/<resource>/`, and an unversioned path (`/health`, `/webhooks/…`,
- * `/codec/…`, `/docs` with `/openapi.json`) in the folder of its first segment. A route
- * under another resource's id (`/v1/accounts/{cardId}/payments`, `/v1/me/verifications`)
- * lives in a subfolder of that resource named by the next segment. What routes share
- * (route declaration, errors, pagination, middleware, request helpers) is in `core/`.
+ * `/codec/…`, `/docs` with `/openapi.json`) in the folder of its first segment. A
+ * folder may keep a sub-resource in a subfolder named by the sub-resource's segment
+ * (`me/verifications/`; `accounts/payments/` for `/v1/accounts/{cardId}/payments`).
+ * What routes share (route declaration, errors, pagination, middleware, request
+ * helpers) is in `core/`, which imports no resource folder.
  */
 export function allRoutes(app: AppContext): RouteSpec[] {
   return [

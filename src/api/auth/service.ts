@@ -8,7 +8,7 @@ import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './
 import { presentUser, userColumns, type UserRow } from './presenters';
 import { revokeFamilyOf, rotateRefreshToken, startFamily } from './refresh-tokens';
 import type { SignupBody, TokenPair, User } from './schema';
-import { signAccessToken } from './tokens';
+import { signAccessToken } from '../core/access-tokens';
 import { accountKey, loginThrottleKeys, recordFailure, resetFailures, secondsUntilAllowed } from './throttle';
 import { createLedger } from '../../ledger/service';
 import { accountIdFrom } from '../../ledger/ids';
