@@ -44,3 +44,11 @@ export async function payingAccount(app: AppContext, userId: string, accountId: 
   if (account.currency !== currency) throw problems.currencyMismatch('fromAccountId');
   return account;
 }
+
+/**
+ * The account's available balance covers `totalMinor` (amount and fee) now. The ledger
+ * enforces it again when the hold is placed; this answers the client before anything starts.
+ */
+export function assertFunded(account: Account, totalMinor: bigint): void {
+  if (account.balances.availableMinor < totalMinor) throw problems.insufficientFunds('amount');
+}

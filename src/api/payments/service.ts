@@ -22,7 +22,7 @@ import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
 import { paginate, type PageQuery } from '../core/pagination';
 import { SYNC_WAIT_MS, checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
-import { checkBill, payingAccount } from './checks';
+import { assertFunded, checkBill, payingAccount } from './checks';
 import type { CardPaymentBody, PaymentBody, ResolvePaymentBody } from './schema';
 
 /**
@@ -61,7 +61,7 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
   checkPerTransactionLimit(app, 'payment', biller.currency, amountMinor);
   const from = await payingAccount(app, userId, body.fromAccountId, biller.currency);
   const { feeMinor } = feeFor(biller, amountMinor);
-  if (from.balances.availableMinor < amountMinor + feeMinor) throw problems.insufficientFunds('amount');
+  assertFunded(from, amountMinor + feeMinor);
 
   const workflowId = workflowIds.payment(userId, idempotencyKey);
   const paymentId = paymentIdFrom(workflowId);
@@ -101,7 +101,7 @@ export async function payCardFor(app: AppContext, userId: string, idempotencyKey
   if (card.type !== 'credit_card') throw problems.field('path', 'cardId', 'not_a_credit_card', 'Only a credit card bill can be paid here.');
   checkPerTransactionLimit(app, 'payment', card.currency, BigInt(body.amount));
   const from = await payingAccount(app, userId, body.fromAccountId, card.currency);
-  if (from.balances.availableMinor < BigInt(body.amount)) throw problems.insufficientFunds('amount');
+  assertFunded(from, BigInt(body.amount));
 
   const workflowId = workflowIds.payment(userId, idempotencyKey);
   const paymentId = paymentIdFrom(workflowId);
