@@ -10,8 +10,9 @@ import { problems } from '../core/errors';
 import { ownAccount } from '../core/own-account';
 
 /**
- * The up-front checks of a bill payment, made by a one-off payment, a recurring one and
- * a quote alike: everything a client can fix is refused before any workflow starts.
+ * The up-front checks of a payment, made by a one-off bill payment, a recurring one and
+ * a quote alike (a card payment makes the account and funds checks): everything a
+ * client can fix is refused before any workflow starts.
  * The workflow checks again, because balances move and a biller can change between
  * the request and the hold.
  */
