@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseTrustProxy, type TrustProxy } from './api/client-address';
+import { parseTrustProxy, type TrustProxy } from './api/core/client-address';
 import { DEFAULT_LIMITS, parseLimits, type Limits } from './limits/limits';
 import { parseCodecKeys, type CodecKeyring } from './temporal/codec';
 
@@ -200,7 +200,7 @@ export interface Config {
     smtp: { host: string | undefined; port: number; secure: boolean; user: string | undefined; password: string | undefined };
   };
   /**
-   * Abuse limits (src/api/rate-limit.ts): attempts per client address and per target in
+   * Abuse limits (src/api/core/rate-limit.ts): attempts per client address and per target in
    * a fixed window. Login keeps its own failure throttle (auth.throttle).
    */
   rateLimits: {

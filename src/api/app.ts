@@ -4,29 +4,34 @@ import { bodyParser } from '@koa/bodyparser';
 import cors from '@koa/cors';
 import helmet from 'koa-helmet';
 import type { Config } from '../config';
-import type { AppContext, AppDeps, AppState } from './context';
-import { problems } from './errors';
-import { problemMiddleware } from './middleware/problem';
-import { requestContext } from './middleware/request-context';
-import { clientAddressMiddleware } from './client-address';
-import { buildOpenApiDocument } from './openapi';
-import { mountRoute, type RouteSpec } from './route';
+import type { AppContext, AppDeps, AppState } from './core/context';
+import { problems } from './core/errors';
+import { problemMiddleware } from './core/middleware/problem';
+import { requestContext } from './core/middleware/request-context';
+import { clientAddressMiddleware } from './core/client-address';
+import { buildOpenApiDocument } from './core/openapi';
+import { mountRoute, type RouteSpec } from './core/route';
 import { docsRouter } from './docs/routes';
 import { healthRoutes } from './health/routes';
 import { authRoutes } from './auth/routes';
-import { operatorRoutes } from './operator/routes';
-import { operatorLedgerRoutes } from './operator/ledger-routes';
+import { meRoutes } from './me/routes';
+import { verificationRoutes } from './me/verifications/routes';
 import { accountRoutes } from './accounts/routes';
-import { webhookRoutes } from './webhooks/routes';
+import { cardPaymentRoutes } from './accounts/payments/routes';
 import { walletRoutes } from './wallet/routes';
 import { transferRoutes } from './transfers/routes';
 import { billerRoutes } from './billers/routes';
 import { paymentRoutes } from './payments/routes';
 import { recurringPaymentRoutes } from './recurring-payments/routes';
-import { internalRoutes } from './internal/routes';
-import { auditRoutes } from './audit/routes';
-import { verificationRoutes } from './verifications/routes';
-import { auditTrail } from './audit/middleware';
+import { operatorRoutes } from './operator/routes';
+import { internalLedgerRoutes } from './internal/ledger/routes';
+import { internalAccountRoutes } from './internal/accounts/routes';
+import { internalUserRoutes } from './internal/users/routes';
+import { internalPaymentRoutes } from './internal/payments/routes';
+import { internalPostingRoutes } from './internal/postings/routes';
+import { auditRoutes } from './internal/audit/routes';
+import { webhookRoutes } from './webhooks/routes';
+import { auditTrail } from './core/middleware/audit-trail';
 
 /** No request of ours nests deeper than a few levels; 32 leaves room and bounds the work. */
 export const MAX_BODY_DEPTH = 32;
@@ -47,21 +52,37 @@ export function nestingDepth(value: unknown, cap: number): number {
 import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
 import { codecSessionRouter } from './codec/session';
 
-/** Every resource's routes, in the order they appear in the OpenAPI document. */
+/**
+ * Every resource's routes, in the order they appear in the OpenAPI document.
+ *
+ * A route lives in the folder its path names: `/v1/<resource>/…` in `src/api/<resource>/`,
+ * `/internal/v1/<resource>/…` (the bank side and operator tools) in
+ * `src/api/internal/<resource>/`, and an unversioned path (`/health`, `/webhooks/…`,
+ * `/codec/…`, `/docs` with `/openapi.json`) in the folder of its first segment. A
+ * folder may keep a sub-resource in a subfolder named by the sub-resource's segment
+ * (`me/verifications/`; `accounts/payments/` for `/v1/accounts/{cardId}/payments`).
+ * What routes share (route declaration, errors, pagination, middleware, request
+ * helpers) is in `core/`, which imports no resource folder.
+ */
 export function allRoutes(app: AppContext): RouteSpec[] {
   return [
     ...healthRoutes(app),
     ...authRoutes(app),
+    ...meRoutes(app),
     ...verificationRoutes(app),
     ...accountRoutes(app),
     ...walletRoutes(app),
     ...transferRoutes(app),
     ...billerRoutes(app),
     ...paymentRoutes(app),
+    ...cardPaymentRoutes(app),
     ...recurringPaymentRoutes(app),
     ...operatorRoutes(app),
-    ...operatorLedgerRoutes(app),
-    ...internalRoutes(app),
+    ...internalLedgerRoutes(app),
+    ...internalAccountRoutes(app),
+    ...internalUserRoutes(app),
+    ...internalPaymentRoutes(app),
+    ...internalPostingRoutes(app),
     ...auditRoutes(app),
     ...webhookRoutes(app),
     ...codecRoutes(app),

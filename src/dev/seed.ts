@@ -1,7 +1,7 @@
-import type { AppContext } from '../api/context';
+import type { AppContext } from '../api/core/context';
 import { createUser } from '../api/auth/service';
 import { openCustomerAccount } from '../api/internal/service';
-import { announcePhoneVerified, markVerified } from '../api/verifications/service';
+import { announcePhoneVerified, markVerified } from '../api/me/verifications/service';
 import type { Logger } from '../logger';
 
 /**

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
 import { hashRefreshToken } from '../../src/api/auth/refresh-tokens';
-import { signAccessToken } from '../../src/api/auth/tokens';
+import { signAccessToken } from '../../src/api/core/access-tokens';
 import { createApp } from '../../src/api/app';
 import { withServices } from '../../src/config';
 import { createLogger } from '../../src/logger';

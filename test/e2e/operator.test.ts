@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/db/knex';
-import { encodeCursor } from '../../src/api/pagination';
+import { encodeCursor } from '../../src/api/core/pagination';
 import { client, type HttpResponse } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
 import { createOperator, verifyContact, signUpAndLogin, type SignedIn } from '../helpers/users';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { Client } from '@temporalio/client';
-import type { AppContext } from '../../src/api/context';
+import type { AppContext } from '../../src/api/core/context';
 import { createRecurringPayment } from '../../src/api/recurring-payments/service';
 import { createLedger } from '../../src/ledger/service';
 import type { Ledger } from '../../src/ledger/types';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { createUser } from '../../src/api/auth/service';
-import type { AppContext } from '../../src/api/context';
+import type { AppContext } from '../../src/api/core/context';
 import type { Db } from '../../src/db/knex';
 import { request, type HttpResponse } from './http';
 import { testConfig } from './services';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import type { AppContext } from '../../src/api/context';
+import type { AppContext } from '../../src/api/core/context';
 import type { Db } from '../../src/db/knex';
 import { DEMO_ACCOUNTS, seedDemoData } from '../../src/dev/seed';
 import { testConfig, testDb } from '../helpers/services';

@@ -6,9 +6,9 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import pino from 'pino';
 import { z } from 'zod';
 import { allRoutes, createApp } from '../../src/api/app';
-import type { AppContext } from '../../src/api/context';
-import { buildOpenApiDocument, ProblemSchema } from '../../src/api/openapi';
-import { route, type RouteSpec } from '../../src/api/route';
+import type { AppContext } from '../../src/api/core/context';
+import { buildOpenApiDocument, ProblemSchema } from '../../src/api/core/openapi';
+import { route, type RouteSpec } from '../../src/api/core/route';
 import { loadConfig } from '../../src/config';
 import { request } from '../helpers/http';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ProblemError } from '../../src/api/errors';
-import { PageQuery, decodeCursor, encodeCursor } from '../../src/api/pagination';
+import { ProblemError } from '../../src/api/core/errors';
+import { PageQuery, decodeCursor, encodeCursor } from '../../src/api/core/pagination';
 
 /** The cursor is opaque to clients but must survive the trip, and anything else is a 400 naming `cursor`. */
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { PageQuery, pageSchema } from '../pagination';
+import { PageQuery, pageSchema } from '../core/pagination';
 
 /** Money leaves the server as a string of minor units. */
-const MinorUnits = z.string().regex(/^-?[0-9]+$/).meta({ example: '1050', description: 'Integer minor units (1050 = 10.50).' });
+export const MinorUnits = z.string().regex(/^-?[0-9]+$/).meta({ example: '1050', description: 'Integer minor units (1050 = 10.50).' });
 
 export const AccountSchema = z
   .object({
@@ -40,16 +40,3 @@ export const TransactionsQuery = PageQuery.extend({
 }).refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'from must be before to', path: ['from'] });
 
 export const TransactionPageSchema = pageSchema(TransactionSchema).meta({ id: 'TransactionPage' });
-
-export const DashboardSchema = z
-  .object({
-    accounts: z.array(AccountSchema),
-    recentActivity: z.array(TransactionSchema),
-    cashbackEarned: z.array(z.object({ currency: z.string().length(3), amount: MinorUnits })),
-    upcomingRecurringPayments: z.array(
-      z.object({ id: z.string(), billerId: z.string(), amount: MinorUnits, currency: z.string(), nextRunAt: z.iso.datetime() }),
-    ),
-  })
-  .meta({ id: 'Dashboard' });
-
-export const PreferencesSchema = z.object({ smsAlerts: z.boolean() }).meta({ id: 'Preferences' });

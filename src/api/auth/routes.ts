@@ -1,16 +1,14 @@
-import { route, type RouteSpec } from '../route';
-import { RULES } from '../unstated-rules';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { currentUserId } from '../middleware/auth';
-import { clientAddress } from '../client-address';
-import { rateLimit } from '../rate-limit';
-import { sendSignupCodes } from '../verifications/service';
-import { ProblemSchema } from '../openapi';
+import { route, type RouteSpec } from '../core/route';
+import { RULES } from '../core/unstated-rules';
+import type { AppContext } from '../core/context';
+import { clientAddress } from '../core/client-address';
+import { rateLimit } from '../core/rate-limit';
+import { sendSignupCodes } from '../me/verifications/service';
+import { ProblemSchema } from '../core/openapi';
 import { LoginBody, RefreshTokenBody, TokenPairSchema, UserSchema, signupBody } from './schema';
-import { createUser, findUser, login, logout, refresh } from './service';
+import { createUser, login, logout, refresh } from './service';
 
-/** Signup, login, token refresh and logout, and the signed-in user. */
+/** Signup, login, token refresh and logout (the signed-in user is GET /v1/me, in me/). */
 export function authRoutes(app: AppContext): RouteSpec[] {
   return [
     route({
@@ -79,20 +77,6 @@ export function authRoutes(app: AppContext): RouteSpec[] {
       handler: async (ctx, { body }) => {
         await logout(app, body.refreshToken);
         ctx.status = 204;
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/v1/me',
-      summary: 'The signed-in user.',
-      tags: ['auth'],
-      access: 'user',
-      responses: { 200: { description: 'The signed-in user.', schema: UserSchema } },
-      handler: async (ctx) => {
-        const user = await findUser(app, currentUserId(ctx.state));
-        // The token outlived its user (erased): the credential no longer stands for anyone.
-        if (!user) throw problems.unauthenticated('The access token is invalid or expired.');
-        ctx.body = user;
       },
     }),
   ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_BLANK_PATTERN } from '../patterns';
+import { NOT_BLANK_PATTERN } from '../core/patterns';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, containsEmailLocalPart, weakPasswordReason } from './passwords';
 

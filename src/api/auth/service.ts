@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
 import { withDeadline } from '../../temporal/client';
 import { TASK_QUEUES, searchAttributes, workflowIds } from '../../temporal/names';
 import type { onboarding } from '../../workflows/onboarding';
@@ -8,7 +8,7 @@ import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './
 import { presentUser, userColumns, type UserRow } from './presenters';
 import { revokeFamilyOf, rotateRefreshToken, startFamily } from './refresh-tokens';
 import type { SignupBody, TokenPair, User } from './schema';
-import { signAccessToken } from './tokens';
+import { signAccessToken } from '../core/access-tokens';
 import { accountKey, loginThrottleKeys, recordFailure, resetFailures, secondsUntilAllowed } from './throttle';
 import { createLedger } from '../../ledger/service';
 import { accountIdFrom } from '../../ledger/ids';

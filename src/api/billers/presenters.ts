@@ -1,6 +1,5 @@
 import type { Biller } from '../../payments/billers/port';
 import { BASE_CASHBACK_RATE_BPS } from '../../payments/cashback';
-import type { Quote } from '../../payments/quote';
 
 /** Exactly the fields of a biller that leave the server (not `active`: inactive ones are not shown). */
 export function presentBiller(biller: Biller) {
@@ -14,26 +13,5 @@ export function presentBiller(biller: Biller) {
     customerRefPattern: biller.customerRefPattern,
     customerRefExample: biller.customerRefExample,
     cashbackRateBps: biller.cashbackRateBps ?? BASE_CASHBACK_RATE_BPS,
-  };
-}
-
-export function presentQuote(quote: Quote, customer: { customerRef: string; customerName: string }, sufficientFunds: boolean | null) {
-  return {
-    billerId: quote.billerId,
-    customerRef: customer.customerRef,
-    customerName: customer.customerName,
-    currency: quote.currency,
-    amount: quote.amountMinor.toString(),
-    fee: quote.feeMinor.toString(),
-    total: quote.totalMinor.toString(),
-    cashback: quote.cashbackMinor.toString(),
-    cashbackRateBps: quote.cashback.rateBps,
-    monthlyCashbackCap: {
-      limit: quote.cashback.capMinor.toString(),
-      used: quote.cashback.monthToDateMinor.toString(),
-      remaining: quote.cashback.remainingBeforeMinor.toString(),
-    },
-    sufficientFunds,
-    rules: quote.rules,
   };
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { NOT_BLANK_PATTERN } from '../patterns';
+import { NOT_BLANK_PATTERN } from '../core/patterns';
 import { BILLER_CATEGORIES } from '../../payments/billers/port';
-import { PageQuery, pageSchema } from '../pagination';
-import { Amount, Currency } from '../wallet/schema';
+import { PageQuery, pageSchema } from '../core/pagination';
+import { Currency } from '../core/schema';
 
-/** Request and response shapes of the biller catalogue, customer validation and quotes. */
+/** Request and response shapes of the biller catalogue and customer validation. */
 
 const BILLER_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
@@ -59,38 +59,3 @@ export const CustomerValidationSchema = z
     currency: Currency,
   })
   .meta({ id: 'CustomerValidation' });
-
-export const QuoteBody = z
-  .object({
-    billerId: BillerId,
-    customerRef: CustomerRef,
-    amount: Amount,
-    fromAccountId: z.uuid({ message: 'fromAccountId must be an account id (a UUID).' }).optional(),
-  })
-  .meta({ id: 'PaymentQuoteRequest' });
-
-export const QuoteSchema = z
-  .object({
-    billerId: BillerId,
-    customerRef: z.string(),
-    customerName: z.string(),
-    currency: Currency,
-    amount: MinorUnits,
-    fee: MinorUnits,
-    total: MinorUnits.meta({ description: 'amount + fee: what leaves the account.' }),
-    cashback: MinorUnits.meta({ description: 'Credited to the cashback account after the payment succeeds (capped monthly).' }),
-    cashbackRateBps: z.number().int(),
-    monthlyCashbackCap: z.object({
-      limit: MinorUnits,
-      used: MinorUnits.meta({ description: 'Granted this calendar month (UTC), before this payment.' }),
-      remaining: MinorUnits.meta({ description: 'What the cap still allows before this payment.' }),
-    }),
-    sufficientFunds: z.boolean().nullable().meta({ description: "Whether fromAccountId's available balance covers total; null without fromAccountId." }),
-    rules: z.array(
-      z.object({
-        rule: z.enum(['no_fee', 'fee_fixed', 'fee_percentage', 'cashback_rate', 'cashback_tier', 'cashback_amount', 'cashback_monthly_cap']),
-        description: z.string(),
-      }),
-    ),
-  })
-  .meta({ id: 'PaymentQuote' });

@@ -1,8 +1,8 @@
 import type { Payload } from '@temporalio/common';
 import { createPayloadCodec, PayloadDecryptionError } from '../../temporal/codec';
-import type { AppContext } from '../context';
-import { problems, type FieldError } from '../errors';
-import { route, type RouteSpec } from '../route';
+import type { AppContext } from '../core/context';
+import { problems, type FieldError } from '../core/errors';
+import { route, type RouteSpec } from '../core/route';
 import { CodecBodySchema, type CodecPayloadJson } from './schema';
 
 /**

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
-import type { AppContext, AppState } from '../context';
+import type { AppContext, AppState } from '../core/context';
 import { login, logout } from '../auth/service';
 import { LoginBody } from '../auth/schema';
-import { verifyAccessToken } from '../auth/tokens';
-import { problems } from '../errors';
-import { fieldErrors, nulCharacterErrors } from '../route';
+import { verifyAccessToken } from '../core/access-tokens';
+import { problems } from '../core/errors';
+import { fieldErrors, nulCharacterErrors } from '../core/route';
 import { CODEC_BASE_PATH, CODEC_COOKIE } from './routes';
 
 /**

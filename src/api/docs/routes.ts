@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import Router from '@koa/router';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
-import type { AppState } from '../context';
+import type { AppState } from '../core/context';
 
 /**
  * `/openapi.json` and `/docs`, a Swagger UI served from the swagger-ui-dist package

@@ -1,28 +1,11 @@
 import { z } from 'zod';
-import { route, type RouteSpec } from '../route';
-import type { AppContext } from '../context';
-import { withDeadline } from '../../temporal/client';
+import { route, type RouteSpec } from '../core/route';
+import type { AppContext } from '../core/context';
+import { readiness } from './service';
 
 const HealthSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.enum(['ok', 'unavailable'])) });
 
-async function probe(fn: () => Promise<unknown>, timeoutMs: number): Promise<'ok' | 'unavailable'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
-  });
-  try {
-    await Promise.race([fn(), timeout]);
-    return 'ok';
-  } catch {
-    return 'unavailable';
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export function healthRoutes(app: AppContext): RouteSpec[] {
-  const { db, temporal } = app.deps;
-  const timeoutMs = app.config.dependencyTimeoutMs;
   return [
     route({
       method: 'get',
@@ -46,13 +29,10 @@ export function healthRoutes(app: AppContext): RouteSpec[] {
         503: { description: 'A dependency is unreachable; `checks` names it.', schema: HealthSchema },
       },
       handler: async (ctx) => {
-        const [postgres, temporalCheck] = await Promise.all([
-          probe(() => db.raw('select 1'), timeoutMs),
-          probe(() => withDeadline(temporal, timeoutMs, () => temporal.workflowService.getSystemInfo({})), timeoutMs),
-        ]);
-        const ready = postgres === 'ok' && temporalCheck === 'ok';
+        const checks = await readiness(app);
+        const ready = checks.postgres === 'ok' && checks.temporal === 'ok';
         ctx.status = ready ? 200 : 503;
-        ctx.body = { status: ready ? 'ok' : 'unavailable', checks: { postgres, temporal: temporalCheck } };
+        ctx.body = { status: ready ? 'ok' : 'unavailable', checks };
       },
     }),
   ];

@@ -4,11 +4,14 @@ import { createLedger } from '../../ledger/service';
 import type { Account } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
 import type { bankPosting } from '../../workflows/bank-posting';
-import type { AppContext } from '../context';
-import { problems, type ProblemError } from '../errors';
-import { moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
-import type { BankPostingRow } from './presenters';
-import type { OpenAccountBody, PostingBody } from './schema';
+import type { AppContext } from '../core/context';
+import { problems, type ProblemError } from '../core/errors';
+import { moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
+import type { BankPostingRow } from './postings/presenters';
+import type { PostingBody } from './postings/schema';
+import type { OpenAccountBody } from './users/schema';
+
+/** What the bank side does apart from HTTP: open accounts (internal/users/) and post to them (internal/accounts/, internal/postings/). */
 
 /**
  * Opens a savings account or a credit card for a customer. With an Idempotency-Key the

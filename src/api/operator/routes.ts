@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { NOTIFICATION_STATUSES, type NotificationRow } from '../../providers/outbox';
-import type { AppContext } from '../context';
-import { PageQuery, pageSchema, paginate } from '../pagination';
-import { route, type RouteSpec } from '../route';
+import type { AppContext } from '../core/context';
+import { PageQuery, pageSchema } from '../core/pagination';
+import { route, type RouteSpec } from '../core/route';
+import { listNotifications } from './service';
 
 /**
  * Operator views. The outbox shows every message finflow sent (or, on the sandbox,
@@ -48,7 +49,6 @@ const presentNotification = (row: NotificationRow) => ({
 });
 
 export function operatorRoutes(app: AppContext): RouteSpec[] {
-  const { db } = app.deps;
   return [
     route({
       method: 'get',
@@ -59,10 +59,7 @@ export function operatorRoutes(app: AppContext): RouteSpec[] {
       query: PageQuery.extend({ userId: z.string().uuid().optional(), channel: z.enum(['sms', 'email']).optional() }),
       responses: { 200: { description: 'One page of messages.', schema: pageSchema(NotificationSchema) } },
       handler: async (ctx, { query }) => {
-        const q = db('notifications').select('*');
-        if (query.userId) q.where({ user_id: query.userId });
-        if (query.channel) q.where({ channel: query.channel });
-        const { rows, nextCursor } = await paginate<NotificationRow>(q, query, 'notifications');
+        const { rows, nextCursor } = await listNotifications(app, query);
         ctx.body = { data: rows.map(presentNotification), nextCursor };
       },
     }),

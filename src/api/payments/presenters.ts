@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { PaymentRow, PaymentStepRow } from '../../payments/repository';
+import type { Quote } from '../../payments/quote';
 import { STEP_PLANS } from '../../payments/steps';
 import type { PaymentSchema } from './schema';
 
@@ -46,5 +47,27 @@ export function presentPayment(row: PaymentRow, history: readonly PaymentStepRow
     steps: presentSteps(row, history),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** A quote as the client sees it, with the customer the biller named and whether the account covers it. */
+export function presentQuote(quote: Quote, customer: { customerRef: string; customerName: string }, sufficientFunds: boolean | null) {
+  return {
+    billerId: quote.billerId,
+    customerRef: customer.customerRef,
+    customerName: customer.customerName,
+    currency: quote.currency,
+    amount: quote.amountMinor.toString(),
+    fee: quote.feeMinor.toString(),
+    total: quote.totalMinor.toString(),
+    cashback: quote.cashbackMinor.toString(),
+    cashbackRateBps: quote.cashback.rateBps,
+    monthlyCashbackCap: {
+      limit: quote.cashback.capMinor.toString(),
+      used: quote.cashback.monthToDateMinor.toString(),
+      remaining: quote.cashback.remainingBeforeMinor.toString(),
+    },
+    sufficientFunds,
+    rules: quote.rules,
   };
 }

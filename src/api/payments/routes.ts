@@ -1,32 +1,43 @@
-import type { ParameterizedContext } from 'koa';
-import { RULES, accountCurrencyRule, amountLimitRules } from '../unstated-rules';
-import type { AppContext, AppState } from '../context';
-import { currentUserId } from '../middleware/auth';
-import { ProblemSchema } from '../openapi';
-import { route, type RouteSpec } from '../route';
-import { answer, type Submitted } from '../wallet/requests';
-import type { PaymentRow } from '../../payments/repository';
+import type { AppContext } from '../core/context';
+import { currentUserId } from '../core/middleware/auth';
+import { idempotencyKeyOf } from '../core/middleware/idempotency';
+import { ProblemSchema } from '../core/openapi';
+import { route, type RouteSpec } from '../core/route';
+import { RULES, accountCurrencyRule, amountLimitRules } from '../core/unstated-rules';
+import { SUBMITTED, answerPayment, paymentPath } from './answer';
 import { presentPayment } from './presenters';
-import { CardIdParams, CardPaymentBody, PaymentBody, PaymentIdParams, PaymentPageSchema, PaymentSchema, PaymentsQuery } from './schema';
-import { cancelPaymentOf, listPaymentsOf, payBillFor, payCardFor, viewPayment, withSteps } from './service';
+import { quoteFor } from './quote';
+import { PaymentBody, PaymentIdParams, PaymentPageSchema, PaymentSchema, PaymentsQuery, QuoteBody, QuoteSchema } from './schema';
+import { cancelPaymentOf, listPaymentsOf, payBillFor, viewPayment } from './service';
 
-const paymentPath = (id: string) => `/v1/payments/${id}`;
-
-const SUBMITTED = {
-  201: { description: 'Finished within a few seconds: `succeeded`, or `failed` with `failureReason` and the compensation in `steps`.', schema: PaymentSchema },
-  200: { description: 'A repeat of a payment made earlier (its Idempotency-Key outlived the replay window).', schema: PaymentSchema },
-  202: { description: 'Still processing; poll `Location`.', schema: PaymentSchema },
-};
-
-/** Answers a submitted payment as the money routes do, with its steps. */
-async function answerPayment(app: AppContext, ctx: ParameterizedContext<AppState>, submitted: Submitted<PaymentRow>): Promise<void> {
-  const { steps } = await withSteps(app, submitted.row);
-  answer(ctx, submitted, (row) => presentPayment(row, steps), paymentPath(submitted.row.id));
-}
-
-/** Bill payments and credit card bill payments, run by the payment saga (docs/payments.md). */
+/**
+ * Bill payments: quoted, made, listed, viewed and cancelled (docs/payments.md). A credit
+ * card's bill is paid at POST /v1/accounts/{cardId}/payments (accounts/payments/) and
+ * listed here with the rest.
+ */
 export function paymentRoutes(app: AppContext): RouteSpec[] {
   return [
+    route({
+      method: 'post',
+      path: '/v1/payments/quote',
+      summary: 'What paying a bill would cost (amount, fee, total) and earn (cashback), with the rules that applied.',
+      tags: ['payments'],
+      access: 'customer',
+      rules: [RULES.billerReferenceFormat, RULES.billerKnowsReference, RULES.billerAmountLimits, accountCurrencyRule('fromAccountId')],
+      body: QuoteBody,
+      responses: {
+        200: { description: 'The quote. Nothing is reserved: the cashback credited later may be lower if the monthly cap is reached first.', schema: QuoteSchema },
+        404: { description: 'No such biller (`biller_not_found`) or account of yours (`account_not_found`).', schema: ProblemSchema },
+        422: {
+          description: 'The amount is outside the biller\'s limits (`amount_out_of_range`), the biller does not know the reference, or the account is in another currency.',
+          schema: ProblemSchema,
+        },
+        503: { description: 'The biller cannot be reached; retry later.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { body }) => {
+        ctx.body = await quoteFor(app, currentUserId(ctx.state), body);
+      },
+    }),
     route({
       method: 'post',
       path: '/v1/payments',
@@ -43,27 +54,7 @@ export function paymentRoutes(app: AppContext): RouteSpec[] {
         422: { description: '`amount_out_of_range`, `currency_mismatch` (fromAccountId), `insufficient_funds` (amount + fee), `limit_exceeded` (amount; `errors[0].code` names the limit: `payment.per_transaction` or `payment.daily`), or `idempotency_key_reused`.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
-        await answerPayment(app, ctx, await payBillFor(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body));
-      },
-    }),
-    route({
-      method: 'post',
-      path: '/v1/accounts/:cardId/payments',
-      summary: "Pay your credit card's bill from your savings account (or wallet). Two SMS alerts: the card credited, the source debited.",
-      tags: ['payments'],
-      access: 'customer',
-      rules: [accountCurrencyRule('fromAccountId'), RULES.availableBalance, ...amountLimitRules('payment')],
-      idempotency: 'required',
-      params: CardIdParams,
-      body: CardPaymentBody,
-      responses: {
-        ...SUBMITTED,
-        400: { description: '`validation_error`, e.g. cardId not a credit card, or fromAccountId not a savings account or wallet.', schema: ProblemSchema },
-        404: { description: '`account_not_found` (cardId or fromAccountId).', schema: ProblemSchema },
-        422: { description: '`currency_mismatch`, `insufficient_funds`, `limit_exceeded` (amount; `errors[0].code` names the limit: `payment.per_transaction` or `payment.daily`), or `idempotency_key_reused`.', schema: ProblemSchema },
-      },
-      handler: async (ctx, { params, body }) => {
-        await answerPayment(app, ctx, await payCardFor(app, currentUserId(ctx.state), ctx.get('idempotency-key'), params.cardId, body));
+        await answerPayment(app, ctx, await payBillFor(app, currentUserId(ctx.state), idempotencyKeyOf(ctx), body));
       },
     }),
     route({

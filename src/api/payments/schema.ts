@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { PageQuery, pageSchema } from '../pagination';
+import { PageQuery, pageSchema } from '../core/pagination';
 import { BillerId, CustomerRef } from '../billers/schema';
-import { Amount, Currency } from '../wallet/schema';
+import { Amount, Currency } from '../core/schema';
 
 /** Request and response shapes of bill and card payments (docs/payments.md). */
 
@@ -89,3 +89,40 @@ export const PaymentSchema = z
   .meta({ id: 'Payment' });
 
 export const PaymentPageSchema = pageSchema(PaymentSchema).meta({ id: 'PaymentPage' });
+
+export const QuoteBody = z
+  .object({
+    billerId: BillerId,
+    customerRef: CustomerRef,
+    amount: Amount,
+    fromAccountId: z.uuid({ message: 'fromAccountId must be an account id (a UUID).' }).optional(),
+  })
+  .meta({ id: 'PaymentQuoteRequest' });
+
+export type QuoteBody = z.infer<typeof QuoteBody>;
+
+export const QuoteSchema = z
+  .object({
+    billerId: BillerId,
+    customerRef: z.string(),
+    customerName: z.string(),
+    currency: Currency,
+    amount: MinorUnits,
+    fee: MinorUnits,
+    total: MinorUnits.meta({ description: 'amount + fee: what leaves the account.' }),
+    cashback: MinorUnits.meta({ description: 'Credited to the cashback account after the payment succeeds (capped monthly).' }),
+    cashbackRateBps: z.number().int(),
+    monthlyCashbackCap: z.object({
+      limit: MinorUnits,
+      used: MinorUnits.meta({ description: 'Granted this calendar month (UTC), before this payment.' }),
+      remaining: MinorUnits.meta({ description: 'What the cap still allows before this payment.' }),
+    }),
+    sufficientFunds: z.boolean().nullable().meta({ description: "Whether fromAccountId's available balance covers total; null without fromAccountId." }),
+    rules: z.array(
+      z.object({
+        rule: z.enum(['no_fee', 'fee_fixed', 'fee_percentage', 'cashback_rate', 'cashback_tier', 'cashback_amount', 'cashback_monthly_cap']),
+        description: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'PaymentQuote' });

@@ -1,13 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type WorkflowOptions } from '@temporalio/client';
 import { createLedger } from '../../ledger/service';
-import type { Account } from '../../ledger/types';
-import { formatMoney } from '../../money/money';
-import { matchesReferenceFormat } from '../../payments/billers/port';
-import { getBiller } from '../../payments/billers/repository';
-import { feeFor, isWithinLimits } from '../../payments/quote';
+import { feeFor } from '../../payments/quote';
 import {
-  PAYING_ACCOUNT_TYPES,
   findPayment,
   paymentColumns,
   paymentIdFrom,
@@ -22,11 +17,12 @@ import { businessFailureOf } from '../../temporal/failures';
 import { searchAttributes, workflowIds } from '../../temporal/names';
 import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type payBill } from '../../workflows/pay-bill';
 import type { PayCardInput, payCard } from '../../workflows/pay-card';
-import { ownAccount } from '../accounts/routes';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { paginate, type PageQuery } from '../pagination';
-import { SYNC_WAIT_MS, checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import { ownAccount } from '../core/own-account';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
+import { paginate, type PageQuery } from '../core/pagination';
+import { SYNC_WAIT_MS, checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
+import { assertFunded, checkBill, payingAccount } from './checks';
 import type { CardPaymentBody, PaymentBody, ResolvePaymentBody } from './schema';
 
 /**
@@ -48,16 +44,6 @@ function paymentWorkflowOptions(workflowId: string, ids: { customerId: string; a
   return { ...options, typedSearchAttributes: [...shared, { key: searchAttributes.PaymentId, value: ids.paymentId }] };
 }
 
-/** The payer's account a payment draws on: theirs, their own money, in `currency`. */
-async function payingAccount(app: AppContext, userId: string, accountId: string, currency: string): Promise<Account> {
-  const account = await ownAccount(createLedger(app.deps.db), userId, accountId, 'fromAccountId');
-  if (!PAYING_ACCOUNT_TYPES.has(account.type)) {
-    throw problems.field('body', 'fromAccountId', 'not_a_paying_account', 'Payments are made from a wallet or a savings account.');
-  }
-  if (account.currency !== currency) throw problems.currencyMismatch('fromAccountId');
-  return account;
-}
-
 /** Whether a stored payment records the same request as `payment` (a repeat of its Idempotency-Key). */
 function samePayment(stored: PaymentRow, payment: NewPayment): boolean {
   return (
@@ -71,19 +57,11 @@ function samePayment(stored: PaymentRow, payment: NewPayment): boolean {
 }
 
 export async function payBillFor(app: AppContext, userId: string, idempotencyKey: string, body: PaymentBody): Promise<Submitted<PaymentRow>> {
-  const biller = await getBiller(app.deps.db, body.billerId);
-  if (!biller) throw problems.billerNotFound('billerId', 'body');
-  if (!matchesReferenceFormat(biller, body.customerRef)) {
-    throw problems.field('body', 'customerRef', 'invalid_format', `customerRef does not match ${biller.name}'s format, e.g. ${biller.customerRefExample}.`);
-  }
-  const amountMinor = BigInt(body.amount);
-  if (!isWithinLimits(biller, amountMinor)) {
-    throw problems.amountOutOfRange(formatMoney(biller.minAmountMinor, biller.currency), formatMoney(biller.maxAmountMinor, biller.currency));
-  }
+  const { biller, amountMinor } = await checkBill(app, body);
   checkPerTransactionLimit(app, 'payment', biller.currency, amountMinor);
   const from = await payingAccount(app, userId, body.fromAccountId, biller.currency);
   const { feeMinor } = feeFor(biller, amountMinor);
-  if (from.balances.availableMinor < amountMinor + feeMinor) throw problems.insufficientFunds('amount');
+  assertFunded(from, amountMinor + feeMinor);
 
   const workflowId = workflowIds.payment(userId, idempotencyKey);
   const paymentId = paymentIdFrom(workflowId);
@@ -123,7 +101,7 @@ export async function payCardFor(app: AppContext, userId: string, idempotencyKey
   if (card.type !== 'credit_card') throw problems.field('path', 'cardId', 'not_a_credit_card', 'Only a credit card bill can be paid here.');
   checkPerTransactionLimit(app, 'payment', card.currency, BigInt(body.amount));
   const from = await payingAccount(app, userId, body.fromAccountId, card.currency);
-  if (from.balances.availableMinor < BigInt(body.amount)) throw problems.insufficientFunds('amount');
+  assertFunded(from, BigInt(body.amount));
 
   const workflowId = workflowIds.payment(userId, idempotencyKey);
   const paymentId = paymentIdFrom(workflowId);

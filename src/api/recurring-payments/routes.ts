@@ -1,9 +1,10 @@
 import type { ParameterizedContext } from 'koa';
-import { RULES, accountCurrencyRule } from '../unstated-rules';
-import type { AppContext, AppState } from '../context';
-import { currentUserId } from '../middleware/auth';
-import { ProblemSchema } from '../openapi';
-import { route, type RouteSpec } from '../route';
+import { RULES, accountCurrencyRule } from '../core/unstated-rules';
+import type { AppContext, AppState } from '../core/context';
+import { currentUserId } from '../core/middleware/auth';
+import { idempotencyKeyOf } from '../core/middleware/idempotency';
+import { ProblemSchema } from '../core/openapi';
+import { route, type RouteSpec } from '../core/route';
 import { presentRecurringPayment, presentRuns } from './presenters';
 import {
   RecurringPaymentBody,
@@ -67,7 +68,7 @@ export function recurringPaymentRoutes(app: AppContext): RouteSpec[] {
         503: { description: 'The biller or Temporal cannot be reached; retry with the same Idempotency-Key.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
-        const { view, fresh } = await createRecurringPayment(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body);
+        const { view, fresh } = await createRecurringPayment(app, currentUserId(ctx.state), idempotencyKeyOf(ctx), body);
         ctx.set('Location', `/v1/recurring-payments/${view.row.id}`);
         answer(ctx, view, fresh ? 201 : 200);
       },

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { FREQUENCIES, canonicalTimeZone, parseLocalDate } from '../../payments/recurring/period';
 import { BillerId, CustomerRef } from '../billers/schema';
-import { PageQuery, pageSchema } from '../pagination';
-import { Amount, Currency } from '../wallet/schema';
+import { PageQuery, pageSchema } from '../core/pagination';
+import { Amount, Currency } from '../core/schema';
 
 /** Request and response shapes of recurring payments (docs/payments.md, "Recurring payments"). */
 

@@ -1,9 +1,4 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
-import { createLedger } from '../../ledger/service';
-import { formatMoney } from '../../money/money';
-import { BillerUnavailableError, matchesReferenceFormat } from '../../payments/billers/port';
-import { getBiller } from '../../payments/billers/repository';
-import { isWithinLimits } from '../../payments/quote';
 import { canonicalTimeZone, compareLocalDates, formatLocalDate, localDateTimeOf, parseLocalDate, type LocalDate } from '../../payments/recurring/period';
 import {
   PAUSED_BY_CUSTOMER,
@@ -18,13 +13,14 @@ import {
   type StatusChange,
 } from '../../payments/recurring/repository';
 import { LOCAL_RUN_TIME, recurringScheduleOptions } from '../../payments/recurring/schedule';
-import { PAYING_ACCOUNT_TYPES, type PaymentRow } from '../../payments/repository';
+import type { PaymentRow } from '../../payments/repository';
 import { withDeadline } from '../../temporal/client';
 import { scheduleIds } from '../../temporal/names';
-import { ownAccount } from '../accounts/routes';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { paginate, type PageQuery } from '../pagination';
+import { validateCustomer } from '../billers/checks';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
+import { paginate, type PageQuery } from '../core/pagination';
+import { checkBill, payingAccount } from '../payments/checks';
 import type { RecurringPaymentBody } from './schema';
 
 /**
@@ -64,28 +60,9 @@ function sameRequest(row: RecurringPaymentRow, body: RecurringPaymentBody, timez
  * a standing instruction to an unknown reference would fail every period.
  */
 async function checkPayment(app: AppContext, userId: string, body: RecurringPaymentBody) {
-  const { db } = app.deps;
-  const biller = await getBiller(db, body.billerId);
-  if (!biller) throw problems.billerNotFound('billerId', 'body');
-  if (!matchesReferenceFormat(biller, body.customerRef)) {
-    throw problems.field('body', 'customerRef', 'invalid_format', `customerRef does not match ${biller.name}'s format, e.g. ${biller.customerRefExample}.`);
-  }
-  if (!isWithinLimits(biller, BigInt(body.amount))) {
-    throw problems.amountOutOfRange(formatMoney(biller.minAmountMinor, biller.currency), formatMoney(biller.maxAmountMinor, biller.currency));
-  }
-  const account = await ownAccount(createLedger(db), userId, body.fromAccountId, 'fromAccountId');
-  if (!PAYING_ACCOUNT_TYPES.has(account.type)) {
-    throw problems.field('body', 'fromAccountId', 'not_a_paying_account', 'Payments are made from a wallet or a savings account.');
-  }
-  if (account.currency !== biller.currency) throw problems.currencyMismatch('fromAccountId');
-  let validation;
-  try {
-    validation = await app.deps.billers.validate(biller, body.customerRef);
-  } catch (err) {
-    if (err instanceof BillerUnavailableError) throw problems.billerUnavailable();
-    throw err;
-  }
-  if (!validation.valid) throw problems.invalidCustomerReference('customerRef', `${biller.name} does not know customer reference ${body.customerRef}.`);
+  const { biller } = await checkBill(app, body);
+  const account = await payingAccount(app, userId, body.fromAccountId, biller.currency);
+  await validateCustomer(app.deps.billers, biller, body.customerRef);
   return { biller, account };
 }
 

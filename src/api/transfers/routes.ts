@@ -1,11 +1,12 @@
-import { ProblemSchema } from '../openapi';
-import { RULES, accountCurrencyRule, amountLimitRules } from '../unstated-rules';
-import type { AppContext } from '../context';
-import { currentUserId } from '../middleware/auth';
-import { clientAddress } from '../client-address';
-import { route, type RouteSpec } from '../route';
-import { answer } from '../wallet/requests';
-import { IdParams } from '../wallet/schema';
+import { ProblemSchema } from '../core/openapi';
+import { RULES, accountCurrencyRule, amountLimitRules } from '../core/unstated-rules';
+import type { AppContext } from '../core/context';
+import { currentUserId } from '../core/middleware/auth';
+import { idempotencyKeyOf } from '../core/middleware/idempotency';
+import { clientAddress } from '../core/client-address';
+import { route, type RouteSpec } from '../core/route';
+import { answer } from '../core/money-requests';
+import { IdParams } from '../core/schema';
 import { presentTransfer } from './presenters';
 import { TransferBody, TransferSchema } from './schema';
 import { failureProblem, findTransfer, sendTransfer } from './service';
@@ -38,7 +39,7 @@ export function transferRoutes(app: AppContext): RouteSpec[] {
         429: { description: '`rate_limited`: too many recipient lookups from this address or for this contact; see Retry-After.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
-        const submitted = await sendTransfer(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body, clientAddress(ctx));
+        const submitted = await sendTransfer(app, currentUserId(ctx.state), idempotencyKeyOf(ctx), body, clientAddress(ctx));
         const problem = submitted.row.status === 'failed' ? failureProblem(submitted.row.failure_reason) : undefined;
         if (problem) throw problem;
         answer(ctx, submitted, presentTransfer, transferPath(submitted.row.id));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { NOT_BLANK_PATTERN } from '../patterns';
+import { NOT_BLANK_PATTERN } from '../core/patterns';
 import { EMAIL_PATTERN } from '../auth/schema';
-import { Amount, Currency, RequestStatus } from '../wallet/schema';
+import { Amount, Currency, RequestStatus } from '../core/schema';
 
 /** Request and response shapes of customer-to-customer transfers. */
 

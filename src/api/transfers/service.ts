@@ -3,12 +3,12 @@ import { transferIdFrom } from '../../ledger/ids';
 import type { Account, Ledger } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
 import type { customerTransfer } from '../../workflows/customer-transfer';
-import { ownAccount } from '../accounts/routes';
-import type { AppContext } from '../context';
-import { problems, type ProblemError } from '../errors';
-import { rateLimit } from '../rate-limit';
-import { maskEmail, maskName, maskPhone } from '../verifications/masking';
-import { checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';
+import { ownAccount } from '../core/own-account';
+import type { AppContext } from '../core/context';
+import { problems, type ProblemError } from '../core/errors';
+import { rateLimit } from '../core/rate-limit';
+import { maskEmail, maskName, maskPhone } from '../core/masking';
+import { checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
 import type { CustomerTransferRow } from './presenters';
 import type { TransferBody } from './schema';
 

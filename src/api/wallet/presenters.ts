@@ -1,4 +1,4 @@
-import type { RequestRow } from './requests';
+import type { RequestRow } from '../core/money-requests';
 import type { FundingSchema } from './schema';
 import type { z } from 'zod';
 

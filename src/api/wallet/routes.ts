@@ -1,11 +1,13 @@
-import { ProblemSchema } from '../openapi';
-import { accountCurrencyRule, amountLimitRules } from '../unstated-rules';
-import type { AppContext } from '../context';
-import { currentUserId } from '../middleware/auth';
-import { route, type RouteSpec } from '../route';
+import { ProblemSchema } from '../core/openapi';
+import { accountCurrencyRule, amountLimitRules } from '../core/unstated-rules';
+import type { AppContext } from '../core/context';
+import { currentUserId } from '../core/middleware/auth';
+import { idempotencyKeyOf } from '../core/middleware/idempotency';
+import { route, type RouteSpec } from '../core/route';
 import { presentFunding } from './presenters';
-import { answer } from './requests';
-import { FundBody, FundingSchema, IdParams } from './schema';
+import { answer } from '../core/money-requests';
+import { IdParams } from '../core/schema';
+import { FundBody, FundingSchema } from './schema';
 import { findFunding, fundWallet } from './service';
 
 const fundingPath = (id: string) => `/v1/wallet/fundings/${id}`;
@@ -30,7 +32,7 @@ export function walletRoutes(app: AppContext): RouteSpec[] {
         422: { description: '`currency_mismatch`, `limit_exceeded` (amount; `errors[0].code` names the limit: `funding.per_transaction` or `funding.daily`), or `idempotency_key_reused`.', schema: ProblemSchema },
       },
       handler: async (ctx, { body }) => {
-        const submitted = await fundWallet(app, currentUserId(ctx.state), ctx.get('idempotency-key'), body);
+        const submitted = await fundWallet(app, currentUserId(ctx.state), idempotencyKeyOf(ctx), body);
         answer(ctx, submitted, presentFunding, fundingPath(submitted.row.id));
       },
     }),

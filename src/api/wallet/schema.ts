@@ -1,19 +1,7 @@
 import { z } from 'zod';
-import { POSITIVE_AMOUNT_PATTERN } from '../../money/money';
+import { Amount, Currency, RequestStatus } from '../core/schema';
 
-/** Request and response shapes of wallet funding, and the money fields the other money routes share. */
-
-export const Amount = z
-  .string({ message: 'amount must be a string of minor units, e.g. "1050" for 10.50.' })
-  .regex(POSITIVE_AMOUNT_PATTERN, { message: 'amount must be a positive integer number of minor units, as a string (e.g. "1050").' })
-  .meta({ example: '1050', description: 'Positive integer minor units as a string (1050 = 10.50).' });
-
-export const Currency = z
-  .string()
-  .regex(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code in capitals, e.g. USD.' })
-  .meta({ example: 'USD' });
-
-export const RequestStatus = z.enum(['processing', 'succeeded', 'failed']);
+/** Request and response shapes of wallet funding. */
 
 export const FundBody = z
   .object({
@@ -46,5 +34,3 @@ export const FundingSchema = z
     updatedAt: z.iso.datetime(),
   })
   .meta({ id: 'WalletFunding' });
-
-export const IdParams = z.object({ id: z.uuid() });

@@ -2,11 +2,11 @@ import { createLedger } from '../../ledger/service';
 import { transferIdFrom } from '../../ledger/ids';
 import { workflowIds } from '../../temporal/names';
 import type { walletFunding } from '../../workflows/wallet-funding';
-import { ownAccount } from '../accounts/routes';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
+import { ownAccount } from '../core/own-account';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
 import type { FundingRow } from './presenters';
-import { checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from './requests';
+import { checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
 import type { FundBody } from './schema';
 
 /**

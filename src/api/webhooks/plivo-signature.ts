@@ -1,7 +1,7 @@
 import type { ParameterizedContext } from 'koa';
 import { isValidPlivoSignature, PLIVO_NONCE_HEADER, PLIVO_SIGNATURE_HEADER } from '../../providers/sms/plivo';
-import type { AppContext, AppState } from '../context';
-import { problems } from '../errors';
+import type { AppContext, AppState } from '../core/context';
+import { problems } from '../core/errors';
 
 /**
  * Plivo signs each callback (V3: HMAC-SHA256 with the account's auth token over the URL

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { PLIVO_STATUS_WEBHOOK_PATH } from '../../config';
 import { createOutbox, type ReceiptStatus } from '../../providers/outbox';
-import type { AppContext } from '../context';
-import { ProblemSchema } from '../openapi';
-import { route, type RouteSpec } from '../route';
+import type { AppContext } from '../core/context';
+import { ProblemSchema } from '../core/openapi';
+import { route, type RouteSpec } from '../core/route';
 import { verifyPlivoSignature } from './plivo-signature';
 
 /** Provider callbacks. Public routes: each proves where it came from by its signature. */

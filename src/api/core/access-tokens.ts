@@ -1,11 +1,12 @@
 import jwt from 'jsonwebtoken';
 import type { Config } from '../../config';
-import type { Principal } from '../context';
+import type { Principal } from './context';
 
 /**
- * Access tokens are HS256 JWTs (RFC 9068 profile): the algorithm, issuer, audience and
- * `typ: at+jwt` header are pinned on both sides, so a token of another kind or from
- * another issuer is refused.
+ * Access tokens, signed at login (auth/) and verified by every route that needs one
+ * (core/middleware/auth.ts, the codec's browser sign-in). They are HS256 JWTs (RFC 9068
+ * profile): the algorithm, issuer, audience and `typ: at+jwt` header are pinned on both
+ * sides, so a token of another kind or from another issuer is refused.
  */
 
 const ALGORITHM = 'HS256' as const;

@@ -70,6 +70,11 @@ function isReplayable(status: number): boolean {
   return status < 500 && status !== 429;
 }
 
+/** The client's Idempotency-Key header ('' when none was sent). */
+export function idempotencyKeyOf(ctx: ParameterizedContext<AppState>): string {
+  return ctx.get('idempotency-key');
+}
+
 export interface IdempotencyOptions {
   required: boolean;
   route: string;
@@ -87,12 +92,12 @@ export function idempotent(app: AppContext, options: IdempotencyOptions): Middle
   const table = () => db<StoredKey & { scope: string; key: string }>('idempotency_keys');
 
   /** Inserts the claim; returns its `created_at`, which identifies this claim from then on, or undefined when the key is taken. */
-  async function claim(scope: string, key: string, requestHash: string, method: string): Promise<Date | undefined> {
+  async function claim(scope: string, idempotencyKey: string, requestHash: string, method: string): Promise<Date | undefined> {
     const claimedAt = now();
     const rows = await table()
       .insert({
         scope,
-        key,
+        key: idempotencyKey,
         method,
         route: options.route,
         request_hash: requestHash,
@@ -111,10 +116,10 @@ export function idempotent(app: AppContext, options: IdempotencyOptions): Middle
    * the current request can claim it. The staleness test is in the delete itself, so a
    * fresh claim, or a lease renewed meanwhile, is never removed.
    */
-  async function releaseIfStale(scope: string, key: string): Promise<void> {
+  async function releaseIfStale(scope: string, idempotencyKey: string): Promise<void> {
     const at = now();
     await table()
-      .where({ scope, key })
+      .where({ scope, key: idempotencyKey })
       .andWhere((stale) =>
         stale
           .where('created_at', '<', new Date(at.getTime() - ttlMs))
@@ -133,24 +138,24 @@ export function idempotent(app: AppContext, options: IdempotencyOptions): Middle
    * Renews the lease while the request runs. A lease that already lapsed is not renewed:
    * another request may have taken the key over, and the row is no longer ours.
    */
-  function holdLease(scope: string, key: string, claimedAt: Date): () => void {
+  function holdLease(scope: string, idempotencyKey: string, claimedAt: Date): () => void {
     const timer = setInterval(() => {
-      void ownClaim(scope, key, claimedAt)
+      void ownClaim(scope, idempotencyKey, claimedAt)
         .where({ state: 'running' })
         .andWhere('lease_expires_at', '>', now())
         .update({ lease_expires_at: leaseEnd() })
-        .catch((err: unknown) => app.deps.logger.warn({ err, scope, key }, 'idempotency lease renewal failed'));
+        .catch((err: unknown) => app.deps.logger.warn({ err, scope, idempotencyKey }, 'idempotency lease renewal failed'));
     }, options.renewEveryMs ?? Math.floor(leaseMs / 3));
     timer.unref();
     return () => clearInterval(timer);
   }
 
   /** Our own claim only: if it was taken over as abandoned, the new owner's row is left alone. */
-  const ownClaim = (scope: string, key: string, claimedAt: Date) => table().where({ scope, key, created_at: claimedAt });
+  const ownClaim = (scope: string, idempotencyKey: string, claimedAt: Date) => table().where({ scope, key: idempotencyKey, created_at: claimedAt });
 
-  async function store(scope: string, key: string, claimedAt: Date, ctx: ParameterizedContext<AppState>): Promise<void> {
+  async function store(scope: string, idempotencyKey: string, claimedAt: Date, ctx: ParameterizedContext<AppState>): Promise<void> {
     const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((h) => (ctx.response.get(h) ? [[h, ctx.response.get(h)]] : [])));
-    await ownClaim(scope, key, claimedAt).update({
+    await ownClaim(scope, idempotencyKey, claimedAt).update({
       state: 'completed',
       response_status: ctx.status,
       response_headers: JSON.stringify(headers) as never,
@@ -160,19 +165,19 @@ export function idempotent(app: AppContext, options: IdempotencyOptions): Middle
   }
 
   /** Gives the key back after a 5xx, so a retry runs the request again. */
-  async function abandon(scope: string, key: string, claimedAt: Date): Promise<void> {
-    await ownClaim(scope, key, claimedAt)
+  async function abandon(scope: string, idempotencyKey: string, claimedAt: Date): Promise<void> {
+    await ownClaim(scope, idempotencyKey, claimedAt)
       .delete()
       .catch(() => undefined);
   }
 
   return async (ctx, next) => {
-    const key = ctx.get('idempotency-key');
-    if (!key) {
+    const idempotencyKey = idempotencyKeyOf(ctx);
+    if (!idempotencyKey) {
       if (options.required) throw problems.field('header', 'Idempotency-Key', 'required', 'This request requires an Idempotency-Key header.');
       return next();
     }
-    if (key.length > MAX_KEY_LENGTH) {
+    if (idempotencyKey.length > MAX_KEY_LENGTH) {
       throw problems.field('header', 'Idempotency-Key', 'too_long', `Idempotency-Key must be at most ${MAX_KEY_LENGTH} characters.`);
     }
     const scope = scopeOf(ctx);
@@ -183,15 +188,15 @@ export function idempotent(app: AppContext, options: IdempotencyOptions): Middle
     const requestHash = createHash('sha256').update(canonicalJson(fingerprint)).digest('hex');
 
     let claimedAt: Date | undefined;
-    for (let attempt = 0; !(claimedAt = await claim(scope, key, requestHash, ctx.method)); attempt++) {
+    for (let attempt = 0; !(claimedAt = await claim(scope, idempotencyKey, requestHash, ctx.method)); attempt++) {
       // Another request can free or take the key between our insert and select; a few
       // rounds settle that, and a key still contended after them is reported as in use.
       if (attempt >= 2) throw problems.idempotencyKeyInUse();
-      const existing = await table().where({ scope, key }).first();
+      const existing = await table().where({ scope, key: idempotencyKey }).first();
       if (!existing) continue;
       const at = now().getTime();
       if (at - existing.created_at.getTime() > ttlMs || isAbandoned(existing, at)) {
-        await releaseIfStale(scope, key);
+        await releaseIfStale(scope, idempotencyKey);
         continue;
       }
       if (existing.route !== options.route || existing.request_hash !== requestHash) throw problems.idempotencyKeyReused();
@@ -204,14 +209,14 @@ export function idempotent(app: AppContext, options: IdempotencyOptions): Middle
       return;
     }
 
-    const releaseLease = holdLease(scope, key, claimedAt);
+    const releaseLease = holdLease(scope, idempotencyKey, claimedAt);
     try {
       await next();
     } catch (err) {
       const problem = toProblem(err);
       if (!isReplayable(problem.status)) {
         releaseLease();
-        await abandon(scope, key, claimedAt);
+        await abandon(scope, idempotencyKey, claimedAt);
         throw err;
       }
       renderProblem(ctx, problem);
@@ -219,7 +224,7 @@ export function idempotent(app: AppContext, options: IdempotencyOptions): Middle
       releaseLease();
     }
     // A 5xx answered without throwing (e.g. a 503 body) is an outage too: never replayed.
-    if (!isReplayable(ctx.status)) await abandon(scope, key, claimedAt);
-    else await store(scope, key, claimedAt, ctx);
+    if (!isReplayable(ctx.status)) await abandon(scope, idempotencyKey, claimedAt);
+    else await store(scope, idempotencyKey, claimedAt, ctx);
   };
 }

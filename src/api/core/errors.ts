@@ -1,4 +1,4 @@
-import type { LimitExceededError } from '../limits/limits';
+import type { LimitExceededError } from '../../limits/limits';
 
 /**
  * Every HTTP error finflow answers with, as factories of one class. The problem

@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
-import type { Config } from '../config';
-import type { Db } from '../db/knex';
-import type { Logger } from '../logger';
-import type { BillerPort } from '../payments/billers/port';
-import type { Notifier } from '../providers/notifier';
+import type { Config } from '../../config';
+import type { Db } from '../../db/knex';
+import type { Logger } from '../../logger';
+import type { BillerPort } from '../../payments/billers/port';
+import type { Notifier } from '../../providers/notifier';
 
 /** What the API needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -26,7 +26,7 @@ export interface AppState {
   requestId: string;
   log: Logger;
   principal?: Principal;
-  /** Who is calling, as far as TRUST_PROXY lets us tell (src/api/client-address.ts). */
+  /** Who is calling, as far as TRUST_PROXY lets us tell (src/api/core/client-address.ts). */
   clientAddress?: string;
   /** The validated request, set by the route's validation step. */
   input?: unknown;

@@ -1,13 +1,13 @@
-import { RULES } from '../unstated-rules';
-import type { AppContext } from '../context';
-import { clientAddress } from '../client-address';
-import { currentUserId } from '../middleware/auth';
-import { ProblemSchema } from '../openapi';
-import { rateLimit } from '../rate-limit';
-import { route, type RouteSpec } from '../route';
-import { findUser } from '../auth/service';
-import { UserSchema } from '../auth/schema';
-import { problems } from '../errors';
+import { RULES } from '../../core/unstated-rules';
+import type { AppContext } from '../../core/context';
+import { clientAddress } from '../../core/client-address';
+import { currentUserId } from '../../core/middleware/auth';
+import { ProblemSchema } from '../../core/openapi';
+import { rateLimit } from '../../core/rate-limit';
+import { route, type RouteSpec } from '../../core/route';
+import { findUser } from '../../auth/service';
+import { UserSchema } from '../../auth/schema';
+import { problems } from '../../core/errors';
 import { ConfirmVerificationBody, StartVerificationBody, VerificationSchema } from './schema';
 import { confirmVerification, startVerification } from './service';
 

@@ -1,29 +1,11 @@
 import { z } from 'zod';
-import { NOT_BLANK_PATTERN } from '../patterns';
-import { Amount, Currency, RequestStatus } from '../wallet/schema';
+import { NOT_BLANK_PATTERN } from '../../core/patterns';
+import { Amount, Currency, RequestStatus } from '../../core/schema';
 
-/** Request and response shapes of the bank side (`/internal/v1`). */
+/** Request and response shapes of the bank side's postings (`/internal/v1/accounts/{accountId}/postings`, `/internal/v1/postings/{id}`). */
 
-export const UserIdParams = z.object({ userId: z.uuid() });
+/** Where a posting goes: a customer account, by id. */
 export const AccountIdParams = z.object({ accountId: z.uuid() });
-
-export const OpenAccountBody = z
-  .object({
-    type: z.enum(['savings', 'credit_card']),
-    currency: Currency,
-    creditLimit: Amount.or(z.literal('0')).optional().meta({ description: 'The card limit in minor units; required for a credit card, not allowed otherwise.' }),
-  })
-  .superRefine((body, ctx) => {
-    if (body.type === 'credit_card' && body.creditLimit === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['creditLimit'], message: 'creditLimit is required for a credit card.' });
-    }
-    if (body.type !== 'credit_card' && body.creditLimit !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['creditLimit'], message: 'creditLimit is only for a credit card.' });
-    }
-  })
-  .meta({ id: 'OpenAccountRequest' });
-
-export type OpenAccountBody = z.infer<typeof OpenAccountBody>;
 
 export const POSTING_CODES = ['deposit', 'salary', 'card_purchase', 'fee', 'adjustment'] as const;
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { RequestRow } from '../wallet/requests';
+import type { RequestRow } from '../../core/money-requests';
 import type { PostingSchema } from './schema';
 
 export interface BankPostingRow extends RequestRow {

@@ -2,7 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { problems } from '../errors';
 import type { AppContext, AppState } from '../context';
-import { verifyAccessToken } from '../auth/tokens';
+import { verifyAccessToken } from '../access-tokens';
 
 /**
  * Who may call a route: anyone, any signed-in user, a customer, an operator, the bank

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type WorkflowOptions } from '@temporalio/client';
 import type { ParameterizedContext } from 'koa';
-import type { AppContext, AppState } from '../context';
-import { problems } from '../errors';
+import type { AppContext, AppState } from './context';
+import { problems } from './errors';
 import { LimitExceededError, limitFor, type LimitKind } from '../../limits/limits';
 import { releaseLimit, reserveLimit, type Reservation } from '../../limits/reserve';
 import { withDeadline } from '../../temporal/client';

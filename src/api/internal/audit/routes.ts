@@ -1,26 +1,12 @@
 import { z } from 'zod';
-import type { AppContext } from '../context';
-import { problems } from '../errors';
-import { ProblemSchema } from '../openapi';
-import { PageQuery, pageSchema, paginate } from '../pagination';
-import { route, type RouteSpec } from '../route';
+import type { AppContext } from '../../core/context';
+import { problems } from '../../core/errors';
+import { ProblemSchema } from '../../core/openapi';
+import { PageQuery, pageSchema } from '../../core/pagination';
+import { route, type RouteSpec } from '../../core/route';
+import { listAuditEntries, type AuditRow } from './service';
 
-/** Reading the operators' trail (src/api/audit/middleware.ts writes it). */
-
-interface AuditRow {
-  id: string;
-  actor_type: 'user' | 'service' | 'anonymous';
-  actor_user_id: string | null;
-  actor_role: string | null;
-  method: string;
-  route: string;
-  path: string;
-  resource_id: string | null;
-  status: number;
-  request_id: string;
-  client_address: string | null;
-  created_at: Date;
-}
+/** Reading the operators' trail (src/api/core/middleware/audit-trail.ts writes it). */
 
 const AuditEntrySchema = z
   .object({
@@ -64,7 +50,6 @@ const present = (row: AuditRow): z.infer<typeof AuditEntrySchema> => ({
 });
 
 export function auditRoutes(app: AppContext): RouteSpec[] {
-  const { db } = app.deps;
   return [
     route({
       method: 'get',
@@ -81,12 +66,7 @@ export function auditRoutes(app: AppContext): RouteSpec[] {
         if (query.from && query.to && Date.parse(query.from) >= Date.parse(query.to)) {
           throw problems.field('query', 'from', 'after_to', 'from must be before to.');
         }
-        const q = db('audit_log').select('*');
-        if (query.actor === 'service' || query.actor === 'anonymous') q.where({ actor_type: query.actor });
-        else if (query.actor) q.where({ actor_user_id: query.actor });
-        if (query.from) q.where('created_at', '>=', new Date(query.from));
-        if (query.to) q.where('created_at', '<', new Date(query.to));
-        const { rows, nextCursor } = await paginate<AuditRow>(q, query, 'audit_log');
+        const { rows, nextCursor } = await listAuditEntries(app, query);
         ctx.body = { data: rows.map(present), nextCursor };
       },
     }),

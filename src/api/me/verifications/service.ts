@@ -1,11 +1,11 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Knex } from 'knex';
-import type { AppContext } from '../context';
-import { ProblemError, problems } from '../errors';
-import { withDeadline } from '../../temporal/client';
-import { signalNames, workflowIds } from '../../temporal/names';
-import { maskEmail, maskPhone } from './masking';
+import type { AppContext } from '../../core/context';
+import { ProblemError, problems } from '../../core/errors';
+import { withDeadline } from '../../../temporal/client';
+import { signalNames, workflowIds } from '../../../temporal/names';
+import { maskEmail, maskPhone } from '../../core/masking';
 
 /**
  * Proving control of an email address or phone by a one-time code. A code is six

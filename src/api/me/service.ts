@@ -1,0 +1,52 @@
+import type { Knex } from 'knex';
+import { createLedger } from '../../ledger/service';
+import type { Account } from '../../ledger/types';
+import { presentAccount, presentTransaction } from '../accounts/presenters';
+import type { AppContext } from '../core/context';
+import { problems } from '../core/errors';
+import { upcomingRecurringPayments } from '../recurring-payments/service';
+
+/** The signed-in customer's own views: the dashboard and notification preferences. */
+
+const RECENT_ACTIVITY = 10;
+
+/** Cashback credited to the accounts (posted, or pending and since posted), per currency. */
+async function cashbackEarned(db: Knex, accountIds: string[]) {
+  if (accountIds.length === 0) return [];
+  const rows = (await db('ledger_transfers')
+    .select('currency')
+    .sum({ amount: 'amount_minor' })
+    .whereIn('credit_account_id', accountIds)
+    .where({ code: 'cashback' })
+    .whereIn('kind', ['posted', 'post_pending'])
+    .groupBy('currency')
+    .orderBy('currency')) as Array<{ currency: string; amount: string }>;
+  return rows.map((r) => ({ currency: r.currency, amount: String(r.amount) }));
+}
+
+/** Balances, the latest activity across every account, cashback earned and upcoming recurring payments. */
+export async function dashboardOf(app: AppContext, userId: string) {
+  const ledger = createLedger(app.deps.db);
+  const accounts = await ledger.listAccounts(userId);
+  const pages = await Promise.all(accounts.map((a) => ledger.listTransfers(a.id, { limit: RECENT_ACTIVITY })));
+  const recent = pages
+    .flatMap((page, i) => page.data.map((t) => presentTransaction((accounts[i] as Account).id, t)))
+    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1))
+    .slice(0, RECENT_ACTIVITY);
+  return {
+    accounts: accounts.map(presentAccount),
+    recentActivity: recent,
+    cashbackEarned: await cashbackEarned(app.deps.db, accounts.map((a) => a.id)),
+    upcomingRecurringPayments: await upcomingRecurringPayments(app, userId),
+  };
+}
+
+export async function preferencesOf(app: AppContext, userId: string): Promise<{ smsAlerts: boolean }> {
+  const row = await app.deps.db('users').where({ id: userId }).first('sms_alerts_enabled');
+  if (!row) throw problems.unauthenticated();
+  return { smsAlerts: row.sms_alerts_enabled as boolean };
+}
+
+export async function setSmsAlerts(app: AppContext, userId: string, smsAlerts: boolean): Promise<void> {
+  await app.deps.db('users').where({ id: userId }).update({ sms_alerts_enabled: smsAlerts });
+}
