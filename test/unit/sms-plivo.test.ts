@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../../src/config';
 import { createPlivoSms, isValidPlivoSignature, toSmsSendError } from '../../src/providers/sms/plivo';
 import { SmsSendError } from '../../src/providers/sms/port';
+import { json, startStandIn, type Reply } from '../helpers/stand-in';
 
 /**
  * The real plivo SDK code path (client.messages.create → its axios wrapper → HTTP)
@@ -17,45 +15,6 @@ const AUTH_ID = 'MAFINFLOWTEST0000001';
 const AUTH_TOKEN = 'plivo-test-auth-token-0123456789';
 const SOURCE = '+14155550000';
 const CALLBACK = 'https://finflow.example/webhooks/plivo/message-status';
-
-interface Recorded {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: unknown;
-}
-
-type Reply = (req: Recorded, res: ServerResponse) => void;
-
-/** A stand-in for Plivo's API: records each request, answers with `reply`. */
-async function startStandIn(reply: Reply): Promise<{ baseUrl: string; requests: Recorded[]; close(): Promise<void> }> {
-  const requests: Recorded[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : undefined };
-      requests.push(recorded);
-      reply(recorded, res);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-const json = (status: number, body: unknown): Reply => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-};
 
 const accepted = (uuid: string) => json(202, { api_id: 'c6d2f9a4-0000-4000-8000-000000000001', message: 'message(s) queued', message_uuid: [uuid] });
 
@@ -101,7 +60,7 @@ describe('Plivo SMS provider (real SDK, local stand-in API)', () => {
       assert.equal(request!.url, `/v1/Account/${AUTH_ID}/Message/`);
       assert.equal(request!.headers.authorization, `Basic ${Buffer.from(`${AUTH_ID}:${AUTH_TOKEN}`).toString('base64')}`);
       assert.match(String(request!.headers['content-type']), /^application\/json/);
-      assert.deepEqual(request!.body, { src: SOURCE, dst: message.to, text: message.body, url: CALLBACK, method: 'POST' });
+      assert.deepEqual(JSON.parse(request!.text), { src: SOURCE, dst: message.to, text: message.body, url: CALLBACK, method: 'POST' });
     } finally {
       await standIn.close();
     }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { ConfigError, loadConfig } from '../../src/config';
 import { SmsSendError } from '../../src/providers/sms/port';
 import { createTwilioSms, isValidTwilioSignature, toTwilioSendError } from '../../src/providers/sms/twilio';
+import { json, startStandIn, type RecordedRequest, type Reply } from '../helpers/stand-in';
+
+const form = (req: RecordedRequest | undefined) => new URLSearchParams(req?.text ?? '');
 
 /**
  * The real twilio SDK code path (client.messages.create → its request client → HTTP)
@@ -17,47 +17,11 @@ const SID = 'AC00000000000000000000000000000001';
 const TOKEN = 'twilio-test-auth-token-0123456789';
 const FROM = '+14155550000';
 
-interface Recorded {
-  method: string;
-  path: string;
-  authorization: string | undefined;
-  form: URLSearchParams;
-}
-
-type Reply = (req: Recorded, res: ServerResponse) => void;
-
-async function standIn(reply: Reply): Promise<{ baseUrl: string; requests: Recorded[]; close(): Promise<void> }> {
-  const requests: Recorded[] = [];
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const recorded = { method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization, form: new URLSearchParams(Buffer.concat(chunks).toString('utf8')) };
-      requests.push(recorded);
-      reply(recorded, res);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-const json = (status: number, body: unknown): Reply => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-};
 const twilioError = (status: number, code: number, message: string) => json(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 const message = { to: '+447911123456', body: 'finflow: 10.50 GBP received', reference: 'alert:t1:sms' };
 
 async function failureOf(reply: Reply, timeoutMs?: number): Promise<SmsSendError> {
-  const server = await standIn(reply);
+  const server = await startStandIn(reply);
   try {
     const sms = createTwilioSms({ accountSid: SID, authToken: TOKEN, from: FROM, apiUrl: server.baseUrl, timeoutMs });
     const err = await sms.send(message).then(
@@ -75,26 +39,26 @@ describe('Twilio SMS adapter (real SDK against a local stand-in)', function () {
   this.timeout(20_000);
 
   it("sends with the account's credentials, sender, recipient and status callback, and returns Twilio's message sid", async () => {
-    const server = await standIn(json(201, { sid: 'SM0123456789abcdef0123456789abcdef', status: 'queued', to: message.to, from: FROM, body: message.body }));
+    const server = await startStandIn(json(201, { sid: 'SM0123456789abcdef0123456789abcdef', status: 'queued', to: message.to, from: FROM, body: message.body }));
     try {
       const sms = createTwilioSms({ accountSid: SID, authToken: TOKEN, from: FROM, apiUrl: server.baseUrl, statusCallbackUrl: 'https://finflow.example/webhooks/twilio/status' });
       assert.deepEqual(await sms.send(message), { providerMessageId: 'SM0123456789abcdef0123456789abcdef' });
       const [sent] = server.requests;
       assert.equal(sent?.method, 'POST');
-      assert.equal(sent?.path, `/2010-04-01/Accounts/${SID}/Messages.json`);
-      assert.equal(sent?.authorization, `Basic ${Buffer.from(`${SID}:${TOKEN}`).toString('base64')}`);
-      assert.deepEqual(Object.fromEntries(sent?.form ?? []), { To: message.to, From: FROM, Body: message.body, StatusCallback: 'https://finflow.example/webhooks/twilio/status' });
+      assert.equal(sent?.url, `/2010-04-01/Accounts/${SID}/Messages.json`);
+      assert.equal(sent?.headers.authorization, `Basic ${Buffer.from(`${SID}:${TOKEN}`).toString('base64')}`);
+      assert.deepEqual(Object.fromEntries(form(sent)), { To: message.to, From: FROM, Body: message.body, StatusCallback: 'https://finflow.example/webhooks/twilio/status' });
     } finally {
       await server.close();
     }
   });
 
   it('sends through a Messaging Service when the sender is an MG sid', async () => {
-    const server = await standIn(json(201, { sid: 'SM1', status: 'accepted' }));
+    const server = await startStandIn(json(201, { sid: 'SM1', status: 'accepted' }));
     try {
       await createTwilioSms({ accountSid: SID, authToken: TOKEN, from: 'MG00000000000000000000000000000001', apiUrl: server.baseUrl }).send(message);
-      assert.equal(server.requests[0]?.form.get('MessagingServiceSid'), 'MG00000000000000000000000000000001');
-      assert.equal(server.requests[0]?.form.get('From'), null);
+      assert.equal(form(server.requests[0]).get('MessagingServiceSid'), 'MG00000000000000000000000000000001');
+      assert.equal(form(server.requests[0]).get('From'), null);
     } finally {
       await server.close();
     }
