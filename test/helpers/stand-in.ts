@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SmsSendError, type SmsProvider } from '../../src/providers/sms/port';
 
 /**
  * A local HTTP server standing in for a provider's API (Plivo, Twilio, a biller), so the
@@ -54,3 +56,23 @@ export const json =
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
+
+/**
+ * Sends one SMS through an adapter built on a stand-in that answers with `reply`, and
+ * returns the SmsSendError it fails with (a send that succeeds fails the test).
+ */
+export async function smsFailure(reply: Reply, build: (baseUrl: string) => SmsProvider): Promise<SmsSendError> {
+  const standIn = await startStandIn(reply);
+  try {
+    const err = await build(standIn.baseUrl)
+      .send({ to: '+447911123456', body: 'finflow: 10.50 GBP received', reference: 'alert:t1:sms' })
+      .then(
+        () => assert.fail('send should have failed'),
+        (e: unknown) => e,
+      );
+    assert.ok(err instanceof SmsSendError, `expected SmsSendError, got ${String(err)}`);
+    return err;
+  } finally {
+    await standIn.close();
+  }
+}

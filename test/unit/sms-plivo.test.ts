@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { ConfigError, loadConfig } from '../../src/config';
 import { createPlivoSms, isValidPlivoSignature, toSmsSendError } from '../../src/providers/sms/plivo';
 import { SmsSendError } from '../../src/providers/sms/port';
-import { json, startStandIn, type Reply } from '../helpers/stand-in';
+import { json, smsFailure, startStandIn, type Reply } from '../helpers/stand-in';
 
 /**
  * The real plivo SDK code path (client.messages.create → its axios wrapper → HTTP)
@@ -20,20 +20,8 @@ const accepted = (uuid: string) => json(202, { api_id: 'c6d2f9a4-0000-4000-8000-
 
 const message = { to: '+447911123456', body: 'finflow: 10.50 GBP received', reference: 'alert:t1:sms' };
 
-async function sendFailure(reply: Reply, timeoutMs?: number): Promise<SmsSendError> {
-  const standIn = await startStandIn(reply);
-  try {
-    const sms = createPlivoSms({ authId: AUTH_ID, authToken: AUTH_TOKEN, sourceNumber: SOURCE, apiUrl: standIn.baseUrl, timeoutMs });
-    const err = await sms.send(message).then(
-      () => assert.fail('send should have failed'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof SmsSendError, `expected SmsSendError, got ${String(err)}`);
-    return err;
-  } finally {
-    await standIn.close();
-  }
-}
+const sendFailure = (reply: Reply, timeoutMs?: number) =>
+  smsFailure(reply, (apiUrl) => createPlivoSms({ authId: AUTH_ID, authToken: AUTH_TOKEN, sourceNumber: SOURCE, apiUrl, timeoutMs }));
 
 /**
  * Plivo's V3 signature, written out here rather than borrowed from the SDK: for a POST

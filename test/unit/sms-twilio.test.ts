@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import twilio from 'twilio';
 import { ConfigError, loadConfig } from '../../src/config';
-import { SmsSendError } from '../../src/providers/sms/port';
+import { type SmsSendError } from '../../src/providers/sms/port';
 import { createTwilioSms, isValidTwilioSignature, toTwilioSendError } from '../../src/providers/sms/twilio';
-import { json, startStandIn, type RecordedRequest, type Reply } from '../helpers/stand-in';
+import { json, smsFailure, startStandIn, type RecordedRequest, type Reply } from '../helpers/stand-in';
 
 const form = (req: RecordedRequest | undefined) => new URLSearchParams(req?.text ?? '');
 
@@ -20,20 +20,8 @@ const FROM = '+14155550000';
 const twilioError = (status: number, code: number, message: string) => json(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 const message = { to: '+447911123456', body: 'finflow: 10.50 GBP received', reference: 'alert:t1:sms' };
 
-async function failureOf(reply: Reply, timeoutMs?: number): Promise<SmsSendError> {
-  const server = await startStandIn(reply);
-  try {
-    const sms = createTwilioSms({ accountSid: SID, authToken: TOKEN, from: FROM, apiUrl: server.baseUrl, timeoutMs });
-    const err = await sms.send(message).then(
-      () => assert.fail('send should have failed'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof SmsSendError, `expected SmsSendError, got ${String(err)}`);
-    return err;
-  } finally {
-    await server.close();
-  }
-}
+const failureOf = (reply: Reply, timeoutMs?: number) =>
+  smsFailure(reply, (apiUrl) => createTwilioSms({ accountSid: SID, authToken: TOKEN, from: FROM, apiUrl, timeoutMs }));
 
 describe('Twilio SMS adapter (real SDK against a local stand-in)', function () {
   this.timeout(20_000);
