@@ -5,17 +5,17 @@ import type { Limits } from '../limits/limits';
 import type { FundingProcessor } from '../providers/funding/port';
 import type { Notifier } from '../providers/notifier';
 import type { BillerPort } from '../payments/billers/port';
-import { createAlertActivities } from './alerts';
-import { createBillerActivities } from './billers';
-import { createCashbackActivities } from './cashback';
-import { createHousekeepingActivities } from './housekeeping';
-import { createLedgerActivities } from './ledger';
-import { createNotificationActivities } from './notifications';
-import { createOnboardingActivities } from './onboarding';
-import { createPaymentActivities } from './payments';
-import { createRecurringActivities } from './recurring';
-import { createRepairActivities } from './repairs';
-import { createWalletActivities } from './wallet';
+import { createAlertActivities } from './banking/alerts';
+import { createBillerActivities } from './payments/billers';
+import { createCashbackActivities } from './payments/cashback';
+import { createHousekeepingActivities } from './platform/housekeeping';
+import { createLedgerActivities } from './banking/ledger';
+import { createNotificationActivities } from './platform/notifications';
+import { createOnboardingActivities } from './platform/onboarding';
+import { createPaymentActivities } from './payments/payments';
+import { createRecurringActivities } from './payments/recurring';
+import { createRepairActivities } from './payments/repairs';
+import { createWalletActivities } from './wallet/wallet';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
 export interface ActivityDeps {

@@ -9,7 +9,7 @@ import type { Db } from '../../src/db/knex';
 import { workflowIds } from '../../src/temporal/names';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { onboarding } from '../../src/workflows';
-import { WELCOME_WAIT, phoneVerified } from '../../src/workflows/onboarding';
+import { WELCOME_WAIT, phoneVerified } from '../../src/workflows/platform/onboarding';
 import { uniquePhone } from '../helpers/money';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { testDb, timeSkippingServer } from '../helpers/services';

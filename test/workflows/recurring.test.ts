@@ -9,7 +9,7 @@ import type { Frequency } from '../../src/payments/recurring/period';
 import { findRecurringPayment } from '../../src/payments/recurring/repository';
 import { scheduleIds, workflowIds } from '../../src/temporal/names';
 import { recurringPaymentRun } from '../../src/workflows';
-import { DUNNING_DELAYS_MS, type RecurringPaymentRunInput } from '../../src/workflows/recurring';
+import { DUNNING_DELAYS_MS, type RecurringPaymentRunInput } from '../../src/workflows/payments/recurring';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { assertLedgerBalanced, balanceOf, deposit } from '../helpers/money';
 import { testDb, timeSkippingServer, workflowBundle as sharedWorkflowBundle } from '../helpers/services';

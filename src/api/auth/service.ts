@@ -3,7 +3,7 @@ import type { AppContext } from '../context';
 import { problems } from '../errors';
 import { withDeadline } from '../../temporal/client';
 import { TASK_QUEUES, searchAttributes, workflowIds } from '../../temporal/names';
-import type { onboarding } from '../../workflows/onboarding';
+import type { onboarding } from '../../workflows/platform/onboarding';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './passwords';
 import { presentUser, userColumns, type UserRow } from './presenters';
 import { revokeFamilyOf, rotateRefreshToken, startFamily } from './refresh-tokens';

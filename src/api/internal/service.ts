@@ -3,7 +3,7 @@ import { accountIdFrom, transferIdFrom } from '../../ledger/ids';
 import { createLedger } from '../../ledger/service';
 import type { Account } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
-import type { bankPosting } from '../../workflows/bank-posting';
+import type { bankPosting } from '../../workflows/banking/bank-posting';
 import type { AppContext } from '../context';
 import { problems, type ProblemError } from '../errors';
 import { moneyWorkflowOptions, submit, type Submitted } from '../wallet/requests';

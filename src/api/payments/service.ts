@@ -20,8 +20,8 @@ import {
 import { withDeadline } from '../../temporal/client';
 import { businessFailureOf } from '../../temporal/failures';
 import { searchAttributes, workflowIds } from '../../temporal/names';
-import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type payBill } from '../../workflows/pay-bill';
-import type { PayCardInput, payCard } from '../../workflows/pay-card';
+import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type payBill } from '../../workflows/payments/pay-bill';
+import type { PayCardInput, payCard } from '../../workflows/payments/pay-card';
 import { ownAccount } from '../accounts/routes';
 import type { AppContext } from '../context';
 import { problems } from '../errors';

@@ -2,7 +2,7 @@ import { createLedger } from '../../ledger/service';
 import { transferIdFrom } from '../../ledger/ids';
 import type { Account, Ledger } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
-import type { customerTransfer } from '../../workflows/customer-transfer';
+import type { customerTransfer } from '../../workflows/wallet/customer-transfer';
 import { ownAccount } from '../accounts/routes';
 import type { AppContext } from '../context';
 import { problems, type ProblemError } from '../errors';

@@ -1,7 +1,7 @@
 import { createLedger } from '../../ledger/service';
 import { transferIdFrom } from '../../ledger/ids';
 import { workflowIds } from '../../temporal/names';
-import type { walletFunding } from '../../workflows/wallet-funding';
+import type { walletFunding } from '../../workflows/wallet/wallet-funding';
 import { ownAccount } from '../accounts/routes';
 import type { AppContext } from '../context';
 import { problems } from '../errors';

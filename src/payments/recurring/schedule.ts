@@ -1,6 +1,6 @@
 import type { CalendarSpec, DayOfWeek, Month, ScheduleOptions, ScheduleOptionsStartWorkflowAction, ScheduleSpec } from '@temporalio/client';
 import { TASK_QUEUES, scheduleIds, searchAttributes, workflowIds } from '../../temporal/names';
-import type { recurringPaymentRun } from '../../workflows/recurring';
+import type { recurringPaymentRun } from '../../workflows/payments/recurring';
 import { daysInMonth, instantOf, isLeapYear, type Frequency, type LocalDate } from './period';
 
 /**

@@ -1,5 +1,5 @@
-import type { Notifier } from '../providers/notifier';
-import type { NotificationStatus } from '../providers/outbox';
+import type { Notifier } from '../../providers/notifier';
+import type { NotificationStatus } from '../../providers/outbox';
 
 export interface RecordNotificationFailureInput {
   /** The key the failed send used, `<workflowId>:<step>`. */

@@ -1,5 +1,5 @@
-import type { Db } from '../db/knex';
-import type { Ledger } from '../ledger/types';
+import type { Db } from '../../db/knex';
+import type { Ledger } from '../../ledger/types';
 
 const DELETE_BATCH = 5_000;
 

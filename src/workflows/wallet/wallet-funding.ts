@@ -1,11 +1,11 @@
 import { isCancellation, proxyActivities, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { ChargeFundingInput, ChargeFundingResult, FundingRecord } from '../activities/wallet';
-import type { FundingSource } from '../providers/funding/port';
-import { businessFailureOf } from '../temporal/failures';
-import { searchAttributes } from '../temporal/names';
-import { profiles } from './activity-profiles';
-import { alertHolders, type HolderAlert } from './alerts';
+import type { Activities } from '../../activities';
+import type { ChargeFundingInput, ChargeFundingResult, FundingRecord } from '../../activities/wallet/wallet';
+import type { FundingSource } from '../../providers/funding/port';
+import { businessFailureOf } from '../../temporal/failures';
+import { searchAttributes } from '../../temporal/names';
+import { profiles } from '../shared/activity-profiles';
+import { alertHolders, type HolderAlert } from '../banking/alerts';
 
 const { chargeFunding, getFundingCharge } = proxyActivities<Activities>(profiles.provider);
 const { postTransfer, recordFundingOutcome } = proxyActivities<Activities>(profiles.database);

@@ -1,7 +1,7 @@
-import { isLedgerError } from '../ledger/errors';
-import type { Ledger, LedgerErrorCode, SystemRole, TransferCode } from '../ledger/types';
-import { parseAmountMinor } from '../money/money';
-import { businessFailure, type BusinessFailureType } from '../temporal/failures';
+import { isLedgerError } from '../../ledger/errors';
+import type { Ledger, LedgerErrorCode, SystemRole, TransferCode } from '../../ledger/types';
+import { parseAmountMinor } from '../../money/money';
+import { businessFailure, type BusinessFailureType } from '../../temporal/failures';
 
 /** One side of a transfer: a customer account by id, or the system account of a role (in the transfer's currency). */
 export type AccountRef = { accountId: string } | { systemRole: SystemRole };

@@ -1,5 +1,5 @@
 import { CancellationScope } from '@temporalio/workflow';
-import { businessFailureOf } from '../temporal/failures';
+import { businessFailureOf } from '../../temporal/failures';
 
 /**
  * A saga's memory of how to undo what it has done. A workflow adds the undo of each

@@ -8,10 +8,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { periodOf } from '../payments/recurring/period';
-import { dedupeKeys, searchAttributes, systemSearchAttributes, workflowIds } from '../temporal/names';
-import { profiles } from './activity-profiles';
+import type { Activities } from '../../activities';
+import { periodOf } from '../../payments/recurring/period';
+import { dedupeKeys, searchAttributes, systemSearchAttributes, workflowIds } from '../../temporal/names';
+import { profiles } from '../shared/activity-profiles';
 import { payBill, type PayBillResult } from './pay-bill';
 
 /**

@@ -1,12 +1,12 @@
 import { CancellationScope, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { maskAccount } from '../money/money';
-import type { NewPayment } from '../payments/repository';
-import type { PaymentStep } from '../payments/steps';
-import { profiles } from './activity-profiles';
-import { alertHolders } from './alerts';
+import type { Activities } from '../../activities';
+import { maskAccount } from '../../money/money';
+import type { NewPayment } from '../../payments/repository';
+import type { PaymentStep } from '../../payments/steps';
+import { profiles } from '../shared/activity-profiles';
+import { alertHolders } from '../banking/alerts';
 import { PaymentSteps, conclude, operatorCancelled, paymentProfiles, holdExpiry, runSteps, tagPayment, type PayBillResult } from './pay-bill';
-import { Saga } from './saga';
+import { Saga } from '../shared/saga';
 
 /**
  * A credit card bill paid from the customer's savings account (or wallet), as the same

@@ -1,7 +1,7 @@
-import type { Db } from '../db/knex';
-import type { ChargeStatus, FundingProcessor, FundingSource } from '../providers/funding/port';
-import { releaseLimit } from '../limits/reserve';
-import { parseAmountMinor } from '../money/money';
+import type { Db } from '../../db/knex';
+import type { ChargeStatus, FundingProcessor, FundingSource } from '../../providers/funding/port';
+import { releaseLimit } from '../../limits/reserve';
+import { parseAmountMinor } from '../../money/money';
 
 /**
  * Side effects of the wallet's money workflows: charging the funding processor, and

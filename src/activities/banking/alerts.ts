@@ -1,10 +1,10 @@
-import type { Db } from '../db/knex';
-import type { Account, Ledger, Transfer } from '../ledger/types';
-import { formatMoney, maskAccount } from '../money/money';
-import type { Notifier } from '../providers/notifier';
-import { createOutbox } from '../providers/outbox';
-import { businessFailure } from '../temporal/failures';
-import { dedupeKeys } from '../temporal/names';
+import type { Db } from '../../db/knex';
+import type { Account, Ledger, Transfer } from '../../ledger/types';
+import { formatMoney, maskAccount } from '../../money/money';
+import type { Notifier } from '../../providers/notifier';
+import { createOutbox } from '../../providers/outbox';
+import { businessFailure } from '../../temporal/failures';
+import { dedupeKeys } from '../../temporal/names';
 
 export interface SendTransactionAlertInput {
   transferId: string;

@@ -1,6 +1,6 @@
-import type { Db } from '../db/knex';
-import { recordStep, setPaymentAmounts } from '../payments/repository';
-import { businessFailureOf } from '../temporal/failures';
+import type { Db } from '../../db/knex';
+import { recordStep, setPaymentAmounts } from '../../payments/repository';
+import { businessFailureOf } from '../../temporal/failures';
 import { createCashbackActivities, type CreditCashbackInput, type CreditReferralBonusInput } from './cashback';
 
 /**

@@ -1,10 +1,10 @@
-import type { Db } from '../db/knex';
-import { parseAmountMinor } from '../money/money';
-import { getBiller, cashbackGrantedInMonth } from '../payments/billers/repository';
-import type { Biller, BillerPaymentStatus, BillerPort } from '../payments/billers/port';
-import { calendarMonth } from '../payments/cashback';
-import { isWithinLimits, quotePayment, type QuoteRule } from '../payments/quote';
-import { businessFailure } from '../temporal/failures';
+import type { Db } from '../../db/knex';
+import { parseAmountMinor } from '../../money/money';
+import { getBiller, cashbackGrantedInMonth } from '../../payments/billers/repository';
+import type { Biller, BillerPaymentStatus, BillerPort } from '../../payments/billers/port';
+import { calendarMonth } from '../../payments/cashback';
+import { isWithinLimits, quotePayment, type QuoteRule } from '../../payments/quote';
+import { businessFailure } from '../../temporal/failures';
 
 /**
  * The payment saga's calls to billers, through the biller port (docs/payments.md).

@@ -1,12 +1,12 @@
-import type { Db } from '../db/knex';
-import { isLedgerError } from '../ledger/errors';
-import { accountIdFrom, transferIdFrom } from '../ledger/ids';
-import { createLedger } from '../ledger/service';
-import type { Metadata, TransferCode } from '../ledger/types';
-import { parseAmountMinor } from '../money/money';
-import { getBiller } from '../payments/billers/repository';
-import { REFERRAL_BONUS_MINOR, calendarMonth, computeCashback } from '../payments/cashback';
-import { businessFailure } from '../temporal/failures';
+import type { Db } from '../../db/knex';
+import { isLedgerError } from '../../ledger/errors';
+import { accountIdFrom, transferIdFrom } from '../../ledger/ids';
+import { createLedger } from '../../ledger/service';
+import type { Metadata, TransferCode } from '../../ledger/types';
+import { parseAmountMinor } from '../../money/money';
+import { getBiller } from '../../payments/billers/repository';
+import { REFERRAL_BONUS_MINOR, calendarMonth, computeCashback } from '../../payments/cashback';
+import { businessFailure } from '../../temporal/failures';
 
 /**
  * Cashback and referral bonuses (docs/payments.md): money from the `cashback_expense`

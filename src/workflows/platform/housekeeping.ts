@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { profiles } from './activity-profiles';
+import type { Activities } from '../../activities';
+import { profiles } from '../shared/activity-profiles';
 
 const { deleteExpiredIdempotencyKeys, expirePendingHolds: expireHolds, retryPaymentRepairs } = proxyActivities<Activities>(profiles.database);
 

@@ -16,15 +16,15 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { PaymentLeg, PaymentRepair, ResolveHoldsInput } from '../activities/payments';
-import type { NewPayment } from '../payments/repository';
-import { STEP_PLANS, type PaymentKind, type PaymentStep, type StepStatus } from '../payments/steps';
-import { businessFailure, businessFailureOf } from '../temporal/failures';
-import { searchAttributes } from '../temporal/names';
-import { profiles } from './activity-profiles';
-import { alertHolders } from './alerts';
-import { Saga, failureDetail, failureReason } from './saga';
+import type { Activities } from '../../activities';
+import type { PaymentLeg, PaymentRepair, ResolveHoldsInput } from '../../activities/payments/payments';
+import type { NewPayment } from '../../payments/repository';
+import { STEP_PLANS, type PaymentKind, type PaymentStep, type StepStatus } from '../../payments/steps';
+import { businessFailure, businessFailureOf } from '../../temporal/failures';
+import { searchAttributes } from '../../temporal/names';
+import { profiles } from '../shared/activity-profiles';
+import { alertHolders } from '../banking/alerts';
+import { Saga, failureDetail, failureReason } from '../shared/saga';
 
 /**
  * The bill payment saga (docs/payments.md, "The payment saga"):

@@ -1,11 +1,11 @@
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { AccountRef } from '../activities/ledger';
-import type { BankPostingRecord } from '../activities/wallet';
-import type { TransferCode } from '../ledger/types';
-import { businessFailureOf } from '../temporal/failures';
-import { searchAttributes } from '../temporal/names';
-import { profiles } from './activity-profiles';
+import type { Activities } from '../../activities';
+import type { AccountRef } from '../../activities/banking/ledger';
+import type { BankPostingRecord } from '../../activities/wallet/wallet';
+import type { TransferCode } from '../../ledger/types';
+import { businessFailureOf } from '../../temporal/failures';
+import { searchAttributes } from '../../temporal/names';
+import { profiles } from '../shared/activity-profiles';
 import { alertHolders, type HolderAlert } from './alerts';
 
 const { postTransfer, recordBankPostingOutcome } = proxyActivities<Activities>(profiles.database);

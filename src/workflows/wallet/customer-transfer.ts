@@ -1,10 +1,10 @@
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { CustomerTransferRecord } from '../activities/wallet';
-import { businessFailureOf } from '../temporal/failures';
-import { searchAttributes } from '../temporal/names';
-import { profiles } from './activity-profiles';
-import { alertHolders, type HolderAlert } from './alerts';
+import type { Activities } from '../../activities';
+import type { CustomerTransferRecord } from '../../activities/wallet/wallet';
+import { businessFailureOf } from '../../temporal/failures';
+import { searchAttributes } from '../../temporal/names';
+import { profiles } from '../shared/activity-profiles';
+import { alertHolders, type HolderAlert } from '../banking/alerts';
 
 const { postTransfer, recordCustomerTransferOutcome } = proxyActivities<Activities>(profiles.database);
 

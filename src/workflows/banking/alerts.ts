@@ -1,8 +1,8 @@
 import { isCancellation, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { SendTransactionAlertResult } from '../activities/alerts';
-import { dedupeKeys } from '../temporal/names';
-import { profiles } from './activity-profiles';
+import type { Activities } from '../../activities';
+import type { SendTransactionAlertResult } from '../../activities/banking/alerts';
+import { dedupeKeys } from '../../temporal/names';
+import { profiles } from '../shared/activity-profiles';
 
 /**
  * SMS alerts for posted transfers, as a helper any money workflow calls once its

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
-import type { Db } from '../db/knex';
-import { LimitExceededError, type Limits } from '../limits/limits';
-import { reserveLimit } from '../limits/reserve';
-import { transferIdFrom } from '../ledger/ids';
-import { createLedger } from '../ledger/service';
-import type { Account, Ledger, TransferCode, TransferInput, TransferResult } from '../ledger/types';
-import { formatMoney, maskAccount, parseAmountMinor } from '../money/money';
-import type { Notifier } from '../providers/notifier';
+import type { Db } from '../../db/knex';
+import { LimitExceededError, type Limits } from '../../limits/limits';
+import { reserveLimit } from '../../limits/reserve';
+import { transferIdFrom } from '../../ledger/ids';
+import { createLedger } from '../../ledger/service';
+import type { Account, Ledger, TransferCode, TransferInput, TransferResult } from '../../ledger/types';
+import { formatMoney, maskAccount, parseAmountMinor } from '../../money/money';
+import type { Notifier } from '../../providers/notifier';
 import {
   finishPayment,
   insertPayment,
@@ -20,9 +20,9 @@ import {
   type PaymentStatus,
   type PaymentStep,
   type StepChange,
-} from '../payments/repository';
-import { businessFailure, type BusinessFailureType } from '../temporal/failures';
-import type { AccountRef } from './ledger';
+} from '../../payments/repository';
+import { businessFailure, type BusinessFailureType } from '../../temporal/failures';
+import type { AccountRef } from '../banking/ledger';
 
 /**
  * The payment saga's own side effects (docs/payments.md): the payment's row and step

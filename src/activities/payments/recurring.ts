@@ -1,12 +1,12 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
-import type { Db } from '../db/knex';
-import { formatMoney, maskAccount } from '../money/money';
-import type { Notifier } from '../providers/notifier';
-import type { Frequency } from '../payments/recurring/period';
-import { changeStatus, findRecurringPayment, recordDunning, recordPeriodOutcome, type RecurringPaymentRow, type RecurringStatus } from '../payments/recurring/repository';
-import { paymentIdFrom } from '../payments/repository';
-import { businessFailure } from '../temporal/failures';
-import type { PayBillInput } from '../workflows/pay-bill';
+import type { Db } from '../../db/knex';
+import { formatMoney, maskAccount } from '../../money/money';
+import type { Notifier } from '../../providers/notifier';
+import type { Frequency } from '../../payments/recurring/period';
+import { changeStatus, findRecurringPayment, recordDunning, recordPeriodOutcome, type RecurringPaymentRow, type RecurringStatus } from '../../payments/recurring/repository';
+import { paymentIdFrom } from '../../payments/repository';
+import { businessFailure } from '../../temporal/failures';
+import type { PayBillInput } from '../../workflows/payments/pay-bill';
 
 /**
  * The side effects of a recurring payment's run (docs/payments.md, "Recurring

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
-import type { Db } from '../db/knex';
-import type { Notifier } from '../providers/notifier';
-import { businessFailure } from '../temporal/failures';
+import type { Db } from '../../db/knex';
+import type { Notifier } from '../../providers/notifier';
+import { businessFailure } from '../../temporal/failures';
 
 /** Attempts before a missing customer counts as gone rather than not yet committed. */
 const MISSING_CUSTOMER_ATTEMPTS = 4;

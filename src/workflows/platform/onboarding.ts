@@ -1,7 +1,7 @@
 import { condition, defineSignal, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { searchAttributes, signalNames } from '../temporal/names';
-import { profiles } from './activity-profiles';
+import type { Activities } from '../../activities';
+import { searchAttributes, signalNames } from '../../temporal/names';
+import { profiles } from '../shared/activity-profiles';
 
 const { sendWelcome } = proxyActivities<Activities>(profiles.provider);
 
