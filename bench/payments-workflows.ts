@@ -4,7 +4,7 @@
  */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { profiles } from '../src/workflows/shared/activity-profiles';
-import { paymentProfiles } from '../src/workflows/payments/pay-bill';
+import { paymentProfiles } from '../src/workflows/payments/profiles';
 import type { createBaselineActivities } from './payments';
 
 export * from '../src/workflows';

@@ -5,16 +5,12 @@ import type { Notifier } from '../../providers/notifier';
 import { createOutbox } from '../../providers/outbox';
 import { businessFailure } from '../../temporal/failures';
 import { dedupeKeys } from '../../temporal/names';
+import type { SendTransactionAlertResult } from '../../workflows/banking/contract';
 
 export interface SendTransactionAlertInput {
   transferId: string;
   accountId: string;
 }
-
-export type SendTransactionAlertResult =
-  | { status: 'sent'; notificationId: string; fresh: boolean }
-  /** `opted_out`: the holder turned alerts off; `no_holder`: a system or erased account. */
-  | { status: 'skipped'; reason: 'opted_out' | 'no_holder' };
 
 interface Holder {
   id: string;

@@ -6,7 +6,7 @@ import type { Frequency } from '../../payments/recurring/period';
 import { changeStatus, findRecurringPayment, recordDunning, recordPeriodOutcome, type RecurringPaymentRow, type RecurringStatus } from '../../payments/recurring/repository';
 import { paymentIdFrom } from '../../payments/repository';
 import { businessFailure } from '../../temporal/failures';
-import type { PayBillInput } from '../../workflows/payments/pay-bill';
+import type { PayBillInput } from '../../workflows/payments/contract';
 
 /**
  * The side effects of a recurring payment's run (docs/payments.md, "Recurring

@@ -2,6 +2,7 @@ import type { Db } from '../../db/knex';
 import type { ChargeStatus, FundingProcessor, FundingSource } from '../../providers/funding/port';
 import { releaseLimit } from '../../limits/reserve';
 import { parseAmountMinor } from '../../money/money';
+import type { BankPostingCode } from '../../workflows/banking/contract';
 
 /**
  * Side effects of the wallet's money workflows: charging the funding processor, and
@@ -59,7 +60,7 @@ export interface BankPostingRecord {
   direction: 'credit' | 'debit';
   amountMinor: string;
   currency: string;
-  code: 'deposit' | 'salary' | 'card_purchase' | 'fee' | 'adjustment';
+  code: BankPostingCode;
   description: string;
 }
 

@@ -1,8 +1,9 @@
 import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { SendTransactionAlertResult } from '../../activities/banking/alerts';
 import { dedupeKeys } from '../../temporal/names';
 import { profiles } from '../shared/activity-profiles';
+import { innermostMessage } from '../shared/failures';
+import type { AlertOutcome, HolderAlert } from './contract';
 
 /**
  * SMS alerts for posted transfers, as a helper any money workflow calls once its
@@ -12,13 +13,6 @@ import { profiles } from '../shared/activity-profiles';
 
 const { sendTransactionAlert } = proxyActivities<Activities>(profiles.provider);
 const { recordNotificationFailure } = proxyActivities<Activities>(profiles.database);
-
-export type AlertOutcome = SendTransactionAlertResult | { status: 'failed'; reason: string };
-
-export interface HolderAlert {
-  accountId: string;
-  outcome: AlertOutcome;
-}
 
 /**
  * Alerts the holder of each account (a customer side of `transferId`), in parallel.
@@ -35,15 +29,8 @@ async function alertHolder(transferId: string, accountId: string): Promise<Alert
     return await sendTransactionAlert({ transferId, accountId });
   } catch (err) {
     if (isCancellation(err)) throw err;
-    const reason = failureReason(err);
+    const reason = innermostMessage(err);
     await recordNotificationFailure({ dedupeKey: dedupeKeys.transactionAlert(transferId, accountId), reason });
     return { status: 'failed', reason };
   }
-}
-
-/** The innermost message: an ActivityFailure says only that the activity failed, its cause says why. */
-function failureReason(err: unknown): string {
-  let innermost: unknown = err;
-  while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
-  return innermost instanceof Error ? innermost.message : String(err);
 }

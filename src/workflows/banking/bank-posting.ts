@@ -1,33 +1,15 @@
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { AccountRef } from '../../activities/banking/ledger';
 import type { BankPostingRecord } from '../../activities/wallet/wallet';
 import type { TransferCode } from '../../ledger/types';
 import { businessFailureOf } from '../../temporal/failures';
-import { searchAttributes } from '../../temporal/names';
 import { profiles } from '../shared/activity-profiles';
-import { alertHolders, type HolderAlert } from './alerts';
+import { setBusinessStatus } from '../shared/business-status';
+import { alertHolders } from './alerts';
+import type { BankPostingCode, BankPostingInput, BankPostingResult } from './contract';
 
 const { postTransfer, recordBankPostingOutcome } = proxyActivities<Activities>(profiles.database);
-
-export type BankPostingCode = BankPostingRecord['code'];
-
-export interface BankPostingInput {
-  /** The ledger transfer's id, derived by the API from the bank side's Idempotency-Key. */
-  postingId: string;
-  /** The account's holder, for the CustomerId search attribute and the record. */
-  customerId: string;
-  accountId: string;
-  direction: 'credit' | 'debit';
-  amountMinor: string;
-  currency: string;
-  code: BankPostingCode;
-  description: string;
-}
-
-export type BankPostingResult =
-  | { postingId: string; status: 'succeeded'; alerts: HolderAlert[] }
-  | { postingId: string; status: 'failed'; reason: string };
 
 /** The ledger's word for each bank-side posting code. */
 const LEDGER_CODE: Record<BankPostingCode, TransferCode> = {
@@ -37,8 +19,6 @@ const LEDGER_CODE: Record<BankPostingCode, TransferCode> = {
   fee: 'fee',
   adjustment: 'adjustment',
 };
-
-const setStatus = (value: string) => upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value }]);
 
 /**
  * A deposit or a debit the bank side posts to a customer account. The other side is the
@@ -52,7 +32,7 @@ export async function bankPosting(input: BankPostingInput): Promise<BankPostingR
   const customer: AccountRef = { accountId };
   const counterparty: AccountRef = { systemRole: code === 'fee' ? 'fee_revenue' : 'funding_clearing' };
 
-  setStatus('posting');
+  setBusinessStatus('posting');
   try {
     await postTransfer({
       transferId: postingId,
@@ -67,13 +47,13 @@ export async function bankPosting(input: BankPostingInput): Promise<BankPostingR
     const failure = businessFailureOf(err);
     if (!failure) throw err;
     await recordBankPostingOutcome({ posting: record, outcome: { status: 'failed', reason: failure.type } });
-    setStatus('failed');
+    setBusinessStatus('failed');
     return { postingId, status: 'failed', reason: failure.type };
   }
   await recordBankPostingOutcome({ posting: record, outcome: { status: 'succeeded', transferId: postingId } });
 
-  setStatus('alerting');
+  setBusinessStatus('alerting');
   const alerts = await alertHolders(postingId, [accountId]);
-  setStatus('succeeded');
+  setBusinessStatus('succeeded');
   return { postingId, status: 'succeeded', alerts };
 }

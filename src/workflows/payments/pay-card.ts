@@ -5,8 +5,12 @@ import type { NewPayment } from '../../payments/repository';
 import type { PaymentStep } from '../../payments/steps';
 import { profiles } from '../shared/activity-profiles';
 import { alertHolders } from '../banking/alerts';
-import { PaymentSteps, conclude, operatorCancelled, paymentProfiles, holdExpiry, runSteps, tagPayment, type PayBillResult } from './pay-bill';
 import { Saga } from '../shared/saga';
+import { conclude } from './conclude';
+import type { PayCardInput, PayCardResult } from './contract';
+import { reverse } from './credits';
+import { PaymentSteps, holdExpiry, operatorCancelled, runSteps, tagPayment } from './payment-steps';
+import { paymentProfiles } from './profiles';
 
 /**
  * A credit card bill paid from the customer's savings account (or wallet), as the same
@@ -16,22 +20,8 @@ import { Saga } from '../shared/saga';
  */
 
 const { holdPaymentFunds, postPaymentHolds } = proxyActivities<Activities>(profiles.database);
-const { voidPaymentHolds, reversePaymentTransfers } = proxyActivities<Activities>(paymentProfiles.compensation);
+const { voidPaymentHolds } = proxyActivities<Activities>(paymentProfiles.compensation);
 const { openPayment, validateCardPayment } = proxyLocalActivities<Activities>(paymentProfiles.record);
-
-export interface PayCardInput {
-  /** Derived from the workflow id (`paymentIdFrom`). */
-  paymentId: string;
-  userId: string;
-  /** The credit card being paid. */
-  cardAccountId: string;
-  /** The payer's savings account or wallet. */
-  fromAccountId: string;
-  amountMinor: string;
-  currency: string;
-}
-
-export type PayCardResult = PayBillResult;
 
 export async function payCard(input: PayCardInput): Promise<PayCardResult> {
   const { workflowId } = workflowInfo();
@@ -78,7 +68,7 @@ export async function payCard(input: PayCardInput): Promise<PayCardResult> {
       const { transferIds } = await postPaymentHolds({ paymentId, key: `${workflowId}:post`, holdIds, description });
       steps.note('post', 'succeeded');
       saga.supersede('hold');
-      saga.add('post', () => reversePaymentTransfers({ paymentId, step: 'post', key: `${workflowId}:reverse:post`, transferIds }).then(() => undefined));
+      saga.add('post', () => reverse(paymentId, 'post', `${workflowId}:reverse:post`, transferIds));
 
       steps.begin('notify');
       await alertHolders(transferIds[0] as string, [cardAccountId, fromAccountId]);

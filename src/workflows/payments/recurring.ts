@@ -5,14 +5,15 @@ import {
   executeChild,
   proxyActivities,
   sleep,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { periodOf } from '../../payments/recurring/period';
-import { dedupeKeys, searchAttributes, systemSearchAttributes, workflowIds } from '../../temporal/names';
+import { dedupeKeys, systemSearchAttributes, workflowIds } from '../../temporal/names';
 import { profiles } from '../shared/activity-profiles';
-import { payBill, type PayBillResult } from './pay-bill';
+import { setBusinessStatus } from '../shared/business-status';
+import type { PayBillResult, RecurringPaymentRunInput, RecurringPaymentRunResult } from './contract';
+import { payBill } from './pay-bill';
 
 /**
  * One run of a recurring payment, started by its Temporal Schedule
@@ -36,29 +37,6 @@ export const DUNNING_DELAYS_MS = [24 * 3600_000, 3 * 24 * 3600_000] as const;
 
 /** A failure dunning retries: the account may have money tomorrow; a declined bill will not change. */
 const DUNNED_REASONS = new Set(['insufficient_funds']);
-
-export interface RecurringPaymentRunInput {
-  recurringPaymentId: string;
-  /**
-   * The time this run stands for (ISO 8601). A Schedule's run leaves it out and the
-   * Schedule's `TemporalScheduledStartTime` is used; tests and operators pass it.
-   */
-  scheduledAt?: string;
-}
-
-export interface RecurringPaymentRunResult {
-  /** Null when the run stopped before it could name one (the instruction is gone). */
-  period: string | null;
-  /**
-   * `paid`; `already_paid`: another run started this period's payment; `failed`: a
-   * failure dunning does not retry; `paused`: dunning exhausted; `skipped`: the
-   * instruction is paused, cancelled or gone.
-   */
-  status: 'paid' | 'already_paid' | 'failed' | 'paused' | 'skipped';
-  reason?: string;
-  /** The payments this run started, in order. */
-  paymentIds: string[];
-}
 
 /** What a run knows while it pays its period. */
 interface Run {
@@ -172,10 +150,6 @@ function scheduledTimeOf(input: RecurringPaymentRunInput): Date {
   const info = workflowInfo();
   const scheduled = info.typedSearchAttributes.get(systemSearchAttributes.TemporalScheduledStartTime);
   return scheduled ?? info.startTime;
-}
-
-function setBusinessStatus(value: string): void {
-  upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value }]);
 }
 
 function finish(result: RecurringPaymentRunResult): RecurringPaymentRunResult {

@@ -1,12 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { profiles } from '../shared/activity-profiles';
+import type { ExpireIdempotencyKeysInput } from './contract';
 
 const { deleteExpiredIdempotencyKeys, expirePendingHolds: expireHolds, retryPaymentRepairs } = proxyActivities<Activities>(profiles.database);
-
-export interface ExpireIdempotencyKeysInput {
-  ttlSeconds?: number;
-}
 
 const DEFAULT_TTL_SECONDS = 24 * 3600;
 

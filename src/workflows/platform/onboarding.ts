@@ -1,21 +1,10 @@
-import { condition, defineSignal, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { searchAttributes, signalNames } from '../../temporal/names';
 import { profiles } from '../shared/activity-profiles';
+import { setBusinessStatus } from '../shared/business-status';
+import { phoneVerified, type OnboardingInput, type OnboardingResult } from './contract';
 
 const { sendWelcome } = proxyActivities<Activities>(profiles.provider);
-
-export interface OnboardingInput {
-  customerId: string;
-}
-
-export interface OnboardingResult {
-  /** Null when the phone was never verified within the wait, so no welcome was sent. */
-  notificationId: string | null;
-}
-
-/** Sent by POST /v1/me/verifications/confirm once the customer's phone is verified. */
-export const phoneVerified = defineSignal(signalNames.phoneVerified);
 
 /** How long onboarding waits for the phone to be verified before it gives up on the welcome. */
 export const WELCOME_WAIT = '30 days';
@@ -35,19 +24,19 @@ export async function onboarding({ customerId }: OnboardingInput): Promise<Onboa
   });
   const dedupeKey = `${workflowInfo().workflowId}:welcome`;
   if (!patched(WELCOME_VERIFIED_PHONE_ONLY)) {
-    upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value: 'welcoming' }]);
+    setBusinessStatus('welcoming');
     const { notificationId } = await sendWelcome({ customerId, dedupeKey });
-    upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value: 'completed' }]);
+    setBusinessStatus('completed');
     return { notificationId };
   }
 
-  upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value: 'awaiting_phone_verification' }]);
+  setBusinessStatus('awaiting_phone_verification');
   if (!(await condition(() => verified, WELCOME_WAIT))) {
-    upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value: 'completed' }]);
+    setBusinessStatus('completed');
     return { notificationId: null };
   }
-  upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value: 'welcoming' }]);
+  setBusinessStatus('welcoming');
   const { notificationId } = await sendWelcome({ customerId, dedupeKey, requireVerifiedPhone: true });
-  upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value: 'completed' }]);
+  setBusinessStatus('completed');
   return { notificationId };
 }

@@ -1,5 +1,5 @@
 import { CancellationScope } from '@temporalio/workflow';
-import { businessFailureOf } from '../../temporal/failures';
+import { failureReason } from './failures';
 
 /**
  * A saga's memory of how to undo what it has done. A workflow adds the undo of each
@@ -65,23 +65,4 @@ export class Saga<Step extends string = string> {
       return outcomes;
     });
   }
-}
-
-/**
- * A short, stable reason for a failure a workflow caught: the business failure's type
- * when there is one, else the innermost message (an ActivityFailure only says that the
- * activity failed; its cause says why).
- */
-export function failureReason(err: unknown): string {
-  const business = businessFailureOf(err);
-  if (business) return business.type;
-  let innermost: unknown = err;
-  while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
-  return innermost instanceof Error ? innermost.message : String(err);
-}
-
-/** The reason with the failure's own words, for a step's history: `biller_declined: … account_suspended`. */
-export function failureDetail(err: unknown): string {
-  const business = businessFailureOf(err);
-  return business ? `${business.type}: ${business.message}` : failureReason(err);
 }

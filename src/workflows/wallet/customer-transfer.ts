@@ -1,32 +1,13 @@
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { CustomerTransferRecord } from '../../activities/wallet/wallet';
 import { businessFailureOf } from '../../temporal/failures';
-import { searchAttributes } from '../../temporal/names';
 import { profiles } from '../shared/activity-profiles';
-import { alertHolders, type HolderAlert } from '../banking/alerts';
+import { alertHolders } from '../banking/alerts';
+import { setBusinessStatus } from '../shared/business-status';
+import type { CustomerTransferInput, CustomerTransferResult } from './contract';
 
 const { postTransfer, recordCustomerTransferOutcome } = proxyActivities<Activities>(profiles.database);
-
-export interface CustomerTransferInput {
-  /** The ledger transfer's id, derived by the API from the sender's Idempotency-Key. */
-  transferId: string;
-  customerId: string;
-  fromAccountId: string;
-  toAccountId: string;
-  toCustomerId: string;
-  /** The recipient as the sender named them. */
-  recipient: { email: string } | { phone: string };
-  amountMinor: string;
-  currency: string;
-  note: string | null;
-}
-
-export type CustomerTransferResult =
-  | { transferId: string; status: 'succeeded'; alerts: HolderAlert[] }
-  | { transferId: string; status: 'failed'; reason: string };
-
-const setStatus = (value: string) => upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value }]);
 
 /**
  * Moves money from one customer's account to another's wallet in one ledger transfer,
@@ -37,7 +18,7 @@ export async function customerTransfer(input: CustomerTransferInput): Promise<Cu
   const { transferId, fromAccountId, toAccountId, amountMinor, currency, note } = input;
   const record: CustomerTransferRecord = { ...input, workflowId: workflowInfo().workflowId };
 
-  setStatus('posting');
+  setBusinessStatus('posting');
   try {
     await postTransfer({
       transferId,
@@ -52,13 +33,13 @@ export async function customerTransfer(input: CustomerTransferInput): Promise<Cu
     const failure = businessFailureOf(err);
     if (!failure) throw err;
     await recordCustomerTransferOutcome({ transfer: record, outcome: { status: 'failed', reason: failure.type } });
-    setStatus('failed');
+    setBusinessStatus('failed');
     return { transferId, status: 'failed', reason: failure.type };
   }
   await recordCustomerTransferOutcome({ transfer: record, outcome: { status: 'succeeded', transferId } });
 
-  setStatus('alerting');
+  setBusinessStatus('alerting');
   const alerts = await alertHolders(transferId, [fromAccountId, toAccountId]);
-  setStatus('succeeded');
+  setBusinessStatus('succeeded');
   return { transferId, status: 'succeeded', alerts };
 }

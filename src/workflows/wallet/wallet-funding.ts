@@ -1,36 +1,27 @@
-import { isCancellation, proxyActivities, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { ChargeFundingInput, ChargeFundingResult, FundingRecord } from '../../activities/wallet/wallet';
-import type { FundingSource } from '../../providers/funding/port';
 import { businessFailureOf } from '../../temporal/failures';
-import { searchAttributes } from '../../temporal/names';
 import { profiles } from '../shared/activity-profiles';
-import { alertHolders, type HolderAlert } from '../banking/alerts';
+import { alertHolders } from '../banking/alerts';
+import { setBusinessStatus } from '../shared/business-status';
+import { pollWithBackoff, type PollBackoff } from '../shared/status-poll';
+import type { WalletFundingInput, WalletFundingResult } from './contract';
 
 const { chargeFunding, getFundingCharge } = proxyActivities<Activities>(profiles.provider);
 const { postTransfer, recordFundingOutcome } = proxyActivities<Activities>(profiles.database);
 
-/** Polling an unknown charge: 5 s, doubling, then every 15 minutes until the processor knows. */
-const FIRST_STATUS_POLL_MS = 5_000;
-const MAX_STATUS_POLL_MS = 15 * 60_000;
+/**
+ * Polling an unknown charge: 5 s, doubling, then every 15 minutes, for at most 3 days;
+ * a charge still unknown then fails the funding as `charge_outcome_unknown`, with
+ * nothing credited, for an operator to reconcile with the processor.
+ */
+const CHARGE_STATUS_POLL: PollBackoff = { firstDelayMs: 5_000, maxDelayMs: 15 * 60_000, maxWaitMs: 3 * 24 * 3600_000 };
 
-export interface WalletFundingInput {
-  /** Also the id of the ledger transfer that credits the wallet (derived by the API from the Idempotency-Key). */
-  fundingId: string;
-  customerId: string;
-  accountId: string;
-  amountMinor: string;
-  currency: string;
-  source: FundingSource;
-}
-
-export type WalletFundingResult =
-  | { fundingId: string; status: 'succeeded'; transferId: string; alerts: HolderAlert[] }
-  | { fundingId: string; status: 'failed'; reason: string };
+/** Patch id: the charge status poll stops after its wait; histories recorded before it polled on. */
+export const BOUNDED_CHARGE_POLL = 'wallet-funding-bounded-charge-poll';
 
 type KnownCharge = Exclude<ChargeFundingResult, { status: 'unknown' }>;
-
-const setStatus = (value: string) => upsertSearchAttributes([{ key: searchAttributes.BusinessStatus, value }]);
 
 /**
  * Tops up a wallet: charge the customer's card or bank account, then credit the wallet
@@ -43,11 +34,12 @@ export async function walletFunding(input: WalletFundingInput): Promise<WalletFu
   const { workflowId } = workflowInfo();
   const record: FundingRecord = { fundingId, workflowId, customerId, accountId, amountMinor, currency, sourceType: source.type };
 
-  setStatus('charging');
+  setBusinessStatus('charging');
   const charge = await chargeUntilKnown({ chargeId: `${workflowId}:charge`, amountMinor, currency, source });
+  if (!charge) return fail(record, 'charge_outcome_unknown');
   if (charge.status === 'declined') return fail(record, charge.reason);
 
-  setStatus('posting');
+  setBusinessStatus('posting');
   try {
     await postTransfer({
       transferId: fundingId,
@@ -67,33 +59,42 @@ export async function walletFunding(input: WalletFundingInput): Promise<WalletFu
   }
   await recordFundingOutcome({ funding: record, outcome: { status: 'succeeded', transferId: fundingId }, processorChargeId: charge.processorChargeId });
 
-  setStatus('alerting');
+  setBusinessStatus('alerting');
   const alerts = await alertHolders(fundingId, [accountId]);
-  setStatus('succeeded');
+  setBusinessStatus('succeeded');
   return { fundingId, status: 'succeeded', transferId: fundingId, alerts };
 }
 
 async function fail(record: FundingRecord, reason: string, processorChargeId?: string): Promise<WalletFundingResult> {
   await recordFundingOutcome({ funding: record, outcome: { status: 'failed', reason }, processorChargeId });
-  setStatus('failed');
+  setBusinessStatus('failed');
   return { fundingId: record.fundingId, status: 'failed', reason };
 }
 
 /**
  * Charges, and when the answer is lost (an `unknown` outcome, or every retry timed
- * out) asks the processor for the charge's status with backoff until it knows. A
- * charge the processor never received is sent again under the same id.
+ * out) asks the processor for the charge's status with backoff until it knows, or
+ * answers undefined when it still does not after the poll's wait. A charge the
+ * processor never received is sent again under the same id.
  */
-async function chargeUntilKnown(request: ChargeFundingInput): Promise<KnownCharge> {
+async function chargeUntilKnown(request: ChargeFundingInput): Promise<KnownCharge | undefined> {
   let outcome = await chargeOrUnknown(request);
-  if (outcome.status === 'unknown') setStatus('awaiting_charge_status');
-  for (let delayMs = FIRST_STATUS_POLL_MS; outcome.status === 'unknown'; delayMs = Math.min(delayMs * 2, MAX_STATUS_POLL_MS)) {
-    await sleep(delayMs);
-    const status = await chargeStatus(request.chargeId);
-    if (status.status === 'not_found') outcome = await chargeOrUnknown(request);
-    else if (status.status !== 'pending') outcome = status;
-  }
-  return outcome;
+  let polled = false;
+  return pollWithBackoff<KnownCharge>(
+    CHARGE_STATUS_POLL,
+    async () => {
+      if (polled) {
+        const status = await chargeStatus(request.chargeId);
+        if (status.status === 'not_found') outcome = await chargeOrUnknown(request);
+        else if (status.status !== 'pending') outcome = status;
+      } else if (outcome.status === 'unknown') {
+        setBusinessStatus('awaiting_charge_status');
+      }
+      polled = true;
+      return outcome.status === 'unknown' ? undefined : outcome;
+    },
+    { mayStop: () => patched(BOUNDED_CHARGE_POLL) },
+  );
 }
 
 async function chargeOrUnknown(request: ChargeFundingInput): Promise<ChargeFundingResult> {
