@@ -267,15 +267,14 @@ export function createPaymentActivities({ db, ledger, notifier, limits, now }: {
      * expired is expired now, under the id the ledger's own expiry would use.
      */
     async voidPaymentHolds(input: ResolveHoldsInput): Promise<void> {
-      const led = createLedger(db);
       const unreleased: string[] = [];
       for (const pendingId of input.holdIds) {
-        const [voided] = await led.createTransfers([
+        const [voided] = await ledger.createTransfers([
           { id: transferIdFrom(`${input.key}:${pendingId}`), kind: 'void_pending', pendingId, metadata: { paymentId: input.paymentId, description: input.description } },
         ]);
         if (voided && isApplied(voided)) continue;
         if (voided?.status === 'pending_expired') {
-          const [expired] = await led.createTransfers([{ id: transferIdFrom(`expire_pending:${pendingId}`), kind: 'expire_pending', pendingId }]);
+          const [expired] = await ledger.createTransfers([{ id: transferIdFrom(`expire_pending:${pendingId}`), kind: 'expire_pending', pendingId }]);
           if (expired && (isApplied(expired) || expired.status === 'pending_already_resolved') && (await releasedHold(db, pendingId))) continue;
         }
         if (voided?.status === 'pending_already_resolved' && (await releasedHold(db, pendingId))) continue;
