@@ -22,7 +22,7 @@ export interface CreditCashbackInput {
   amountMinor: string;
   currency: string;
   billerId: string;
-  /** `<workflowId>:cashback`: names the transfer (`transferIdFrom`) and the grant. */
+  /** `<workflowId>:cashback`: names the transfer (`transferIdFrom`) and the grant. The idempotency key, under the name recorded histories carry. */
   transferKey: string;
 }
 

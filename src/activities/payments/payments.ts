@@ -43,7 +43,7 @@ export interface PaymentLeg {
 
 export interface HoldFundsInput {
   paymentId: string;
-  /** `<workflowId>:hold`: each leg's pending transfer id is derived from `<key>:<leg>`. */
+  /** `<workflowId>:hold`: each leg's pending transfer id is derived from `<key>:<leg>`. The idempotency key, under the name recorded histories carry. */
   key: string;
   fromAccountId: string;
   currency: string;
@@ -60,7 +60,7 @@ export interface HeldFunds {
 
 export interface ResolveHoldsInput {
   paymentId: string;
-  /** `<workflowId>:post` or `<workflowId>:void`: each resolution's id derives from `<key>:<holdId>`. */
+  /** `<workflowId>:post` or `<workflowId>:void`: each resolution's id derives from `<key>:<holdId>`. The idempotency key, under the name recorded histories carry. */
   key: string;
   holdIds: string[];
   description: string;
@@ -70,7 +70,7 @@ export interface ReverseTransfersInput {
   paymentId: string;
   /** The step whose effect the reversal undoes; it is recorded `compensated`. */
   step: PaymentStep;
-  /** `<workflowId>:reverse:<step>`: each reversal's id derives from `<key>:<transferId>`. */
+  /** `<workflowId>:reverse:<step>`: each reversal's id derives from `<key>:<transferId>`. The idempotency key, under the name recorded histories carry. */
   key: string;
   transferIds: string[];
 }
@@ -85,7 +85,7 @@ export interface CardPaymentAccounts {
 
 export interface PaymentNoticeInput {
   paymentId: string;
-  /** `<workflowId>:notice`: one notice per payment whatever retries happen. */
+  /** `<workflowId>:notice`: one notice per payment whatever retries happen. The idempotency key, under the name recorded histories carry. */
   dedupeKey: string;
   /** `pending`: the biller's outcome is unknown and the money stays held while an operator finds out. */
   outcome: 'failed' | 'cancelled' | 'pending';

@@ -49,7 +49,7 @@ export interface RecordDunningInput {
 export interface RecurringNoticeInput {
   recurringPaymentId: string;
   period: string;
-  /** `recurring:<id>:<period>:<notice>` (dedupeKeys.recurringPaymentNotice): one SMS per notice. */
+  /** `recurring:<id>:<period>:<notice>` (dedupeKeys.recurringPaymentNotice): one SMS per notice. The idempotency key, under the name recorded histories carry. */
   dedupeKey: string;
   notice: 'retry_scheduled' | 'paused';
   reason: string;

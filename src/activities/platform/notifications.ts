@@ -2,7 +2,7 @@ import type { Notifier } from '../../providers/notifier';
 import type { NotificationStatus } from '../../providers/outbox';
 
 export interface RecordNotificationFailureInput {
-  /** The key the failed send used, `<workflowId>:<step>`. */
+  /** The key the failed send used, `<workflowId>:<step>`. The idempotency key, under the name recorded histories carry. */
   dedupeKey: string;
   /** Why the workflow gave up, e.g. the last error Temporal reported. */
   reason: string;

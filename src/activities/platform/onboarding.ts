@@ -8,7 +8,7 @@ const MISSING_CUSTOMER_ATTEMPTS = 4;
 
 export interface SendWelcomeInput {
   customerId: string;
-  /** `<workflowId>:welcome`: the notifier records one message per key. */
+  /** `<workflowId>:welcome`: the notifier records one message per key. The idempotency key, under the name recorded histories carry. */
   dedupeKey: string;
   /** Send only to a verified phone (new onboarding runs); old histories omit it. */
   requireVerifiedPhone?: boolean;

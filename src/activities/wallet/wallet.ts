@@ -2,7 +2,8 @@ import type { Db } from '../../db/knex';
 import type { ChargeStatus, FundingProcessor, FundingSource } from '../../providers/funding/port';
 import { releaseLimit } from '../../limits/reserve';
 import { parseAmountMinor } from '../../money/money';
-import type { BankPostingCode } from '../../workflows/banking/contract';
+import type { BankPostingInput } from '../../workflows/banking/contract';
+import type { CustomerTransferInput } from '../../workflows/wallet/contract';
 
 /**
  * Side effects of the wallet's money workflows: charging the funding processor, and
@@ -40,29 +41,11 @@ export interface FundingRecord {
   sourceType: FundingSource['type'];
 }
 
-export interface CustomerTransferRecord {
-  transferId: string;
-  workflowId: string;
-  customerId: string;
-  fromAccountId: string;
-  toAccountId: string;
-  toCustomerId: string;
-  recipient: { email: string } | { phone: string };
-  amountMinor: string;
-  currency: string;
-  note: string | null;
-}
+/** A transfer between customers as its outcome is recorded: the workflow's input and its id. */
+export type CustomerTransferRecord = CustomerTransferInput & { workflowId: string };
 
-export interface BankPostingRecord {
-  postingId: string;
-  workflowId: string;
-  accountId: string;
-  direction: 'credit' | 'debit';
-  amountMinor: string;
-  currency: string;
-  code: BankPostingCode;
-  description: string;
-}
+/** A bank posting as its outcome is recorded (the holder is not a column of the record). */
+export type BankPostingRecord = Omit<BankPostingInput, 'customerId'> & { workflowId: string };
 
 /** The columns an outcome sets. */
 function outcomeColumns(outcome: RequestOutcome, db: Db) {

@@ -35,7 +35,6 @@ export async function conclude(run: { payment: NewPayment; steps: PaymentSteps; 
         await steps.record('notify', 'skipped', 'the recurring payment run notifies about its retries');
       } else {
         steps.begin('notify');
-        // `dedupeKey` is the activity argument's name in recorded histories; it carries the notice's idempotency key.
         await sendPaymentNotice({ paymentId, dedupeKey: `${payment.workflowId}:notice`, outcome: outcome.status, reason: outcome.reason }).catch((err: unknown) =>
           // The notice is a courtesy: its failure is recorded, never a reason to undo more.
           steps.record('notify', 'failed', failureReason(err)),

@@ -24,7 +24,6 @@ export interface Credit {
 export async function creditCashbackAndBonus({ input, workflowId, steps, saga }: BillRun): Promise<Credit[]> {
   const { paymentId, userId, amountMinor, currency, billerId } = input;
   steps.begin('cashback');
-  // `transferKey` is the activity argument's name in recorded histories; it carries the credit's idempotency key.
   const cashback = await creditCashback({ paymentId, userId, amountMinor, currency, billerId, transferKey: `${workflowId}:cashback` });
   const { transferId } = cashback;
   if (transferId) saga.add('cashback', () => reverse(paymentId, 'cashback', `${workflowId}:reverse:cashback`, [transferId]));
@@ -82,6 +81,6 @@ function creditsMade(
 }
 
 /** A reversing transfer for each posted one: the undo of a posting. */
-export function reverse(paymentId: string, step: PaymentStep, key: string, transferIds: string[]): Promise<void> {
-  return reversePaymentTransfers({ paymentId, step, key, transferIds }).then(() => undefined);
+export function reverse(paymentId: string, step: PaymentStep, idempotencyKey: string, transferIds: string[]): Promise<void> {
+  return reversePaymentTransfers({ paymentId, step, key: idempotencyKey, transferIds }).then(() => undefined);
 }

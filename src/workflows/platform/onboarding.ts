@@ -22,10 +22,10 @@ export async function onboarding({ customerId }: OnboardingInput): Promise<Onboa
   setHandler(phoneVerified, () => {
     verified = true;
   });
-  const dedupeKey = `${workflowInfo().workflowId}:welcome`;
+  const idempotencyKey = `${workflowInfo().workflowId}:welcome`;
   if (!patched(WELCOME_VERIFIED_PHONE_ONLY)) {
     setBusinessStatus('welcoming');
-    const { notificationId } = await sendWelcome({ customerId, dedupeKey });
+    const { notificationId } = await sendWelcome({ customerId, dedupeKey: idempotencyKey });
     setBusinessStatus('completed');
     return { notificationId };
   }
@@ -36,7 +36,7 @@ export async function onboarding({ customerId }: OnboardingInput): Promise<Onboa
     return { notificationId: null };
   }
   setBusinessStatus('welcoming');
-  const { notificationId } = await sendWelcome({ customerId, dedupeKey, requireVerifiedPhone: true });
+  const { notificationId } = await sendWelcome({ customerId, dedupeKey: idempotencyKey, requireVerifiedPhone: true });
   setBusinessStatus('completed');
   return { notificationId };
 }
