@@ -9,6 +9,7 @@ import { formatMoney, maskAccount, parseAmountMinor } from '../../money/money';
 import type { Notifier } from '../../providers/notifier';
 import {
   finishPayment,
+  findPaymentAmount,
   insertPayment,
   markForReview,
   PAYING_ACCOUNT_TYPES,
@@ -163,9 +164,9 @@ export function createPaymentActivities({ db, ledger, notifier, limits, now }: {
    * once); a recurring payment's run is counted here first.
    */
   async function reservePaymentLimit(trx: Knex.Transaction, paymentId: string): Promise<void> {
-    const payment: { user_id: string; amount_minor: string; currency: string } | undefined = await trx('payments').where({ id: paymentId }).first('user_id', 'amount_minor', 'currency');
+    const payment = await findPaymentAmount(trx, paymentId);
     if (!payment) return;
-    await reserveLimit(trx, limits, { requestId: paymentId, userId: payment.user_id, kind: 'payment', currency: payment.currency, amountMinor: BigInt(payment.amount_minor), at: now() });
+    await reserveLimit(trx, limits, { requestId: paymentId, userId: payment.userId, kind: 'payment', currency: payment.currency, amountMinor: payment.amountMinor, at: now() });
   }
 
   return {

@@ -1,14 +1,13 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PaymentRepair } from '../../activities/payments/payments';
-import type { PaymentStep } from '../../payments/steps';
 import { profiles } from '../shared/activity-profiles';
 import { failureDetail, isStepFailure } from '../shared/failures';
 import type { BillRun } from './bill-run';
+import { reverse } from './payment-steps';
 import { paymentProfiles } from './profiles';
 
 const { creditCashback, creditReferralBonus, queuePaymentRepairs } = proxyActivities<Activities>(profiles.database);
-const { reversePaymentTransfers } = proxyActivities<Activities>(paymentProfiles.compensation);
 const { recordCashback } = proxyLocalActivities<Activities>(paymentProfiles.record);
 
 /** A credit the payment earned, and the account it went to (for its alert). */
@@ -78,9 +77,4 @@ function creditsMade(
     bonusTransferId && accounts.bonusAccountId ? { transferId: bonusTransferId, accountId: accounts.bonusAccountId } : null,
   ];
   return credits.filter((c): c is Credit => c !== null);
-}
-
-/** A reversing transfer for each posted one: the undo of a posting. */
-export function reverse(paymentId: string, step: PaymentStep, idempotencyKey: string, transferIds: string[]): Promise<void> {
-  return reversePaymentTransfers({ paymentId, step, key: idempotencyKey, transferIds }).then(() => undefined);
 }

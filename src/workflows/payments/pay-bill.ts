@@ -1,21 +1,21 @@
-import { CancellationScope, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { PaymentLeg, ResolveHoldsInput } from '../../activities/payments/payments';
+import type { PaymentLeg } from '../../activities/payments/payments';
 import type { NewPayment } from '../../payments/repository';
 import type { PaymentStep } from '../../payments/steps';
 import { businessFailure, businessFailureOf } from '../../temporal/failures';
 import { alertHolders } from '../banking/alerts';
 import { profiles } from '../shared/activity-profiles';
-import { setBusinessStatus } from '../shared/business-status';
 import { isStepFailure } from '../shared/failures';
 import { Saga } from '../shared/saga';
 import { acceptBillUpdates, type CancelWindow } from './bill-updates';
 import type { BillRun, BillTerms } from './bill-run';
 import { conclude } from './conclude';
 import type { PayBillInput, PayBillResult } from './contract';
-import { creditCashbackAndBonus, creditOrQueueRepairs, reverse, type Credit } from './credits';
+import { creditCashbackAndBonus, creditOrQueueRepairs, type Credit } from './credits';
 import { PaymentSteps, holdExpiry, operatorCancelled, runSteps, tagPayment } from './payment-steps';
 import { payTheBiller } from './pay-biller';
+import { post } from './post-holds';
 import { paymentProfiles } from './profiles';
 
 /**
@@ -36,13 +36,9 @@ import { paymentProfiles } from './profiles';
  */
 
 const { validateBillerCustomer } = proxyActivities<Activities>(paymentProfiles.biller);
-const { quoteBillPayment, holdPaymentFunds, postPaymentHolds } = proxyActivities<Activities>(profiles.database);
+const { quoteBillPayment, holdPaymentFunds } = proxyActivities<Activities>(profiles.database);
 const { voidPaymentHolds } = proxyActivities<Activities>(paymentProfiles.compensation);
 const { openPayment } = proxyLocalActivities<Activities>(paymentProfiles.record);
-
-/** A posting the ledger refuses after the biller accepted is retried from 1 min, doubling to 1 h, until it succeeds. */
-const FIRST_POST_RETRY_MS = 60_000;
-const MAX_POST_RETRY_MS = 3600_000;
 
 /** Patch id: after the biller accepted, the posting is retried and failed credits are repaired, never undone. */
 export const FORWARD_ONLY_AFTER_ACCEPTANCE = 'payment-forward-only-after-acceptance';
@@ -128,37 +124,6 @@ async function hold({ input, workflowId, steps, saga }: BillRun, terms: BillTerm
   steps.note('hold', 'succeeded');
   saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds, description }));
   return holdIds;
-}
-
-/** Posts the holds; from then on the undo is a reversal of the postings, not a void. */
-async function post({ input, workflowId, steps, saga, forwardOnly }: BillRun, holdIds: string[], terms: BillTerms): Promise<string[]> {
-  const { paymentId } = input;
-  steps.begin('post');
-  const request: ResolveHoldsInput = { paymentId, key: `${workflowId}:post`, holdIds, description: terms.description };
-  const { transferIds } = forwardOnly ? await postUntilPosted(request) : await postPaymentHolds(request);
-  steps.note('post', 'succeeded');
-  saga.supersede('hold');
-  saga.add('post', () => reverse(paymentId, 'post', `${workflowId}:reverse:post`, transferIds));
-  return transferIds;
-}
-
-/**
- * After the biller accepted, the posting is the only way forward: a refusal is retried
- * with backoff until it succeeds (the posting is idempotent under its key), while the
- * BusinessStatus `post_retrying` shows operators a payment stuck there. Not bounded on
- * purpose: the biller has the money, and giving up would leave the books wrong.
- */
-async function postUntilPosted(request: ResolveHoldsInput): Promise<{ transferIds: string[] }> {
-  for (let delayMs = FIRST_POST_RETRY_MS; ; delayMs = Math.min(delayMs * 2, MAX_POST_RETRY_MS)) {
-    try {
-      return await postPaymentHolds(request);
-    } catch (err) {
-      if (!isStepFailure(err)) throw err;
-      setBusinessStatus('post_retrying');
-      await sleep(delayMs);
-      setBusinessStatus('post');
-    }
-  }
 }
 
 /** One SMS per posted transfer on a customer account: the amount and the fee to the payer, the cashback to the payer, a bonus to the referrer. */

@@ -8,8 +8,7 @@ import { alertHolders } from '../banking/alerts';
 import { Saga } from '../shared/saga';
 import { conclude } from './conclude';
 import type { PayCardInput, PayCardResult } from './contract';
-import { reverse } from './credits';
-import { PaymentSteps, holdExpiry, operatorCancelled, runSteps, tagPayment } from './payment-steps';
+import { PaymentSteps, holdExpiry, operatorCancelled, reverse, runSteps, tagPayment } from './payment-steps';
 import { paymentProfiles } from './profiles';
 
 /**

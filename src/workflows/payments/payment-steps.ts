@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, proxyLocalActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, proxyActivities, proxyLocalActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { STEP_PLANS, type PaymentKind, type PaymentStep, type StepStatus } from '../../payments/steps';
 import { searchAttributes } from '../../temporal/names';
@@ -13,6 +13,7 @@ import { paymentProfiles } from './profiles';
  */
 
 const { recordPaymentStep } = proxyLocalActivities<Activities>(paymentProfiles.record);
+const { reversePaymentTransfers } = proxyActivities<Activities>(paymentProfiles.compensation);
 
 /** A hold lasts a week; after that the ledger expires it, whatever became of the workflow. */
 export const HOLD_TIMEOUT_MS = 7 * 24 * 3600_000;
@@ -100,4 +101,9 @@ export async function runSteps(story: () => Promise<Outcome>, steps: PaymentStep
     await CancellationScope.nonCancellable(() => steps.record(steps.current, 'failed', failureDetail(err)));
     return { status: 'failed', reason: failureReason(err) };
   }
+}
+
+/** A reversing transfer for each posted one: the undo of a posting. */
+export function reverse(paymentId: string, step: PaymentStep, idempotencyKey: string, transferIds: string[]): Promise<void> {
+  return reversePaymentTransfers({ paymentId, step, key: idempotencyKey, transferIds }).then(() => undefined);
 }
