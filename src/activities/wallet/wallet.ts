@@ -2,13 +2,12 @@ import type { Db } from '../../db/knex';
 import type { ChargeStatus, FundingProcessor, FundingSource } from '../../providers/funding/port';
 import { releaseLimit } from '../../limits/reserve';
 import { parseAmountMinor } from '../../money/money';
-import type { BankPostingInput } from '../../workflows/banking/contract';
+import { OUTCOME_COLUMNS, outcomeColumns, type RequestOutcome } from '../shared/request-outcome';
 import type { CustomerTransferInput } from '../../workflows/wallet/contract';
 
 /**
  * Side effects of the wallet's money workflows: charging the funding processor, and
- * recording each request's outcome on its row (wallet_fundings, customer_transfers,
- * bank_postings). The ledger transfer itself is posted by `postTransfer` (ledger.ts).
+ * recording each request's outcome on its row (wallet_fundings, customer_transfers). The ledger transfer itself is posted by `postTransfer` (ledger.ts).
  */
 
 export interface ChargeFundingInput {
@@ -28,9 +27,6 @@ export type ChargeFundingResult =
   | { status: 'declined'; reason: string }
   | { status: 'unknown' };
 
-/** How a request ended, as its row records it. `reason` is a stable token such as `card_declined`. */
-export type RequestOutcome = { status: 'succeeded'; transferId: string } | { status: 'failed'; reason: string };
-
 export interface FundingRecord {
   fundingId: string;
   workflowId: string;
@@ -43,21 +39,6 @@ export interface FundingRecord {
 
 /** A transfer between customers as its outcome is recorded: the workflow's input and its id. */
 export type CustomerTransferRecord = CustomerTransferInput & { workflowId: string };
-
-/** A bank posting as its outcome is recorded (the holder is not a column of the record). */
-export type BankPostingRecord = Omit<BankPostingInput, 'customerId'> & { workflowId: string };
-
-/** The columns an outcome sets. */
-function outcomeColumns(outcome: RequestOutcome, db: Db) {
-  return {
-    status: outcome.status,
-    failure_reason: outcome.status === 'failed' ? outcome.reason : null,
-    transfer_id: outcome.status === 'succeeded' ? outcome.transferId : null,
-    updated_at: db.fn.now(),
-  };
-}
-
-const OUTCOME_COLUMNS = ['status', 'failure_reason', 'transfer_id', 'updated_at'];
 
 export function createWalletActivities({ db, funding }: { db: Db; funding: FundingProcessor }) {
   return {
@@ -108,23 +89,6 @@ export function createWalletActivities({ db, funding }: { db: Db; funding: Fundi
           amount_minor: t.amountMinor,
           currency: t.currency,
           note: t.note,
-          ...outcomeColumns(outcome, db),
-        })
-        .onConflict('id')
-        .merge(OUTCOME_COLUMNS);
-    },
-
-    async recordBankPostingOutcome({ posting: p, outcome }: { posting: BankPostingRecord; outcome: RequestOutcome }) {
-      await db('bank_postings')
-        .insert({
-          id: p.postingId,
-          workflow_id: p.workflowId,
-          account_id: p.accountId,
-          direction: p.direction,
-          amount_minor: p.amountMinor,
-          currency: p.currency,
-          code: p.code,
-          description: p.description,
           ...outcomeColumns(outcome, db),
         })
         .onConflict('id')

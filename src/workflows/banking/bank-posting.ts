@@ -1,7 +1,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { AccountRef } from '../../activities/banking/ledger';
-import type { BankPostingRecord } from '../../activities/wallet/wallet';
+import type { BankPostingRecord } from '../../activities/banking/postings';
 import type { TransferCode } from '../../ledger/types';
 import { businessFailureOf } from '../../temporal/failures';
 import { profiles } from '../shared/activity-profiles';
