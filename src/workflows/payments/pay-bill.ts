@@ -46,7 +46,8 @@ export const FORWARD_ONLY_AFTER_ACCEPTANCE = 'payment-forward-only-after-accepta
 export async function payBill(input: PayBillInput): Promise<PayBillResult> {
   const { workflowId } = workflowInfo();
   const steps = new PaymentSteps(input.paymentId, 'bill');
-  const run: BillRun = { input, workflowId, payment: billPayment(input, workflowId), steps, saga: new Saga<PaymentStep>(), review: { open: false }, forwardOnly: false };
+  const saga = new Saga<PaymentStep>();
+  const run: BillRun = { input, workflowId, payment: billPayment(input, workflowId), steps, saga, review: { open: false }, forwardOnly: false };
   const cancel: CancelWindow = { requested: false, allowed: true };
   const finished: { result?: PayBillResult } = {};
   acceptBillUpdates(run, cancel, finished);
