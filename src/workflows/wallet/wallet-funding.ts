@@ -12,11 +12,12 @@ const { chargeFunding, getFundingCharge } = proxyActivities<Activities>(profiles
 const { postTransfer, recordFundingOutcome } = proxyActivities<Activities>(profiles.database);
 
 /**
- * Polling an unknown charge: 5 s, doubling, then every 15 minutes, for at most 3 days;
- * a charge still unknown then fails the funding as `charge_outcome_unknown`, with
- * nothing credited, for an operator to reconcile with the processor.
+ * Polling an unknown charge: 5 s, doubling, then every 15 minutes, for at most 14 days
+ * (some 11,000 history events, well inside Temporal's limit). A charge still unknown
+ * then fails the funding as `charge_outcome_unknown` with nothing credited: money may
+ * have left the customer, so an operator reconciles it with the processor.
  */
-const CHARGE_STATUS_POLL: PollBackoff = { firstDelayMs: 5_000, maxDelayMs: 15 * 60_000, maxWaitMs: 3 * 24 * 3600_000 };
+const CHARGE_STATUS_POLL: PollBackoff = { firstDelayMs: 5_000, maxDelayMs: 15 * 60_000, maxWaitMs: 14 * 24 * 3600_000 };
 
 /** Patch id: the charge status poll stops after its wait; histories recorded before it polled on. */
 export const BOUNDED_CHARGE_POLL = 'wallet-funding-bounded-charge-poll';
