@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db } from '../../db/knex';
 import { isLedgerError } from '../../ledger/errors';
 import { accountIdFrom, transferIdFrom } from '../../ledger/ids';
@@ -49,14 +50,23 @@ export interface CreditReferralBonusResult {
   transferId: string | null;
 }
 
-interface GrantRow {
-  transfer_id: string;
-  user_id: string;
-  payment_id: string;
-  payment_amount_minor: string;
-  currency: string;
-  cashback_minor: string;
+/** A cashback grant as read: its amounts parsed to `bigint` here, at the edge of the database. */
+interface Grant {
+  transferId: string;
+  userId: string;
+  paymentId: string;
+  paymentAmountMinor: bigint;
+  cashbackMinor: bigint;
   posted: boolean;
+}
+
+async function findGrant(trx: Knex.Transaction, transferId: string): Promise<Grant | undefined> {
+  const row: { user_id: string; payment_id: string; payment_amount_minor: string; cashback_minor: string; posted: boolean } | undefined = await trx('cashback_grants')
+    .where({ transfer_id: transferId })
+    .first('user_id', 'payment_id', 'payment_amount_minor', 'cashback_minor', 'posted');
+  if (!row) return undefined;
+  const { user_id: userId, payment_id: paymentId, posted } = row;
+  return { transferId, userId, paymentId, paymentAmountMinor: BigInt(row.payment_amount_minor), cashbackMinor: BigInt(row.cashback_minor), posted };
 }
 
 /** The customer's cashback account in `currency`, opened on first use (idempotent by its derived id). */
@@ -119,21 +129,22 @@ export function createCashbackActivities({ db, now }: { db: Db; now: () => Date 
         if (!user) throw businessFailure('customer_not_found', `user ${input.userId} not found`);
         await trx('cashback_monthly').insert({ ...key, granted_minor: 0 }).onConflict(['user_id', 'month', 'currency']).ignore();
         const month: { granted_minor: string } = await trx('cashback_monthly').where(key).forUpdate().first('granted_minor');
+        const grantedMinor = BigInt(month.granted_minor);
 
         // Read under the lock: a concurrent call with this key has committed or not started.
-        const existing = (await trx('cashback_grants').where({ transfer_id: transferId }).first()) as GrantRow | undefined;
+        const existing = await findGrant(trx, transferId);
         if (existing) {
           const same =
-            existing.user_id === input.userId && existing.payment_id === input.paymentId && BigInt(existing.payment_amount_minor) === amountMinor;
+            existing.userId === input.userId && existing.paymentId === input.paymentId && existing.paymentAmountMinor === amountMinor;
           if (!same) {
             throw businessFailure('transfer_rejected', `transfer key ${input.transferKey} was used for another cashback`, {
               code: 'exists_with_different_fields',
             });
           }
-          return { cashbackMinor: existing.cashback_minor.toString(), transferId: existing.posted ? existing.transfer_id : null };
+          return { cashbackMinor: existing.cashbackMinor.toString(), transferId: existing.posted ? existing.transferId : null };
         }
 
-        const cashback = computeCashback(biller.cashbackRateBps, amountMinor, BigInt(month.granted_minor));
+        const cashback = computeCashback(biller.cashbackRateBps, amountMinor, grantedMinor);
         const posted = cashback.cashbackMinor > 0n;
         if (posted) {
           await postFromCashbackExpense(trx, {
