@@ -69,6 +69,26 @@ export default tseslint.config(
     },
   },
   {
+    // Outside the workflow room, a workflow's contract is its whole surface: the API, the
+    // activities and the wiring import `workflows/<line>/contract`, never a workflow file
+    // (the bundle entry and the workflow tests, which run workflows, are the exception).
+    files: ['src/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    ignores: ['src/workflows/**', 'bench/payments-workflows.ts', 'scripts/record-histories.ts', 'test/workflows/**', 'test/e2e/payment-review.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)workflows(?!/[a-z-]+/contract$)(/.*)?$',
+              message: 'Import a workflow line\'s contract (workflows/<line>/contract), not a workflow module.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -3,8 +3,8 @@
  * the bench, not in src/workflows, so production workers never register it.
  */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import { profiles } from '../src/workflows/activity-profiles';
-import { paymentProfiles } from '../src/workflows/pay-bill';
+import { profiles } from '../src/workflows/shared/activity-profiles';
+import { paymentProfiles } from '../src/workflows/payments/profiles';
 import type { createBaselineActivities } from './payments';
 
 export * from '../src/workflows';

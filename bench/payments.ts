@@ -13,7 +13,7 @@ import { createLedger } from '../src/ledger/service';
 import { paymentIdFrom } from '../src/payments/repository';
 import { workflowIds } from '../src/temporal/names';
 import { createPorts } from '../src/worker/deps';
-import type { PayBillInput } from '../src/workflows/pay-bill';
+import type { PayBillInput } from '../src/workflows/payments/contract';
 import { Tally, type Measurement } from './measure';
 import { withDeadline } from '../src/dev/deadline';
 import { benchPostgres, benchStartupTimeoutMs } from './postgres';

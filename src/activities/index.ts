@@ -5,17 +5,19 @@ import type { Limits } from '../limits/limits';
 import type { FundingProcessor } from '../providers/funding/port';
 import type { Notifier } from '../providers/notifier';
 import type { BillerPort } from '../payments/billers/port';
-import { createAlertActivities } from './alerts';
-import { createBillerActivities } from './billers';
-import { createCashbackActivities } from './cashback';
-import { createHousekeepingActivities } from './housekeeping';
-import { createLedgerActivities } from './ledger';
-import { createNotificationActivities } from './notifications';
-import { createOnboardingActivities } from './onboarding';
-import { createPaymentActivities } from './payments';
-import { createRecurringActivities } from './recurring';
-import { createRepairActivities } from './repairs';
-import { createWalletActivities } from './wallet';
+// One folder per product line, named as in src/workflows and src/api.
+import { createHousekeepingActivities } from './platform/housekeeping';
+import { createNotificationActivities } from './platform/notifications';
+import { createOnboardingActivities } from './platform/onboarding';
+import { createWalletActivities } from './wallet/wallet';
+import { createAlertActivities } from './banking/alerts';
+import { createLedgerActivities } from './banking/ledger';
+import { createBankPostingActivities } from './banking/postings';
+import { createBillerActivities } from './payments/billers';
+import { createCashbackActivities } from './payments/cashback';
+import { createPaymentActivities } from './payments/payments';
+import { createRecurringActivities } from './payments/recurring';
+import { createRepairActivities } from './payments/repairs';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
 export interface ActivityDeps {
@@ -33,12 +35,17 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    // platform
     ...createOnboardingActivities(deps),
     ...createHousekeepingActivities(deps),
     ...createNotificationActivities(deps),
-    ...createLedgerActivities(deps),
+    // wallet
     ...createWalletActivities(deps),
+    // banking
+    ...createLedgerActivities(deps),
+    ...createBankPostingActivities(deps),
     ...createAlertActivities(deps),
+    // payments
     ...createBillerActivities(deps),
     ...createCashbackActivities(deps),
     ...createPaymentActivities(deps),

@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, withServices, type Config } from '../config';
 import { createDb, migrateLatest } from '../db/knex';
 import { createLogger } from '../logger';
@@ -17,6 +16,7 @@ import { startEmbeddedPostgres } from './postgres';
 import { ServiceStartError } from './service';
 import { startDevServer } from './temporal';
 import { seedDemoData, DEMO_ACCOUNTS } from './seed';
+import { installTemporalRuntime } from '../worker/runtime';
 
 /**
  * `npm start`: the whole system on one machine with no configuration. PostgreSQL
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   // npm and tsx; a repeat must not fall through to Node's default and skip the orderly stop.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(signal));
   // The orchestrator owns the signals so it can stop the worker before the servers it needs.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  installTemporalRuntime(logger, { level: 'WARN', shutdownSignals: [] });
 
   const step = <T>(what: string, work: Promise<T>) => withDeadline(what, base.startupTimeoutMs, work);
   try {

@@ -113,6 +113,12 @@ export async function findPayment(db: Db, id: string, userId?: string): Promise<
   return (await query.first()) as PaymentRow | undefined;
 }
 
+/** What a payment moves and whose it is, with the amount parsed here, at the edge: `bigint` minor units. */
+export async function findPaymentAmount(db: Db | Knex.Transaction, id: string): Promise<{ userId: string; amountMinor: bigint; currency: string } | undefined> {
+  const row: Pick<PaymentRow, 'user_id' | 'amount_minor' | 'currency'> | undefined = await db('payments').where({ id }).first('user_id', 'amount_minor', 'currency');
+  return row && { userId: row.user_id, amountMinor: BigInt(row.amount_minor), currency: row.currency };
+}
+
 /** A user's payments, for the API to paginate. */
 export function paymentsOf(db: Db, userId: string): Knex.QueryBuilder {
   return db('payments').where({ user_id: userId }).select('*');

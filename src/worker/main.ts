@@ -5,6 +5,7 @@ import { createLogger } from '../logger';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from './create-worker';
 import { createPorts } from './deps';
+import { installTemporalRuntime } from './runtime';
 
 /**
  * `npm run worker`: the production worker, configured only by the environment. An unset
@@ -13,6 +14,7 @@ import { createPorts } from './deps';
 async function main(): Promise<void> {
   const config = loadConfig(process.env, { defaultEnv: 'production' });
   const logger = createLogger(config, 'finflow-worker');
+  installTemporalRuntime(logger);
   const db = createDb(config);
   const client = createClient(config.temporal);
   await ensureSearchAttributes(client, config.temporal.namespace);

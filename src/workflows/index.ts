@@ -1,8 +1,8 @@
-export { onboarding } from './onboarding';
-export { expireIdempotencyKeys, expirePendingHolds, repairPaymentCredits } from './housekeeping';
-export { walletFunding } from './wallet-funding';
-export { customerTransfer } from './customer-transfer';
-export { bankPosting } from './bank-posting';
-export { payBill } from './pay-bill';
-export { payCard } from './pay-card';
-export { recurringPaymentRun } from './recurring';
+export { onboarding } from './platform/onboarding';
+export { expireIdempotencyKeys, expirePendingHolds, repairPaymentCredits } from './platform/housekeeping';
+export { walletFunding } from './wallet/wallet-funding';
+export { customerTransfer } from './wallet/customer-transfer';
+export { bankPosting } from './banking/bank-posting';
+export { payBill } from './payments/pay-bill';
+export { payCard } from './payments/pay-card';
+export { recurringPaymentRun } from './payments/recurring';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createCashbackActivities } from '../../src/activities/cashback';
+import { createCashbackActivities } from '../../src/activities/payments/cashback';
 import { client } from '../helpers/http';
 import { deposit } from '../helpers/money';
 import { stack, type Stack } from '../helpers/services';

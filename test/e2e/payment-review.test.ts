@@ -7,7 +7,7 @@ import { paymentIdFrom } from '../../src/payments/repository';
 import { dataConverter } from '../../src/temporal/client';
 import { workflowIds } from '../../src/temporal/names';
 import { payBill } from '../../src/workflows';
-import type { PayBillInput } from '../../src/workflows/pay-bill';
+import type { PayBillInput } from '../../src/workflows/payments/contract';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { client } from '../helpers/http';
 import { deposit, uniquePhone } from '../helpers/money';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { createBillerActivities } from '../../src/activities/billers';
+import { createBillerActivities } from '../../src/activities/payments/billers';
 import type { Db } from '../../src/db/knex';
 import { BillerUnavailableError } from '../../src/payments/billers/port';
 import { createSandboxBillerPort } from '../../src/payments/billers/sandbox';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { createCashbackActivities, type CreditCashbackInput } from '../../src/activities/cashback';
+import { createCashbackActivities, type CreditCashbackInput } from '../../src/activities/payments/cashback';
 import type { Db } from '../../src/db/knex';
 import { accountIdFrom, transferIdFrom } from '../../src/ledger/ids';
 import { createLedger } from '../../src/ledger/service';

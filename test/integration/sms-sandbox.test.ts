@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { createNotificationActivities } from '../../src/activities/notifications';
+import { createNotificationActivities } from '../../src/activities/platform/notifications';
 import type { Db } from '../../src/db/knex';
 import { createNotifier, type Notifier, type OutboundMessage } from '../../src/providers/notifier';
 import type { NotificationRow } from '../../src/providers/outbox';

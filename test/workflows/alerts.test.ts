@@ -11,7 +11,7 @@ import { createOutbox } from '../../src/providers/outbox';
 import { createSandboxNotifier } from '../../src/providers/sandbox-notifier';
 import { dedupeKeys, workflowIds } from '../../src/temporal/names';
 import { bankPosting, walletFunding } from '../../src/workflows';
-import type { WalletFundingInput } from '../../src/workflows/wallet-funding';
+import type { WalletFundingInput } from '../../src/workflows/wallet/contract';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { customerWithWallet, deposit, transfersOf, uniquePhone } from '../helpers/money';
 import { workflowTestBed } from '../helpers/services';

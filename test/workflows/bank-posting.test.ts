@@ -10,7 +10,7 @@ import type { Account } from '../../src/ledger/types';
 import { maskAccount } from '../../src/money/money';
 import { dedupeKeys, workflowIds } from '../../src/temporal/names';
 import { bankPosting } from '../../src/workflows';
-import type { BankPostingInput } from '../../src/workflows/bank-posting';
+import type { BankPostingInput } from '../../src/workflows/banking/contract';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, transfersOf, uniquePhone } from '../helpers/money';
 import { workflowTestBed } from '../helpers/services';

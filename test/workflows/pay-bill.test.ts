@@ -13,7 +13,7 @@ import { paymentIdFrom } from '../../src/payments/repository';
 import { businessFailure } from '../../src/temporal/failures';
 import { workflowIds } from '../../src/temporal/names';
 import { payBill, repairPaymentCredits } from '../../src/workflows';
-import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '../../src/workflows/pay-bill';
+import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '../../src/workflows/payments/contract';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, customerWithWallet, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
 import { workflowTestBed } from '../helpers/services';

@@ -10,7 +10,7 @@ import { paymentIdFrom } from '../../src/payments/repository';
 import { businessFailure } from '../../src/temporal/failures';
 import { workflowIds } from '../../src/temporal/names';
 import { payCard } from '../../src/workflows';
-import type { PayCardInput } from '../../src/workflows/pay-card';
+import type { PayCardInput } from '../../src/workflows/payments/contract';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, deposit, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
 import { workflowTestBed } from '../helpers/services';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createRecurringActivities } from '../../src/activities/recurring';
+import { createRecurringActivities } from '../../src/activities/payments/recurring';
 import type { Db } from '../../src/db/knex';
 import { localDateTimeOf, parseLocalDate, formatLocalDate, type LocalDate } from '../../src/payments/recurring/period';
 import { findRecurringPayment } from '../../src/payments/recurring/repository';

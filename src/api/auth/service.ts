@@ -3,7 +3,7 @@ import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
 import { withDeadline } from '../../temporal/client';
 import { TASK_QUEUES, searchAttributes, workflowIds } from '../../temporal/names';
-import type { onboarding } from '../../workflows/onboarding';
+import type { OnboardingWorkflow } from '../../workflows/platform/contract';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './passwords';
 import { presentUser, userColumns, type UserRow } from './presenters';
 import { revokeFamilyOf, rotateRefreshToken, startFamily } from './refresh-tokens';
@@ -28,7 +28,7 @@ const BAD_REFRESH_TOKEN = 'The refresh token is invalid, expired or revoked.';
 async function startOnboarding(app: AppContext, customerId: string): Promise<void> {
   const { temporal } = app.deps;
   await withDeadline(temporal, app.config.dependencyTimeoutMs, () =>
-    temporal.workflow.start<typeof onboarding>('onboarding', {
+    temporal.workflow.start<OnboardingWorkflow>('onboarding', {
       taskQueue: TASK_QUEUES.core,
       workflowId: workflowIds.onboarding(customerId),
       args: [{ customerId }],

@@ -3,7 +3,7 @@ import { accountIdFrom, transferIdFrom } from '../../ledger/ids';
 import { createLedger } from '../../ledger/service';
 import type { Account } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
-import type { bankPosting } from '../../workflows/bank-posting';
+import type { BankPostingWorkflow } from '../../workflows/banking/contract';
 import type { AppContext } from '../core/context';
 import { problems, type ProblemError } from '../core/errors';
 import { moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
@@ -60,7 +60,7 @@ export async function postToAccount(app: AppContext, accountId: string, idempote
       stored.code === row.code &&
       stored.description === row.description,
     start: () =>
-      app.deps.temporal.workflow.start<typeof bankPosting>('bankPosting', {
+      app.deps.temporal.workflow.start<BankPostingWorkflow>('bankPosting', {
         ...moneyWorkflowOptions(workflowId, { customerId: account.ownerUserId, accountId: account.id }),
         args: [
           {

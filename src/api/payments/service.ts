@@ -15,8 +15,7 @@ import {
 import { withDeadline } from '../../temporal/client';
 import { businessFailureOf } from '../../temporal/failures';
 import { searchAttributes, workflowIds } from '../../temporal/names';
-import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type payBill } from '../../workflows/pay-bill';
-import type { PayCardInput, payCard } from '../../workflows/pay-card';
+import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type PayBillWorkflow, type PayCardInput, type PayCardWorkflow } from '../../workflows/payments/contract';
 import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
@@ -89,7 +88,7 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
     sameRequest: (stored) => samePayment(stored, payment),
     limit: { userId, kind: 'payment', currency: biller.currency, amountMinor },
     start: () =>
-      app.deps.temporal.workflow.start<typeof payBill>('payBill', {
+      app.deps.temporal.workflow.start<PayBillWorkflow>('payBill', {
         ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
         args: [input],
       }),
@@ -123,7 +122,7 @@ export async function payCardFor(app: AppContext, userId: string, idempotencyKey
     sameRequest: (stored) => samePayment(stored, payment),
     limit: { userId, kind: 'payment', currency: card.currency, amountMinor: BigInt(body.amount) },
     start: () =>
-      app.deps.temporal.workflow.start<typeof payCard>('payCard', {
+      app.deps.temporal.workflow.start<PayCardWorkflow>('payCard', {
         ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
         args: [input],
       }),

@@ -2,7 +2,7 @@ import { createLedger } from '../../ledger/service';
 import { transferIdFrom } from '../../ledger/ids';
 import type { Account, Ledger } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
-import type { customerTransfer } from '../../workflows/customer-transfer';
+import type { CustomerTransferWorkflow } from '../../workflows/wallet/contract';
 import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems, type ProblemError } from '../core/errors';
@@ -103,7 +103,7 @@ export async function sendTransfer(
       row.note === note,
     limit: { userId: customerId, kind: 'transfer', currency, amountMinor: BigInt(body.amount) },
     start: () =>
-      app.deps.temporal.workflow.start<typeof customerTransfer>('customerTransfer', {
+      app.deps.temporal.workflow.start<CustomerTransferWorkflow>('customerTransfer', {
         ...moneyWorkflowOptions(workflowId, { customerId, accountId: from.id }),
         args: [
           {

@@ -1,7 +1,7 @@
 import { createLedger } from '../../ledger/service';
 import { transferIdFrom } from '../../ledger/ids';
 import { workflowIds } from '../../temporal/names';
-import type { walletFunding } from '../../workflows/wallet-funding';
+import type { WalletFundingWorkflow } from '../../workflows/wallet/contract';
 import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
@@ -36,7 +36,7 @@ export async function fundWallet(app: AppContext, customerId: string, idempotenc
       row.account_id === account.id && String(row.amount_minor) === body.amount && row.currency === body.currency && row.source_type === body.source.type,
     limit: { userId: customerId, kind: 'funding', currency: body.currency, amountMinor: BigInt(body.amount) },
     start: () =>
-      app.deps.temporal.workflow.start<typeof walletFunding>('walletFunding', {
+      app.deps.temporal.workflow.start<WalletFundingWorkflow>('walletFunding', {
         ...moneyWorkflowOptions(workflowId, { customerId, accountId: account.id }),
         args: [{ fundingId, customerId, accountId: account.id, amountMinor: body.amount, currency: body.currency, source: body.source }],
       }),

@@ -1,6 +1,6 @@
 import type { CalendarSpec, DayOfWeek, Month, ScheduleOptions, ScheduleOptionsStartWorkflowAction, ScheduleSpec } from '@temporalio/client';
 import { TASK_QUEUES, scheduleIds, searchAttributes, workflowIds } from '../../temporal/names';
-import type { recurringPaymentRun } from '../../workflows/recurring';
+import type { RecurringPaymentRunWorkflow } from '../../workflows/payments/contract';
 import { daysInMonth, instantOf, isLeapYear, type Frequency, type LocalDate } from './period';
 
 /**
@@ -111,7 +111,7 @@ export function scheduleSpecFor(plan: RecurringPlan): ScheduleSpec {
   return { calendars, ...(skip.length > 0 ? { skip } : {}), startAt, timezone };
 }
 
-export type RecurringRunAction = ScheduleOptionsStartWorkflowAction<typeof recurringPaymentRun>;
+export type RecurringRunAction = ScheduleOptionsStartWorkflowAction<RecurringPaymentRunWorkflow>;
 
 /**
  * The whole Schedule: its spec, and the action of starting `recurringPaymentRun` on
