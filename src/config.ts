@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseTrustProxy, type TrustProxy } from './api/core/client-address';
+import { parseTrustProxy, type TrustProxy } from './api/core/trust-proxy';
 import { DEFAULT_LIMITS, parseLimits, type Limits } from './limits/limits';
 import { parseCodecKeys, type CodecKeyring } from './temporal/codec';
 

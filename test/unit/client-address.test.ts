@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseTrustProxy, resolveClientAddress, type TrustProxy } from '../../src/api/core/client-address';
+import { parseTrustProxy, resolveClientAddress, type TrustProxy } from '../../src/api/core/trust-proxy';
 import { ConfigError } from '../../src/config';
 import { testConfig } from '../helpers/services';
 
