@@ -1,4 +1,4 @@
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUES } from '../temporal/names';
@@ -12,6 +12,8 @@ import { dataConverter } from '../temporal/client';
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   taskQueue?: string;
+  /** A bundle made already (tests bundle once per run); otherwise config decides. */
+  workflowBundle?: WorkflowBundle;
   /** Extra worker options for tests (e.g. a shorter shutdown grace time). */
   overrides?: Partial<WorkerOptions>;
 }
@@ -26,7 +28,7 @@ export async function createWorker(config: Config, deps: ActivityDeps, options: 
     taskQueue: options.taskQueue ?? TASK_QUEUES.core,
     activities: createActivities({ limits: config.limits, ...deps }),
     dataConverter: dataConverter(config.temporal),
-    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     ...options.overrides,
   });
 }

@@ -175,7 +175,7 @@ export const stack = once(async (): Promise<Stack> => {
   const ports = createPorts(config, { db });
   // One client with the payload codec for the worker's activities, the API and the tests.
   const client = createClient(config.temporal);
-  const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection, overrides: { shutdownGraceTime: '1s' } });
+  const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection, workflowBundle: await workflowBundle(), overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
   const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config), billers: ports.billers, notifier: ports.notifier }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

@@ -7,11 +7,10 @@ import { createActivities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
 import { ensureHousekeepingSchedules } from '../../src/temporal/client';
 import { TASK_QUEUES, scheduleIds } from '../../src/temporal/names';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { expireIdempotencyKeys, expirePendingHolds } from '../../src/workflows';
 import { createLedger } from '../../src/ledger/service';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
-import { devServer, testConfig, testDb, timeSkippingServer, workflowTestBed } from '../helpers/services';
+import { devServer, testConfig, workflowTestBed } from '../helpers/services';
 
 const HOUR_MS = 3600 * 1000;
 
@@ -100,10 +99,11 @@ describe('expireIdempotencyKeys workflow (time-skipping server)', function () {
 describe('expirePendingHolds workflow (time-skipping server)', function () {
   let env: TestWorkflowEnvironment;
   let db: Db;
+  let workflowBundle: WorkflowBundleWithSourceMap;
 
   before(async function () {
-    this.timeout(120_000);
-    [env, db] = await Promise.all([timeSkippingServer(), testDb()]);
+    this.timeout(180_000);
+    ({ env, db, workflowBundle } = await workflowTestBed());
   });
 
   it('releases a hold past its timeout and leaves a live one held', async () => {
@@ -118,7 +118,7 @@ describe('expirePendingHolds workflow (time-skipping server)', function () {
     await hold(new Date(Date.now() + 3_600_000));
 
     const taskQueue = uniqueTaskQueue('hold-expiry');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: createActivities(testActivityDeps(db)) });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: createActivities(testActivityDeps(db)) });
     const result = await worker.runUntil(env.client.workflow.execute(expirePendingHolds, { taskQueue, workflowId: `hold-expiry-test:${randomUUID()}` }));
 
     assert.ok(result.expired >= 1);

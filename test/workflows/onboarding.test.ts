@@ -2,26 +2,26 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
 import { workflowIds } from '../../src/temporal/names';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { onboarding } from '../../src/workflows';
 import { phoneVerified } from '../../src/workflows/platform/contract';
 import { WELCOME_WAIT } from '../../src/workflows/platform/onboarding';
 import { uniquePhone } from '../helpers/money';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
-import { testDb, timeSkippingServer } from '../helpers/services';
+import { workflowTestBed } from '../helpers/services';
 
 describe('onboarding workflow (time-skipping server)', function () {
   let env: TestWorkflowEnvironment;
   let db: Db;
+  let workflowBundle: WorkflowBundleWithSourceMap;
 
   before(async function () {
-    this.timeout(120_000);
-    [env, db] = await Promise.all([timeSkippingServer(), testDb()]);
+    this.timeout(180_000);
+    ({ env, db, workflowBundle } = await workflowTestBed());
   });
 
   /** Runs onboarding; with `verify`, marks the phone verified and signals it as the confirm route does. */
@@ -30,7 +30,7 @@ describe('onboarding workflow (time-skipping server)', function () {
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      workflowsPath: WORKFLOWS_PATH,
+      workflowBundle,
       activities: createActivities(testActivityDeps(db)),
     });
     return worker.runUntil(async () => {

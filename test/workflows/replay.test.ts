@@ -7,8 +7,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { createPayloadCodec, isEncrypted } from '../../src/temporal/codec';
 import { dataConverter } from '../../src/temporal/client';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
-import { testConfig } from '../helpers/services';
+import { testConfig, workflowBundle } from '../helpers/services';
 
 /**
  * Every recorded history under histories/ must replay against the current workflow
@@ -32,7 +31,7 @@ describe('workflow replay', function () {
   for (const file of histories) {
     it(`replays ${file} against the current code`, async () => {
       const history: unknown = JSON.parse(readFileSync(join(HISTORY_DIR, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, dataConverter: dataConverter(codecConfig) }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter(codecConfig) }, history, file);
     });
   }
 
@@ -61,12 +60,12 @@ describe('workflow replay', function () {
 
   it('replays a history whose payloads the codec sealed', async () => {
     const history = await sealedHistory('wallet-funding-v1.json');
-    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, dataConverter: dataConverter(codecConfig) }, history, 'sealed');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: dataConverter(codecConfig) }, history, 'sealed');
   });
 
   it('cannot replay a sealed history without the codec', async () => {
     const history = await sealedHistory('wallet-funding-v1.json');
-    await assert.rejects(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history, 'sealed-without-codec'));
+    await assert.rejects(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'sealed-without-codec'));
   });
 
   it('detects an incompatible change to onboarding', async () => {
