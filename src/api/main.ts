@@ -4,7 +4,7 @@ import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { createLogger } from '../logger';
 import { createClient } from '../temporal/client';
-import { createPorts } from '../worker/deps';
+import { appPorts, createPorts } from '../worker/deps';
 import { createApp } from './app';
 
 /**
@@ -16,8 +16,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config, 'finflow-api');
   const db = createDb(config);
   const temporal = createClient(config.temporal);
-  const { billers, notifier } = createPorts(config, { db });
-  const server = createApp(config, { db, temporal, logger, billers, notifier }).listen(config.http.port, config.http.host);
+  const server = createApp(config, { db, temporal, logger, ...appPorts(createPorts(config, { db })) }).listen(config.http.port, config.http.host);
   await once(server, 'listening');
   logger.info({ port: config.http.port }, 'api listening');
 

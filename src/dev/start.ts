@@ -9,7 +9,7 @@ import { createApp } from '../api/app';
 import { CODEC_BASE_PATH } from '../api/codec/routes';
 import { createClient, createNativeConnection, ensureHousekeepingSchedules, ensureSearchAttributes } from '../temporal/client';
 import { createWorker } from '../worker/create-worker';
-import { createPorts } from '../worker/deps';
+import { appPorts, createPorts } from '../worker/deps';
 import { DeadlineError, withDeadline } from './deadline';
 import { PortInUseError, isAddressInUse, isPortFree } from './ports';
 import { startEmbeddedPostgres } from './postgres';
@@ -72,8 +72,8 @@ async function main(): Promise<void> {
       await withDeadline('the worker to finish its in-flight tasks', 30_000, running);
     });
 
-    const app = createApp(config, { db, temporal: client, logger, billers: ports.billers, notifier: ports.notifier });
-    await step('the demo data to be seeded', seedDemoData({ config, deps: { db, temporal: client, logger, billers: ports.billers, notifier: ports.notifier, now: () => new Date() } }, logger));
+    const app = createApp(config, { db, temporal: client, logger, ...appPorts(ports) });
+    await step('the demo data to be seeded', seedDemoData({ config, deps: { db, temporal: client, logger, ...appPorts(ports), now: () => new Date() } }, logger));
     const server: Server = app.listen(config.http.port, config.http.host);
     await once(server, 'listening').catch((err: unknown) => {
       throw isAddressInUse(err) ? new PortInUseError('finflow API', config.http.port, 'PORT') : err;

@@ -44,8 +44,8 @@ export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
 }
 
 /** The ports the API uses (it answers requests; the worker moves money). */
-export function appPorts({ billers, notifier }: Ports): Pick<Ports, 'billers' | 'notifier'> {
-  return { billers, notifier };
+export function appPorts({ ledger, billers, notifier }: Ports): Pick<Ports, 'ledger' | 'billers' | 'notifier'> {
+  return { ledger, billers, notifier };
 }
 
 function createFundingProcessor({ funding }: PortsConfig, db: Db): FundingProcessor {

@@ -19,7 +19,7 @@ import { createLogger } from '../../src/logger';
 import { createApp } from '../../src/api/app';
 import { createClient, ensureSearchAttributes } from '../../src/temporal/client';
 import { WORKFLOWS_PATH, createWorker } from '../../src/worker/create-worker';
-import { createPorts } from '../../src/worker/deps';
+import { appPorts, createPorts } from '../../src/worker/deps';
 
 /**
  * The services tests need, each started at most once per mocha run and torn down by
@@ -177,7 +177,7 @@ export const stack = once(async (): Promise<Stack> => {
   const client = createClient(config.temporal);
   const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection, workflowBundle: await workflowBundle(), overrides: { shutdownGraceTime: '1s' } });
   const running = worker.run();
-  const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config), billers: ports.billers, notifier: ports.notifier }).listen(0, '127.0.0.1');
+  const server: HttpServer = createApp(config, { db, temporal: client, logger: createLogger(config), ...appPorts(ports) }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   teardowns.push(async () => {

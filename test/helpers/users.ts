@@ -5,6 +5,7 @@ import type { AppContext } from '../../src/api/core/context';
 import type { Db } from '../../src/db/knex';
 import { request, type HttpResponse } from './http';
 import { testConfig } from './services';
+import { createLedger } from '../../src/ledger/service';
 
 /** Signing up and logging in through the API, for e2e tests of every resource. */
 
@@ -83,7 +84,7 @@ export async function createOperator(baseUrl: string, db: Db, overrides: Partial
   const app: AppContext = {
     config: testConfig(),
     // Operators have no onboarding workflow, so Temporal is never called.
-    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), billers: undefined as never, notifier: undefined as never, now: () => new Date() },
+    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), ledger: createLedger(db), billers: undefined as never, notifier: undefined as never, now: () => new Date() },
   };
   const user = await createUser(app, details, 'operator');
   const tokens = await logIn(baseUrl, details.email, details.password);

@@ -14,6 +14,7 @@ import type { Db } from '../../src/db/knex';
 import { request, type HttpResponse, type RequestOptions } from '../helpers/http';
 import { testConfig, testDb } from '../helpers/services';
 import { eventually } from '../helpers/wait';
+import { createLedger } from '../../src/ledger/service';
 
 /**
  * The Idempotency-Key middleware on a minimal Koa app over the real test database.
@@ -99,7 +100,7 @@ describe('Idempotency-Key middleware', function () {
     const logger = pino({ level: 'silent' });
     const appContext: AppContext = {
       config: testConfig(),
-      deps: { db, temporal: undefined as never, logger, billers: undefined as never, notifier: undefined as never, now: testNow },
+      deps: { db, temporal: undefined as never, logger, ledger: createLedger(db), billers: undefined as never, notifier: undefined as never, now: testNow },
     };
     const optional = (route: string) => idempotent(appContext, { required: false, route });
 

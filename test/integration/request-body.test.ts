@@ -6,6 +6,7 @@ import pino from 'pino';
 import { MAX_BODY_DEPTH, createApp } from '../../src/api/app';
 import { request } from '../helpers/http';
 import { testConfig, testDb } from '../helpers/services';
+import { createLedger } from '../../src/ledger/service';
 
 /**
  * What the app does with bodies no route could want, before any route sees them. The
@@ -25,7 +26,7 @@ describe('request bodies (app)', function () {
   before(async function () {
     this.timeout(120_000);
     const db = await testDb();
-    server = createApp(testConfig(), { db, temporal: undefined as never, logger: pino({ level: 'silent' }), billers: undefined as never, notifier: undefined as never }).listen(0, '127.0.0.1');
+    server = createApp(testConfig(), { db, temporal: undefined as never, logger: pino({ level: 'silent' }), ledger: createLedger(db), billers: undefined as never, notifier: undefined as never }).listen(0, '127.0.0.1');
     await once(server, 'listening');
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -4,6 +4,7 @@ import type { AppContext } from '../../src/api/core/context';
 import type { Db } from '../../src/db/knex';
 import { DEMO_ACCOUNTS, seedDemoData } from '../../src/dev/seed';
 import { testConfig, testDb } from '../helpers/services';
+import { createLedger } from '../../src/ledger/service';
 
 /**
  * The demo users' passwords are in the README: they may exist only in a development
@@ -18,7 +19,7 @@ describe('demo data', () => {
 
   const appIn = (env: 'test' | 'production'): AppContext => ({
     config: { ...testConfig(), env },
-    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), billers: undefined as never, notifier: undefined as never, now: () => new Date() },
+    deps: { db, temporal: undefined as never, logger: pino({ level: 'silent' }), ledger: createLedger(db), billers: undefined as never, notifier: undefined as never, now: () => new Date() },
   });
   const demoEmails = Object.values(DEMO_ACCOUNTS).map((account) => account.email);
 

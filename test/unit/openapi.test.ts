@@ -49,7 +49,7 @@ const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
 const logger = pino({ level: 'silent' });
 
 function placeholderContext(): AppContext {
-  return { config, deps: { db: undefined as never, temporal: undefined as never, logger, billers: undefined as never, notifier: undefined as never, now: () => new Date() } };
+  return { config, deps: { db: undefined as never, temporal: undefined as never, logger, ledger: undefined as never, billers: undefined as never, notifier: undefined as never, now: () => new Date() } };
 }
 
 function operationOf(document: Document, spec: Pick<RouteSpec, 'method' | 'path'>): Operation | undefined {

@@ -1,5 +1,4 @@
 import { RULES } from '../core/unstated-rules';
-import { createLedger } from '../../ledger/service';
 import type { AppContext } from '../core/context';
 import { currentUserId } from '../core/middleware/auth';
 import { ownAccount } from '../core/own-account';
@@ -11,7 +10,7 @@ import { z } from 'zod';
 
 /** The caller's accounts and their transactions (paying a card's bill is in accounts/payments/). */
 export function accountRoutes(app: AppContext): RouteSpec[] {
-  const ledger = createLedger(app.deps.db);
+  const ledger = app.deps.ledger;
   return [
     route({
       method: 'get',

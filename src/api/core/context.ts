@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import type { Db } from '../../db/knex';
+import type { Ledger } from '../../ledger/types';
 import type { Logger } from '../../logger';
 import type { BillerPort } from '../../payments/billers/port';
 import type { Notifier } from '../../providers/notifier';
@@ -10,6 +11,8 @@ export interface AppDeps {
   db: Db;
   temporal: Client;
   logger: Logger;
+  /** The ledger the API reads balances and opens accounts through (built by createPorts). */
+  ledger: Ledger;
   /** Validates customer references (built by createPorts, like the worker's). */
   billers: BillerPort;
   /** Sends verification codes (built by createPorts from SMS_PROVIDER and EMAIL_PROVIDER). */

@@ -1,6 +1,5 @@
 import { isLedgerError } from '../../ledger/errors';
 import { accountIdFrom, transferIdFrom } from '../../ledger/ids';
-import { createLedger } from '../../ledger/service';
 import type { Account } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
 import type { BankPostingWorkflow } from '../../workflows/banking/contract';
@@ -22,7 +21,7 @@ export async function openCustomerAccount(app: AppContext, userId: string, idemp
   const user = await app.deps.db('users').where({ id: userId, role: 'customer' }).first('id');
   if (!user) throw problems.userNotFound('userId');
   try {
-    return await createLedger(app.deps.db).openAccount({
+    return await app.deps.ledger.openAccount({
       ...(idempotencyKey ? { id: accountIdFrom(`account:${userId}:${idempotencyKey}`) } : {}),
       ownerUserId: userId,
       type: body.type,
@@ -37,7 +36,7 @@ export async function openCustomerAccount(app: AppContext, userId: string, idemp
 
 /** A customer account (any holder); system accounts are not the bank side's to post to. */
 async function customerAccount(app: AppContext, accountId: string): Promise<Account & { ownerUserId: string }> {
-  const account = await createLedger(app.deps.db).getAccount(accountId);
+  const account = await app.deps.ledger.getAccount(accountId);
   if (!account?.ownerUserId || account.type === 'system') throw problems.accountNotFound('accountId', 'path');
   return account as Account & { ownerUserId: string };
 }

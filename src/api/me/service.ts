@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { createLedger } from '../../ledger/service';
 import type { Account } from '../../ledger/types';
 import { presentAccount, presentTransaction } from '../accounts/presenters';
 import type { AppContext } from '../core/context';
@@ -26,7 +25,7 @@ async function cashbackEarned(db: Knex, accountIds: string[]) {
 
 /** Balances, the latest activity across every account, cashback earned and upcoming recurring payments. */
 export async function dashboardOf(app: AppContext, userId: string) {
-  const ledger = createLedger(app.deps.db);
+  const ledger = app.deps.ledger;
   const accounts = await ledger.listAccounts(userId);
   const pages = await Promise.all(accounts.map((a) => ledger.listTransfers(a.id, { limit: RECENT_ACTIVITY })));
   const recent = pages

@@ -1,4 +1,3 @@
-import { createLedger } from '../../ledger/service';
 import type { Account } from '../../ledger/types';
 import { formatMoney } from '../../money/money';
 import type { Biller } from '../../payments/billers/port';
@@ -38,7 +37,7 @@ export async function checkBill(app: AppContext, bill: Bill): Promise<{ biller: 
 
 /** The payer's account a payment draws on: theirs, their own money (a wallet or savings), in `currency`. */
 export async function payingAccount(app: AppContext, userId: string, accountId: string, currency: string): Promise<Account> {
-  const account = await ownAccount(createLedger(app.deps.db), userId, accountId, 'fromAccountId');
+  const account = await ownAccount(app.deps.ledger, userId, accountId, 'fromAccountId');
   if (!PAYING_ACCOUNT_TYPES.has(account.type)) {
     throw problems.field('body', 'fromAccountId', 'not_a_paying_account', 'Payments are made from a wallet or a savings account.');
   }

@@ -1,4 +1,3 @@
-import { createLedger } from '../../ledger/service';
 import { cashbackGrantedInMonth } from '../../payments/billers/repository';
 import { calendarMonth } from '../../payments/cashback';
 import { quotePayment } from '../../payments/quote';
@@ -17,7 +16,7 @@ import type { QuoteBody } from './schema';
  */
 export async function quoteFor(app: AppContext, userId: string, body: QuoteBody) {
   const { biller, amountMinor } = await checkBill(app, body);
-  const account = body.fromAccountId ? await ownAccount(createLedger(app.deps.db), userId, body.fromAccountId, 'fromAccountId') : null;
+  const account = body.fromAccountId ? await ownAccount(app.deps.ledger, userId, body.fromAccountId, 'fromAccountId') : null;
   if (account && account.currency !== biller.currency) throw problems.currencyMismatch('fromAccountId');
   const customer = await validateCustomer(app.deps.billers, biller, body.customerRef);
   const monthToDate = await cashbackGrantedInMonth(app.deps.db, userId, calendarMonth(app.deps.now()), biller.currency);

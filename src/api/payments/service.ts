@@ -1,6 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type WorkflowOptions } from '@temporalio/client';
-import { createLedger } from '../../ledger/service';
 import { feeFor } from '../../payments/quote';
 import {
   findPayment,
@@ -96,7 +95,7 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
 }
 
 export async function payCardFor(app: AppContext, userId: string, idempotencyKey: string, cardId: string, body: CardPaymentBody): Promise<Submitted<PaymentRow>> {
-  const card = await ownAccount(createLedger(app.deps.db), userId, cardId, 'cardId', 'path');
+  const card = await ownAccount(app.deps.ledger, userId, cardId, 'cardId', 'path');
   if (card.type !== 'credit_card') throw problems.field('path', 'cardId', 'not_a_credit_card', 'Only a credit card bill can be paid here.');
   checkPerTransactionLimit(app, 'payment', card.currency, BigInt(body.amount));
   const from = await payingAccount(app, userId, body.fromAccountId, card.currency);

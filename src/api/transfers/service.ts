@@ -1,4 +1,3 @@
-import { createLedger } from '../../ledger/service';
 import { transferIdFrom } from '../../ledger/ids';
 import type { Account, Ledger } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
@@ -63,7 +62,7 @@ export async function sendTransfer(
   body: TransferBody,
   address: string,
 ): Promise<Submitted<CustomerTransferRow>> {
-  const ledger = createLedger(app.deps.db);
+  const ledger = app.deps.ledger;
   const from = await ownAccount(ledger, customerId, body.fromAccountId, 'fromAccountId');
   if (!SENDING_TYPES.has(from.type)) throw problems.field('body', 'fromAccountId', 'not_transferable', 'Money can be sent only from a wallet or a savings account.');
   if (body.currency !== undefined && body.currency !== from.currency) throw problems.currencyMismatch('currency');

@@ -1,4 +1,3 @@
-import { createLedger } from '../../ledger/service';
 import { transferIdFrom } from '../../ledger/ids';
 import { workflowIds } from '../../temporal/names';
 import type { WalletFundingWorkflow } from '../../workflows/wallet/contract';
@@ -14,7 +13,7 @@ import type { FundBody } from './schema';
  * any workflow starts: the account is the caller's, a wallet, in the request's currency.
  */
 export async function fundWallet(app: AppContext, customerId: string, idempotencyKey: string, body: FundBody): Promise<Submitted<FundingRow>> {
-  const account = await ownAccount(createLedger(app.deps.db), customerId, body.accountId, 'accountId');
+  const account = await ownAccount(app.deps.ledger, customerId, body.accountId, 'accountId');
   if (account.type !== 'wallet') throw problems.field('body', 'accountId', 'not_a_wallet', 'Only a wallet can be funded.');
   if (account.currency !== body.currency) throw problems.currencyMismatch('currency');
   checkPerTransactionLimit(app, 'funding', body.currency, BigInt(body.amount));

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { createLedger } from '../../../ledger/service';
 import { TransactionPageSchema, TransactionsQuery, AccountIdParams as StatementParams } from '../../accounts/schema';
 import { presentTransaction } from '../../accounts/presenters';
 import { listTransactions } from '../../accounts/service';
@@ -22,7 +21,7 @@ import { StatementAccountSchema } from './schema';
  * only), and any account's statement (the service token or an operator).
  */
 export function internalAccountRoutes(app: AppContext): RouteSpec[] {
-  const ledger = createLedger(app.deps.db);
+  const ledger = app.deps.ledger;
   return [
     route({
       method: 'post',

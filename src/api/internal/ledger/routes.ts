@@ -1,4 +1,3 @@
-import { createLedger } from '../../../ledger/service';
 import type { AppContext } from '../../core/context';
 import { route, type RouteSpec } from '../../core/route';
 import { TrialBalanceSchema } from './schema';
@@ -12,7 +11,7 @@ const side = (s: { debitsMinor: bigint; creditsMinor: bigint; differenceMinor: b
 });
 
 export function internalLedgerRoutes(app: AppContext): RouteSpec[] {
-  const ledger = createLedger(app.deps.db);
+  const ledger = app.deps.ledger;
   return [
     route({
       method: 'get',
