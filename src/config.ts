@@ -87,6 +87,14 @@ export const envSchema = z.object({
 
   LIMITS: z.string().default(DEFAULT_LIMITS),
 
+  S3_ENDPOINT: optionalString,
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z.string().min(3).default('finflow'),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: bool(false),
+  LOCAL_S3_PORT: int(9090),
+
   SMS_PROVIDER: z.enum(['sandbox', 'plivo', 'twilio']).default('sandbox'),
   SMS_STATUS_CALLBACK_URL: optionalString,
   PLIVO_AUTH_ID: optionalString,
@@ -175,6 +183,20 @@ export interface Config {
   defaultCurrency: string;
   /** Per-transaction and daily limits by currency and kind (`LIMITS`; docs/security.md). */
   limits: Limits;
+  /**
+   * Object storage (S3, MinIO, or under `npm start` a local versitygw when S3_ENDPOINT is
+   * unset). Without keys the AWS SDK's own credential chain applies (instance roles).
+   */
+  storage: {
+    endpoint: string | undefined;
+    region: string;
+    bucket: string;
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+    forcePathStyle: boolean;
+    /** The port of `npm start`'s local S3 server. */
+    localPort: number;
+  };
   sms: {
     provider: Env['SMS_PROVIDER'];
     /** Where providers post delivery receipts; defaults to PUBLIC_URL + the webhook path. */
@@ -256,7 +278,7 @@ function smsProblems(source: NodeJS.ProcessEnv): string[] {
       if (!source[name]) problems.push(`${name}: required when SMS_PROVIDER=${provider}`);
     }
   }
-  for (const name of ['PLIVO_API_URL', 'TWILIO_API_URL', 'SMS_STATUS_CALLBACK_URL']) {
+  for (const name of ['PLIVO_API_URL', 'TWILIO_API_URL', 'SMS_STATUS_CALLBACK_URL', 'S3_ENDPOINT']) {
     const value = source[name];
     if (value && !isHttpUrl(value)) problems.push(`${name}: must be an absolute http(s) URL`);
   }
@@ -384,6 +406,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
     idempotency: { ttlSeconds: env.IDEMPOTENCY_KEY_TTL_SECONDS },
     defaultCurrency: env.DEFAULT_CURRENCY,
     limits: limits.limits,
+    storage: {
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION,
+      bucket: env.S3_BUCKET,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      localPort: env.LOCAL_S3_PORT,
+    },
     sms: {
       provider: env.SMS_PROVIDER,
       statusCallbackUrl:

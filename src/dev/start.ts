@@ -15,6 +15,7 @@ import { PortInUseError, isAddressInUse, isPortFree } from './ports';
 import { startEmbeddedPostgres } from './postgres';
 import { ServiceStartError } from './service';
 import { startDevServer } from './temporal';
+import { startLocalS3 } from './versitygw';
 import { seedDemoData, DEMO_ACCOUNTS } from './seed';
 import { installTemporalRuntime } from '../worker/runtime';
 
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     const connection = await step('the worker connection to Temporal', createNativeConnection(config.temporal));
     stops.push(() => connection.close());
     const ports = createPorts(config, { db });
+    await step(`the ${config.storage.bucket} bucket`, ports.storage.ensureBucket());
     const worker = await step('the worker to bundle the workflows and start', createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection }));
     const running = worker.run();
     stops.push(async () => {
@@ -100,9 +102,9 @@ async function main(): Promise<void> {
 async function startServices(config: Config, logger: ReturnType<typeof createLogger>, stops: Stop[]): Promise<Config> {
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
-  // Both start together; each registers its stop as soon as it runs, so a failure of one
-  // still stops the other in order.
-  const [database, temporal] = await Promise.allSettled([
+  // They start together; each registers its stop as soon as it runs, so a failure of one
+  // still stops the others in order.
+  const [database, temporal, storage] = await Promise.allSettled([
     (async () => {
       if (config.database.url) return config.database.url;
       const pg = await startEmbeddedPostgres({
@@ -130,11 +132,29 @@ async function startServices(config: Config, logger: ReturnType<typeof createLog
       logger.info({ port: config.temporal.devPort }, 'Temporal dev server started');
       return env.address;
     })(),
+    (async () => {
+      if (config.storage.endpoint) return config.storage;
+      const s3 = await startLocalS3({
+        dataDir: join(dataDir, 's3'),
+        port: config.storage.localPort,
+        portEnvVar: 'LOCAL_S3_PORT',
+        accessKeyId: LOCAL_S3_KEYS.accessKeyId,
+        secretAccessKey: LOCAL_S3_KEYS.secretAccessKey,
+        timeoutMs: config.startupTimeoutMs,
+      });
+      stops.push(() => s3.stop());
+      logger.info({ port: s3.port }, 'local S3 server (versitygw) started');
+      return { ...config.storage, endpoint: s3.endpoint, ...LOCAL_S3_KEYS, forcePathStyle: true };
+    })(),
   ]);
   if (database.status === 'rejected') throw database.reason;
   if (temporal.status === 'rejected') throw temporal.reason;
-  return withServices(config, database.value, temporal.value);
+  if (storage.status === 'rejected') throw storage.reason;
+  return { ...withServices(config, database.value, temporal.value), storage: storage.value };
 }
+
+/** The local S3 server's keys: it listens on 127.0.0.1 only and holds demo data. */
+const LOCAL_S3_KEYS = { accessKeyId: 'finflow-local', secretAccessKey: 'finflow-local-secret' };
 
 /** Where a browser on this machine reaches the API. */
 function apiUrl(config: Config): string {
@@ -151,6 +171,7 @@ function printBanner(config: Config): void {
     `  API docs       ${api}/docs`,
     `  Temporal UI    ${ui}`,
     `  payload codec  ${api}${CODEC_BASE_PATH} (operators sign in at ${api}${CODEC_BASE_PATH}/login; docs/security.md)`,
+    `  object storage ${config.storage.endpoint ?? `AWS S3 (${config.storage.region})`}, bucket ${config.storage.bucket}`,
     `  SMS            ${config.sms.provider}${config.sms.provider === 'sandbox' ? ' (outbox: GET /v1/operator/notifications)' : ''}`,
     `  funding        ${config.funding.provider}${config.funding.provider === 'sandbox' ? ' (test tokens: docs/wallet.md)' : ''}`,
     `  billers        ${config.billers.provider}${config.billers.provider === 'sandbox' ? ' (scripted references: docs/payments.md)' : ''}`,

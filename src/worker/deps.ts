@@ -11,12 +11,14 @@ import { createStripeFundingProcessor } from '../providers/funding/stripe';
 import { createEmailProvider, type EmailProvider } from '../providers/email';
 import { createNotifier, type Notifier } from '../providers/notifier';
 import { createSmsProvider, type SmsProvider } from '../providers/sms';
+import type { ObjectStorage } from '../providers/storage/port';
+import { createS3Storage } from '../providers/storage/s3';
 
 /**
  * The one place config becomes ports: the worker, the API, `npm start`, the test stack
  * and the benchmarks all call createPorts, and nothing else constructs a provider. Which
  * adapter runs is read from config here (SMS_PROVIDER, EMAIL_PROVIDER, FUNDING_PROVIDER,
- * BILLER_PROVIDER); loadConfig has already refused sandbox money providers outside
+ * BILLER_PROVIDER, S3_*); loadConfig has already refused sandbox money providers outside
  * development and test unless ALLOW_SANDBOX_PROVIDERS=true.
  */
 export interface Ports {
@@ -26,9 +28,10 @@ export interface Ports {
   notifier: Notifier;
   funding: FundingProcessor;
   billers: BillerPort;
+  storage: ObjectStorage;
 }
 
-export type PortsConfig = Pick<Config, 'sms' | 'email' | 'funding' | 'billers'>;
+export type PortsConfig = Pick<Config, 'sms' | 'email' | 'funding' | 'billers' | 'storage'>;
 
 export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
   const sms = createSmsProvider(config, db);
@@ -40,6 +43,7 @@ export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
     notifier: createNotifier({ db, sms, email }),
     funding: createFundingProcessor(config, db),
     billers: createBillers(config, db),
+    storage: createS3Storage(config.storage),
   };
 }
 

@@ -20,7 +20,7 @@ const namesOf = (env: NodeJS.ProcessEnv) => {
 
 /** Calls that construct a provider adapter. */
 const PROVIDER_CONSTRUCTORS =
-  /\b(createSandboxFundingProcessor|createStripeFundingProcessor|createSandboxBillerPort|createHttpBillerPort|createBillerPort|createSmsProvider|createPlivoSms|createTwilioSms|createSandboxSms|createSandboxNotifier|createNotifier)\(/g;
+  /\b(createSandboxFundingProcessor|createStripeFundingProcessor|createSandboxBillerPort|createHttpBillerPort|createBillerPort|createSmsProvider|createPlivoSms|createTwilioSms|createSandboxSms|createS3Storage|createSandboxNotifier|createNotifier)\(/g;
 /** Adapter modules compose one another; every other module must go through createPorts. */
 const ADAPTER_DIRS = ['src/providers/', 'src/payments/billers/'];
 

@@ -9,6 +9,7 @@ import { PortInUseError, freePort, isListening } from '../../src/dev/ports';
 import { startEmbeddedPostgres } from '../../src/dev/postgres';
 import { ServiceStartError, startService, type ServiceSpec } from '../../src/dev/service';
 import { startDevServer } from '../../src/dev/temporal';
+import { startLocalS3 } from '../../src/dev/versitygw';
 import { PROJECT_ROOT } from '../../src/paths';
 
 /**
@@ -170,6 +171,18 @@ describe('finflow services on a taken port', () => {
       await assert.rejects(
         startEmbeddedPostgres({ dataDir: join(dir, 'data'), port, portEnvVar: 'EMBEDDED_PG_PORT', database: 'x', timeoutMs: 30_000 }),
         (err: unknown) => err instanceof PortInUseError && /EMBEDDED_PG_PORT/.test(err.message),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the local S3 server names LOCAL_S3_PORT', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'finflow-startup-s3-'));
+    try {
+      await assert.rejects(
+        startLocalS3({ dataDir: dir, port, portEnvVar: 'LOCAL_S3_PORT', accessKeyId: 'k', secretAccessKey: 's', timeoutMs: 5_000 }),
+        (err: unknown) => err instanceof PortInUseError && /LOCAL_S3_PORT/.test(err.message),
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
