@@ -1,7 +1,7 @@
 import type { Db } from '../db/knex';
 import { ensureSystemAccount, ensureSystemAccountId, getAccount, listAccounts, openAccount, systemAccountTotals, trialBalance } from './accounts';
 import { balancesOf } from './rows';
-import { createTransfer, createTransfers, expirePendingTransfers, getTransfer, listTransfers } from './transfers';
+import { createTransfer, createTransfers, expirePendingTransfers, getTransfer, listTransfers, postedBalancesAfter } from './transfers';
 import type { Account, Ledger, SystemRole } from './types';
 
 /**
@@ -37,6 +37,7 @@ export function createLedger(db: Db): Ledger {
     listAccounts: (ownerUserId) => listAccounts(db, ownerUserId),
     getTransfer: (id) => getTransfer(db, id),
     listTransfers: (accountId, options) => listTransfers(db, accountId, options),
+    postedBalancesAfter: (accountId, transferIds) => postedBalancesAfter(db, accountId, transferIds),
     trialBalance: () => trialBalance(db),
     async systemAccountBalance(id: string) {
       const totals = await systemAccountTotals(db, id);

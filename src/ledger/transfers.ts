@@ -111,6 +111,27 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
  * Newest first by (created_at, id). Each side of the account is its own index range
  * scan, merged and cut to the page.
  */
+/**
+ * Running posted balances, derived at read time (the write path keeps only totals): a
+ * window sum over the account's posted effects, read for the transfers asked about.
+ */
+export async function postedBalancesAfter(db: Db, accountId: string, transferIds: readonly string[]): Promise<Map<string, bigint>> {
+  const ids = transferIds.filter(isUuid);
+  if (!isUuid(accountId) || ids.length === 0) return new Map();
+  const { rows } = await db.raw<{ rows: Array<{ id: string; balance_after: string }> }>(
+    `select id, balance_after from (
+       select id, sum(case when credit_account_id = :account then amount_minor else -amount_minor end)
+                    over (order by created_at, id rows unbounded preceding) as balance_after
+       from ledger_transfers
+       where (debit_account_id = :account or credit_account_id = :account) and kind in ('posted', 'post_pending')
+     ) running
+     where id = any(:ids::uuid[])`,
+    // A PostgreSQL array literal: knex would spread a JS array into separate bindings.
+    { account: accountId, ids: `{${ids.join(',')}}` },
+  );
+  return new Map(rows.map((row) => [row.id, BigInt(row.balance_after)]));
+}
+
 export async function listTransfers(db: Db, accountId: string, options: ListTransfersOptions): Promise<TransferPage> {
   const { limit } = options;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('limit must be an integer in 1..1000');

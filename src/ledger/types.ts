@@ -45,6 +45,12 @@ export interface Ledger {
    * cursor is opaque; an unknown one throws `LedgerError('invalid_cursor')`.
    */
   listTransfers(accountId: string, options: ListTransfersOptions): Promise<TransferPage>;
+  /**
+   * The account's posted balance (credits − debits) right after each of the given
+   * transfers, in (createdAt, id) order. Only transfers that move the posted balance
+   * (`posted`, `post_pending`) have one; the others are absent from the map.
+   */
+  postedBalancesAfter(accountId: string, transferIds: readonly string[]): Promise<Map<string, bigint>>;
 
   /** Per currency: Σ debits and Σ credits over all accounts, posted and pending. */
   trialBalance(): Promise<TrialBalanceRow[]>;

@@ -94,16 +94,23 @@ describe('accounts, dashboard and operator ledger views (e2e)', function () {
     const { body } = await http('GET', '/v1/accounts', { token: signed.accessToken });
     const wallet = body.data[0].id;
     for (let i = 1; i <= 5; i++) await credit(wallet, BigInt(i * 100), `credit ${i}`);
-    const seen: string[] = [];
+    const seen: Array<[string, string]> = [];
     let cursor: string | null = null;
     do {
       const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
       const page = await http('GET', `/v1/accounts/${wallet}/transactions${query}`, { token: signed.accessToken });
       assert.equal(page.status, 200);
-      seen.push(...page.body.data.map((t: { description: string }) => t.description));
+      seen.push(...page.body.data.map((t: { description: string; balanceAfter: string }) => [t.description, t.balanceAfter] as [string, string]));
       cursor = page.body.nextCursor;
     } while (cursor);
-    assert.deepEqual(seen, ['credit 5', 'credit 4', 'credit 3', 'credit 2', 'credit 1']);
+    // Each line carries the posted balance right after it, on every page.
+    assert.deepEqual(seen, [
+      ['credit 5', '1500'],
+      ['credit 4', '1000'],
+      ['credit 3', '600'],
+      ['credit 2', '300'],
+      ['credit 1', '100'],
+    ]);
   });
 
   it('describes each transaction from the holder side', async () => {

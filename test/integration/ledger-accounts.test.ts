@@ -177,6 +177,26 @@ describe('ledger accounts and reads', function () {
     it('refuses a cursor it did not issue with invalid_cursor', async function () {
       await assert.rejects(world.ledger.listTransfers(walletId, { limit: 3, cursor: 'bm90LWEtY3Vyc29y' }), (err) => isLedgerError(err, 'invalid_cursor'));
     });
+
+    it('gives the posted balance after each transfer, the last one equal to the account balance', async function () {
+      // Funded with 1,000; then +1 −2 +3 −4 +5 −6 +7 (odd ones come in).
+      const after = await world.ledger.postedBalancesAfter(walletId, made.map((t) => t.id));
+      assert.deepEqual(
+        made.map((t) => after.get(t.id)),
+        [1001n, 999n, 1002n, 998n, 1003n, 997n, 1004n],
+      );
+      assert.equal(after.get(made.at(-1)!.id), (await world.ledger.getAccount(walletId))!.balances.postedMinor);
+    });
+
+    it('gives a hold no posted balance, and its posting the balance after it', async function () {
+      const wallet = await fundedWallet(world, 500n);
+      const sink = await fundedWallet(world, 0n);
+      const hold = (await world.ledger.createTransfer(pending(wallet.id, sink.id, 120n))).transfer;
+      const post = (await world.ledger.createTransfer({ id: randomUUID(), kind: 'post_pending', pendingId: hold.id })).transfer;
+      const after = await world.ledger.postedBalancesAfter(wallet.id, [hold.id, post.id]);
+      assert.equal(after.has(hold.id), false);
+      assert.equal(after.get(post.id), 380n);
+    });
   });
 
   describe('trial balance', function () {

@@ -19,7 +19,7 @@ export function presentAccount(account: Account) {
 }
 
 /** A transfer as one line of an account's history, seen from that account. */
-export function presentTransaction(accountId: string, transfer: Transfer) {
+export function presentTransaction(accountId: string, transfer: Transfer, balanceAfterMinor: bigint | undefined) {
   const description = transfer.metadata.description;
   return {
     id: transfer.id,
@@ -31,6 +31,7 @@ export function presentTransaction(accountId: string, transfer: Transfer) {
     code: transfer.code,
     description: typeof description === 'string' ? description : null,
     pendingId: transfer.pendingId,
+    balanceAfter: balanceAfterMinor === undefined ? null : balanceAfterMinor.toString(),
     createdAt: transfer.createdAt.toISOString(),
   };
 }

@@ -3,9 +3,9 @@ import type { AppContext } from '../core/context';
 import { currentUserId } from '../core/middleware/auth';
 import { ownAccount } from '../core/own-account';
 import { route, type RouteSpec } from '../core/route';
-import { presentAccount, presentTransaction } from './presenters';
+import { presentAccount } from './presenters';
 import { AccountIdParams, AccountSchema, TransactionPageSchema, TransactionsQuery } from './schema';
-import { listTransactions } from './service';
+import { listTransactions, presentTransactionPage } from './service';
 import { z } from 'zod';
 
 /** The caller's accounts and their transactions (paying a card's bill is in accounts/payments/). */
@@ -48,8 +48,7 @@ export function accountRoutes(app: AppContext): RouteSpec[] {
       responses: { 200: { description: 'One page of transactions.', schema: TransactionPageSchema }, 404: { description: 'No such account of yours.' } },
       handler: async (ctx, { params, query }) => {
         const account = await ownAccount(ledger, currentUserId(ctx.state), params.id);
-        const page = await listTransactions(ledger, account.id, query);
-        ctx.body = { data: page.data.map((t) => presentTransaction(account.id, t)), nextCursor: page.nextCursor };
+        ctx.body = await presentTransactionPage(ledger, account, await listTransactions(ledger, account.id, query));
       },
     }),
   ];

@@ -28,6 +28,9 @@ export const TransactionSchema = z
     code: z.string(),
     description: z.string().nullable(),
     pendingId: z.uuid().nullable(),
+    balanceAfter: MinorUnits.nullable().meta({
+      description: "The account's posted balance right after this transaction; null for a hold (`pending`) or its release, which move only the available balance, and on system accounts.",
+    }),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Transaction' });

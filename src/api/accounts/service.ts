@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import type { Ledger } from '../../ledger/types';
+import type { Account, Ledger, TransferPage } from '../../ledger/types';
 import { problems } from '../core/errors';
+import { presentTransaction } from './presenters';
 import type { TransactionsQuery } from './schema';
 
 /**
@@ -21,4 +22,14 @@ export async function listTransactions(ledger: Ledger, accountId: string, query:
     }
     throw err;
   }
+}
+
+/**
+ * A page of transfers as the account's transactions, each with the posted balance after
+ * it. System accounts get none: their running balance would sum every transfer through
+ * them on each read.
+ */
+export async function presentTransactionPage(ledger: Ledger, account: Account, page: TransferPage) {
+  const balances = account.rule === 'none' ? new Map<string, bigint>() : await ledger.postedBalancesAfter(account.id, page.data.map((t) => t.id));
+  return { data: page.data.map((t) => presentTransaction(account.id, t, balances.get(t.id))), nextCursor: page.nextCursor };
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Account } from '../../ledger/types';
-import { presentAccount, presentTransaction } from '../accounts/presenters';
+import { presentAccount } from '../accounts/presenters';
+import { presentTransactionPage } from '../accounts/service';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
 import { upcomingRecurringPayments } from '../recurring-payments/service';
@@ -28,8 +29,9 @@ export async function dashboardOf(app: AppContext, userId: string) {
   const ledger = app.deps.ledger;
   const accounts = await ledger.listAccounts(userId);
   const pages = await Promise.all(accounts.map((a) => ledger.listTransfers(a.id, { limit: RECENT_ACTIVITY })));
-  const recent = pages
-    .flatMap((page, i) => page.data.map((t) => presentTransaction((accounts[i] as Account).id, t)))
+  const presented = await Promise.all(pages.map((page, i) => presentTransactionPage(ledger, accounts[i] as Account, page)));
+  const recent = presented
+    .flatMap((page) => page.data)
     .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1))
     .slice(0, RECENT_ACTIVITY);
   return {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { TransactionPageSchema, TransactionsQuery, AccountIdParams as StatementParams } from '../../accounts/schema';
-import { presentTransaction } from '../../accounts/presenters';
-import { listTransactions } from '../../accounts/service';
+import { listTransactions, presentTransactionPage } from '../../accounts/service';
 import type { AppContext } from '../../core/context';
 import { problems } from '../../core/errors';
 import { idempotencyKeyOf } from '../../core/middleware/idempotency';
@@ -70,7 +69,7 @@ export function internalAccountRoutes(app: AppContext): RouteSpec[] {
         const page = await listTransactions(ledger, account.id, query);
         ctx.body = {
           account: presentStatementAccount(account, { totals, balances }),
-          transactions: { data: page.data.map((t) => presentTransaction(account.id, t)), nextCursor: page.nextCursor },
+          transactions: await presentTransactionPage(ledger, account, page),
         };
       },
     }),
