@@ -91,8 +91,20 @@ export class ServiceStartError extends Error {
 /** Processes still running when this process exits are killed, so no test or failed start leaves orphans. */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) killGroup(child);
 });
+
+/**
+ * SIGKILL to the service's whole process group (it runs in its own): a server that has
+ * children of its own (PostgreSQL's backends) leaves none behind.
+ */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
 
 function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -118,11 +130,14 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 async function terminate(child: ChildProcess, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  if (child.exitCode === null && child.signalCode === null) {
+    if (signal === 'SIGKILL') killGroup(child);
+    else child.kill(signal);
+  }
   try {
     await withDeadline('an orderly stop', timeoutMs, exited(child));
   } catch {
-    child.kill('SIGKILL');
+    killGroup(child);
     await exited(child);
   }
   live.delete(child);
