@@ -1,6 +1,7 @@
 import { formatMoney } from '../money/money';
 import type { Biller } from './billers/port';
 import { computeCashback, type CashbackBreakdown } from './cashback';
+import { splitCashback, type CashbackSplit } from './cashback-spend';
 import { basisPointsOf, formatBps } from './rounding';
 
 /**
@@ -21,7 +22,8 @@ export type QuoteRuleCode =
   | 'cashback_rate'
   | 'cashback_tier'
   | 'cashback_amount'
-  | 'cashback_monthly_cap';
+  | 'cashback_monthly_cap'
+  | 'cashback_spent';
 
 /** One rule that applied, in words with its numbers, for the customer to read. */
 export interface QuoteRule {
@@ -45,6 +47,8 @@ export interface Quote {
   totalMinor: bigint;
   cashbackMinor: bigint;
   cashback: CashbackBreakdown;
+  /** How the total is paid when the payer spends cashback; null when they do not. */
+  spend: CashbackSplit | null;
   rules: QuoteRule[];
 }
 
@@ -107,12 +111,15 @@ function cashbackRules(currency: string, amountMinor: bigint, c: CashbackBreakdo
  * this throws RangeError. The cashback credited later may be lower than quoted when
  * other payments reach the monthly cap first.
  */
-export function quotePayment(biller: BillerTerms, amountMinor: bigint, monthToDateCashbackMinor: bigint): Quote {
+export function quotePayment(biller: BillerTerms, amountMinor: bigint, monthToDateCashbackMinor: bigint, spendableCashbackMinor?: bigint): Quote {
   if (!isWithinLimits(biller, amountMinor)) {
     throw new RangeError(`amount ${amountMinor} is outside ${biller.id}'s limits ${biller.minAmountMinor}..${biller.maxAmountMinor}`);
   }
   const fee = feeFor(biller, amountMinor);
-  const cashback = computeCashback(biller.cashbackRateBps, amountMinor, monthToDateCashbackMinor);
+  const spend = spendableCashbackMinor === undefined ? null : splitCashback(amountMinor, fee.feeMinor, spendableCashbackMinor);
+  // Only what the wallet pays of the amount earns cashback (docs/payments.md).
+  const earningMinor = spend ? spend.earningBaseMinor : amountMinor;
+  const cashback = earningMinor > 0n ? computeCashback(biller.cashbackRateBps, earningMinor, monthToDateCashbackMinor) : nothingEarned(biller, monthToDateCashbackMinor);
   return {
     billerId: biller.id,
     currency: biller.currency,
@@ -121,6 +128,21 @@ export function quotePayment(biller: BillerTerms, amountMinor: bigint, monthToDa
     totalMinor: amountMinor + fee.feeMinor,
     cashbackMinor: cashback.cashbackMinor,
     cashback,
-    rules: [...feeRules(biller, amountMinor, fee), ...cashbackRules(biller.currency, amountMinor, cashback)],
+    spend,
+    rules: [...feeRules(biller, amountMinor, fee), ...(spend ? [spendRule(biller.currency, spend)] : []), ...cashbackRules(biller.currency, earningMinor, cashback)],
+  };
+}
+
+/** The breakdown of a payment paid wholly with cashback: the rate that would apply, and nothing earned. */
+function nothingEarned(biller: BillerTerms, monthToDateMinor: bigint): CashbackBreakdown {
+  const rate = computeCashback(biller.cashbackRateBps, 1n, monthToDateMinor);
+  return { ...rate, tier: null, rateBps: rate.startingRateBps, uncappedMinor: 0n, cashbackMinor: 0n, capped: false };
+}
+
+function spendRule(currency: string, spend: CashbackSplit): QuoteRule {
+  const money = (minor: bigint) => formatMoney(minor, currency);
+  return {
+    rule: 'cashback_spent',
+    description: `Your cashback pays ${money(spend.cashbackUsedMinor)} first and the account the remaining ${money(spend.walletMinor)}; cashback is earned only on the ${money(spend.earningBaseMinor)} of the amount not paid with cashback.`,
   };
 }

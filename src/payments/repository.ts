@@ -50,6 +50,13 @@ export interface PaymentRow {
   resolution: 'paid' | 'not_paid' | null;
   resolution_note: string | null;
   resolved_at: Date | null;
+  /** The payer's cashback paid first (migration H01); what it paid of the total. */
+  use_cashback: boolean;
+  cashback_used_minor: string;
+  /** The biller's own reference for the payment, once it accepted it. */
+  biller_reference: string | null;
+  /** The first attempt this payment retries; null for a first attempt. */
+  retry_of: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -77,6 +84,8 @@ export interface NewPayment {
   workflowId: string;
   recurringPaymentId: string | null;
   period: string | null;
+  useCashback?: boolean;
+  retryOf?: string | null;
 }
 
 export function paymentColumns(p: NewPayment) {
@@ -93,6 +102,8 @@ export function paymentColumns(p: NewPayment) {
     workflow_id: p.workflowId,
     recurring_payment_id: p.recurringPaymentId,
     period: p.period,
+    use_cashback: p.useCashback ?? false,
+    retry_of: p.retryOf ?? null,
   };
 }
 
@@ -156,11 +167,12 @@ export async function recordStep(db: Db | Knex.Transaction, change: StepChange):
   await db('payments').where({ id: change.paymentId }).update({ updated_at: db.fn.now() });
 }
 
-/** Sets amounts the workflow learns as it goes (the fee once validated, the cashback once credited). */
-export async function setPaymentAmounts(db: Db, paymentId: string, amounts: { feeMinor?: string; cashbackMinor?: string }): Promise<void> {
+/** Sets what the workflow learns as it goes (the fee once validated, the cashback once credited, the biller's reference once paid). */
+export async function setPaymentAmounts(db: Db, paymentId: string, amounts: { feeMinor?: string; cashbackMinor?: string; billerReference?: string }): Promise<void> {
   const columns: Record<string, string> = {};
   if (amounts.feeMinor !== undefined) columns.fee_minor = amounts.feeMinor;
   if (amounts.cashbackMinor !== undefined) columns.cashback_minor = amounts.cashbackMinor;
+  if (amounts.billerReference !== undefined) columns.biller_reference = amounts.billerReference;
   if (Object.keys(columns).length > 0) await db('payments').where({ id: paymentId }).update(columns);
 }
 

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Db } from '../../db/knex';
 import { isLedgerError } from '../../ledger/errors';
-import { accountIdFrom, transferIdFrom } from '../../ledger/ids';
+import { transferIdFrom } from '../../ledger/ids';
+import { cashbackAccountIdOf, findCashbackAccount } from '../../payments/cashback-accounts';
 import { createLedger } from '../../ledger/service';
 import type { Metadata, TransferCode } from '../../ledger/types';
 import { parseAmountMinor } from '../../money/money';
@@ -72,7 +73,7 @@ async function findGrant(trx: Knex.Transaction, transferId: string): Promise<Gra
 /** The customer's cashback account in `currency`, opened on first use (idempotent by its derived id). */
 async function cashbackAccountId(trx: Db, userId: string, currency: string): Promise<string> {
   const account = await createLedger(trx).openAccount({
-    id: accountIdFrom(`cashback:${userId}:${currency}`),
+    id: cashbackAccountIdOf(userId, currency),
     ownerUserId: userId,
     type: 'cashback',
     currency,
@@ -104,8 +105,25 @@ async function postFromCashbackExpense(
   }
 }
 
+export interface SpendableCashback {
+  /** Null when the payer has never earned cashback in the currency. */
+  accountId: string | null;
+  /** The cashback account's available balance, minor units as a decimal string. */
+  availableMinor: string;
+}
+
 export function createCashbackActivities({ db, now }: { db: Db; now: () => Date }) {
   return {
+    /**
+     * What the payer's cashback account could pay now. Only a plan: the hold that spends
+     * it is checked by the ledger, so cashback spent meanwhile fails the hold as a whole.
+     */
+    async spendableCashback({ userId, currency }: { userId: string; currency: string }): Promise<SpendableCashback> {
+      const account = await findCashbackAccount(createLedger(db), userId, currency);
+      if (!account) return { accountId: null, availableMinor: '0' };
+      return { accountId: account.id, availableMinor: account.balances.availableMinor.toString() };
+    },
+
     /**
      * Credits the payment's cashback, capped per user, currency and calendar month (UTC).
      * The user's month row is locked first, so concurrent credits of one user queue and

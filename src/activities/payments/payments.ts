@@ -40,6 +40,8 @@ export interface PaymentLeg {
   to: AccountRef;
   amountMinor: string;
   code: TransferCode;
+  /** The account the leg draws on when it is not the payment's (the payer's cashback account). */
+  fromAccountId?: string;
 }
 
 export interface HoldFundsInput {
@@ -52,6 +54,10 @@ export interface HoldFundsInput {
   /** ISO instant after which the holds can only expire (the ledger releases them). */
   expiresAt: string;
   description: string;
+  /** What the legs take from the payer's cashback account, recorded on the payment with the hold. */
+  cashbackUsedMinor?: string;
+  /** Said on the hold step (how the total is split between cashback and the account). */
+  note?: string;
 }
 
 export interface HeldFunds {
@@ -141,7 +147,7 @@ export function createPaymentActivities({ db, ledger, notifier, limits, now }: {
    */
   async function applyAndRecord(
     transfers: TransferInput[],
-    change: Omit<StepChange, 'status' | 'reason'> & { status: 'succeeded' | 'compensated' },
+    change: Omit<StepChange, 'status'> & { status: 'succeeded' | 'compensated' },
     first?: (trx: Knex.Transaction) => Promise<void>,
   ): Promise<void> {
     const refusal = await db.transaction(async (trx) => {
@@ -196,11 +202,11 @@ export function createPaymentActivities({ db, ledger, notifier, limits, now }: {
       await recordStep(db, { paymentId: input.paymentId, step: 'validate', status: 'succeeded' });
     },
 
-    /** Appends a step's status change; with amounts the workflow has learnt (fee, cashback). */
-    async recordPaymentStep(change: StepChange & { feeMinor?: string; cashbackMinor?: string }): Promise<void> {
-      const { feeMinor, cashbackMinor, ...step } = change;
+    /** Appends a step's status change; with what the workflow has learnt (fee, cashback, the biller's reference). */
+    async recordPaymentStep(change: StepChange & { feeMinor?: string; cashbackMinor?: string; billerReference?: string }): Promise<void> {
+      const { feeMinor, cashbackMinor, billerReference, ...step } = change;
       await recordStep(db, step);
-      await setPaymentAmounts(db, change.paymentId, { feeMinor, cashbackMinor });
+      await setPaymentAmounts(db, change.paymentId, { feeMinor, cashbackMinor, billerReference });
     },
 
     /**
@@ -232,7 +238,7 @@ export function createPaymentActivities({ db, ledger, notifier, limits, now }: {
         input.legs.map(async (leg, i) => ({
           id: holdIds[i] as string,
           kind: 'pending' as const,
-          debitAccountId: input.fromAccountId,
+          debitAccountId: leg.fromAccountId ?? input.fromAccountId,
           creditAccountId: await accountIdOf(leg.to, input.currency),
           amountMinor: parseAmountMinor(leg.amountMinor),
           currency: input.currency,
@@ -242,7 +248,10 @@ export function createPaymentActivities({ db, ledger, notifier, limits, now }: {
         })),
       );
       try {
-        await applyAndRecord(transfers, { paymentId: input.paymentId, step: 'hold', status: 'succeeded' }, (trx) => reservePaymentLimit(trx, input.paymentId));
+        await applyAndRecord(transfers, { paymentId: input.paymentId, step: 'hold', status: 'succeeded', reason: input.note ?? null }, async (trx) => {
+          await reservePaymentLimit(trx, input.paymentId);
+          if (input.cashbackUsedMinor) await trx('payments').where({ id: input.paymentId }).update({ cashback_used_minor: input.cashbackUsedMinor });
+        });
       } catch (err) {
         if (!(err instanceof LimitExceededError)) throw err;
         throw businessFailure('limit_exceeded', `payment ${input.paymentId}: ${err.message}`, { limit: err.limit });

@@ -16,6 +16,8 @@ export interface BillRun {
   review: { open: boolean; resolution?: PaymentResolution };
   /** Decided once, when the biller has accepted: whether this run goes only forward from there. */
   forwardOnly: boolean;
+  /** Set when cashback paid part of the amount: the part that earns cashback (docs/payments.md). */
+  earningBaseMinor?: string;
 }
 
 /** What validation learnt: the fee to hold and the words the ledger and the alerts use. */

@@ -18,6 +18,10 @@ export interface PayBillInput {
   currency: string;
   /** Set when a recurring payment's Schedule started this run. */
   recurring?: { recurringPaymentId: string; period: string };
+  /** The payer's cashback pays first, the account the rest (docs/payments.md, "Paying with cashback"). */
+  useCashback?: boolean;
+  /** The first attempt this payment retries (POST /v1/payments/{id}/retry). */
+  retryOf?: string;
 }
 
 export interface PaymentStepOutcome {

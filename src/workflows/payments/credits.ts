@@ -38,8 +38,10 @@ export async function creditCashbackAndBonus({ input, workflowId, steps, saga }:
  * that fails for good is queued for the repair Schedule and the payment goes on (the
  * biller has the money: nothing is undone for a credit). Credits made are alerted.
  */
-export async function creditOrQueueRepairs({ input, workflowId, steps }: BillRun): Promise<Credit[]> {
-  const { paymentId, userId, amountMinor, currency, billerId } = input;
+export async function creditOrQueueRepairs({ input, workflowId, steps, earningBaseMinor }: BillRun): Promise<Credit[]> {
+  const { paymentId, userId, currency, billerId } = input;
+  // A payment that spent cashback earns only on what the account paid of the amount.
+  const amountMinor = earningBaseMinor ?? input.amountMinor;
   steps.begin('cashback');
   const repairs: PaymentRepair[] = [];
   const attempt = async <T>(credit: PaymentRepair['credit'], request: Record<string, unknown>, call: () => Promise<T>): Promise<T | null> => {
@@ -53,7 +55,8 @@ export async function creditOrQueueRepairs({ input, workflowId, steps }: BillRun
   };
   const cashbackRequest = { paymentId, userId, amountMinor, currency, billerId, transferKey: `${workflowId}:cashback` };
   const bonusRequest = { referredUserId: userId, currency };
-  const cashback = await attempt('cashback', cashbackRequest, () => creditCashback(cashbackRequest));
+  const nothingToEarn = amountMinor === '0' ? { cashbackMinor: '0', transferId: null } : null;
+  const cashback = nothingToEarn ?? (await attempt('cashback', cashbackRequest, () => creditCashback(cashbackRequest)));
   const bonus = await attempt('referral_bonus', bonusRequest, () => creditReferralBonus(bonusRequest));
   if (repairs.length > 0) {
     await queuePaymentRepairs({ paymentId, repairs });

@@ -1,6 +1,5 @@
 import { CancellationScope, allHandlersFinished, condition, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { PaymentLeg } from '../../activities/payments/payments';
 import type { NewPayment } from '../../payments/repository';
 import type { PaymentStep } from '../../payments/steps';
 import { businessFailure, businessFailureOf } from '../../temporal/failures';
@@ -14,6 +13,7 @@ import { conclude } from './conclude';
 import type { PayBillInput, PayBillResult } from './contract';
 import { creditCashbackAndBonus, creditOrQueueRepairs, type Credit } from './credits';
 import { PaymentSteps, holdExpiry, operatorCancelled, runSteps, tagPayment } from './payment-steps';
+import { planHold } from './hold-plan';
 import { payTheBiller } from './pay-biller';
 import { post } from './post-holds';
 import { paymentProfiles } from './profiles';
@@ -83,9 +83,10 @@ export async function payBill(input: PayBillInput): Promise<PayBillResult> {
 }
 
 function billPayment(input: PayBillInput, workflowId: string): NewPayment {
-  const { paymentId: id, userId, billerId, customerRef, fromAccountId, amountMinor, currency, recurring } = input;
+  const { paymentId: id, userId, billerId, customerRef, fromAccountId, amountMinor, currency, recurring, useCashback, retryOf } = input;
   const [recurringPaymentId, period] = recurring ? [recurring.recurringPaymentId, recurring.period] : [null, null];
-  return { id, userId, kind: 'bill', billerId, customerRef, fromAccountId, toAccountId: null, amountMinor, currency, workflowId, recurringPaymentId, period };
+  const extras = { ...(useCashback ? { useCashback } : {}), ...(retryOf ? { retryOf } : {}) };
+  return { id, userId, kind: 'bill', billerId, customerRef, fromAccountId, toAccountId: null, amountMinor, currency, workflowId, recurringPaymentId, period, ...extras };
 }
 
 /** Writes the payment's row if nobody has (a Schedule's run) and tags the workflow for operators. */
@@ -110,19 +111,22 @@ async function validate({ input, steps }: BillRun): Promise<BillTerms> {
   return { feeMinor: quote.feeMinor, description: `${customer.billerName} ${customerRef}` };
 }
 
-/** Holds amount (→ biller settlement) and fee (→ fee revenue) together, until posted, voided or expired. */
-async function hold({ input, workflowId, steps, saga }: BillRun, terms: BillTerms): Promise<string[]> {
-  const { paymentId, fromAccountId, amountMinor, currency } = input;
+/**
+ * Holds amount (→ biller settlement) and fee (→ fee revenue) together, until posted,
+ * voided or expired; with `useCashback`, the cashback account pays first (hold-plan.ts).
+ */
+async function hold(run: BillRun, terms: BillTerms): Promise<string[]> {
+  const { input, workflowId, steps, saga } = run;
+  const { paymentId, fromAccountId, currency } = input;
   const { description } = terms;
   steps.begin('hold');
-  const legs: PaymentLeg[] = [{ name: 'amount', to: { systemRole: 'biller_settlement' }, amountMinor, code: 'bill_payment' }];
-  if (BigInt(terms.feeMinor) > 0n) legs.push({ name: 'fee', to: { systemRole: 'fee_revenue' }, amountMinor: terms.feeMinor, code: 'fee' });
+  const { legs, cashbackUsedMinor, note } = await planHold(run, terms);
   // Once asked for, a hold must reach the saga's memory: a cancellation mid-call would
   // leave a hold that no undo knows of.
   const { holdIds } = await CancellationScope.nonCancellable(() =>
-    holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt: holdExpiry(), description }),
+    holdPaymentFunds({ paymentId, key: `${workflowId}:hold`, fromAccountId, currency, legs, expiresAt: holdExpiry(), description, ...(note ? { note, cashbackUsedMinor } : {}) }),
   );
-  steps.note('hold', 'succeeded');
+  steps.note('hold', 'succeeded', note);
   saga.add('hold', () => voidPaymentHolds({ paymentId, key: `${workflowId}:void`, holdIds, description }));
   return holdIds;
 }

@@ -24,7 +24,7 @@ export async function payTheBiller(run: BillRun, holdIds: string[], terms: BillT
   await steps.record('pay_biller', 'running');
   const outcome = await billerOutcome(input);
   if (outcome.status === 'unknown') return awaitResolution(run, holdIds, terms, outcome.reason);
-  await steps.record('pay_biller', 'succeeded', `biller reference ${outcome.billerReference}`);
+  await steps.record('pay_biller', 'succeeded', `biller reference ${outcome.billerReference}`, { billerReference: outcome.billerReference });
   saga.add('pay_biller', async () => {
     throw ApplicationFailure.create({ type: 'biller_refund_required', nonRetryable: true, message: 'the biller port has no refund; reconcile with the biller' });
   });

@@ -53,7 +53,7 @@ export class PaymentSteps {
   }
 
   /** Records a status change through a local activity. */
-  async record(step: PaymentStep, status: StepStatus, reason?: string, amounts: { feeMinor?: string; cashbackMinor?: string } = {}): Promise<void> {
+  async record(step: PaymentStep, status: StepStatus, reason?: string, amounts: { feeMinor?: string; cashbackMinor?: string; billerReference?: string } = {}): Promise<void> {
     this.note(step, status, reason);
     await recordPaymentStep({ paymentId: this.paymentId, step, status, reason, ...amounts });
   }
