@@ -51,6 +51,8 @@ export function nestingDepth(value: unknown, cap: number): number {
 }
 import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
 import { codecSessionRouter } from './codec/session';
+// Issue 13: wallet customers' and operators' gaps.
+import { cashbackRoutes } from './cashback/routes';
 
 /**
  * Every resource's routes, in the order they appear in the OpenAPI document.
@@ -86,6 +88,8 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...auditRoutes(app),
     ...webhookRoutes(app),
     ...codecRoutes(app),
+    // Issue 13.
+    ...cashbackRoutes(app),
   ];
 }
 

@@ -144,6 +144,8 @@ export type TransferCode =
   | 'fee'
   | 'cashback'
   | 'referral_bonus'
+  /** Cashback moved by its owner to their wallet (POST /v1/cashback/redeem). */
+  | 'cashback_redemption'
   | 'reversal'
   | 'adjustment';
 

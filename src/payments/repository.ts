@@ -224,3 +224,29 @@ export async function recordResolution(db: Db, input: { paymentId: string; outco
     .whereNull('resolution')
     .update({ resolution: input.outcome, resolution_note: input.note, resolved_at: db.fn.now(), updated_at: db.fn.now() });
 }
+
+/** One attempt of a bill, as its payments list them. */
+export interface AttemptRow {
+  id: string;
+  status: PaymentStatus;
+  failure_reason: string | null;
+  retry_of: string | null;
+  created_at: Date;
+}
+
+/** The first attempt of the bill a payment belongs to (itself when it retries nothing). */
+export const firstAttemptOf = (row: Pick<PaymentRow, 'id' | 'retry_of'>): string => row.retry_of ?? row.id;
+
+/** Every attempt of the bills of some payments, oldest first, keyed by the first attempt's id. */
+export async function attemptsOf(db: Db | Knex.Transaction, rows: ReadonlyArray<Pick<PaymentRow, 'id' | 'retry_of'>>): Promise<Map<string, AttemptRow[]>> {
+  const firsts = [...new Set(rows.map(firstAttemptOf))];
+  const byFirst = new Map<string, AttemptRow[]>(firsts.map((id) => [id, []]));
+  if (firsts.length === 0) return byFirst;
+  const attempts: AttemptRow[] = await db('payments')
+    .whereIn('id', firsts)
+    .orWhereIn('retry_of', firsts)
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])
+    .select('id', 'status', 'failure_reason', 'retry_of', 'created_at');
+  for (const attempt of attempts) byFirst.get(firstAttemptOf(attempt))?.push(attempt);
+  return byFirst;
+}

@@ -35,6 +35,12 @@ export const workflowIds = {
    */
   recurringPayment: (recurringPaymentId: string, period: string, retry = 0) =>
     `payment:recurring:${recurringPaymentId}:${period}${retry > 0 ? `:retry-${retry}` : ''}`,
+  /**
+   * Attempt `attempt` (2, 3, …) of a failed payment, retried by its customer (POST
+   * /v1/payments/{id}/retry): named by the first attempt and its position, so two
+   * retries racing for the same position start one payment.
+   */
+  paymentRetry: (customerId: string, firstAttemptId: string, attempt: number) => `payment:${customerId}:retry:${firstAttemptId}:${attempt}`,
 } as const;
 
 /**

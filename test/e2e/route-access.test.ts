@@ -76,6 +76,9 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/internal/v1/accounts/:accountId/postings', 'service'],
   ['GET', '/internal/v1/postings/:id', 'service'],
   ['POST', '/webhooks/plivo/message-status', 'webhook'],
+  // Issue 13: wallet customers' and operators' gaps.
+  ['POST', '/v1/payments/:id/retry', 'customer'],
+  ['POST', '/v1/cashback/redeem', 'customer'],
 ];
 
 /** Who gets in; everyone else is refused. */

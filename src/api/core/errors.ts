@@ -44,7 +44,11 @@ export type ProblemType =
   | 'idempotency_key_reused'
   | 'rate_limited'
   | 'dependency_unavailable'
-  | 'internal_error';
+  | 'internal_error'
+  // Issue 13: wallet customers' gaps.
+  | 'payment_not_retryable'
+  | 'insufficient_cashback'
+  | 'current_password_incorrect';
 
 export class ProblemError extends Error {
   readonly expose = true;
@@ -141,6 +145,18 @@ export const problems = {
   methodNotAllowed: (allowed: string) =>
     new ProblemError(405, 'method_not_allowed', 'Method not allowed', `Allowed: ${allowed}.`, [], { Allow: allowed }),
   conflict: (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail),
+  /** A retry of a payment that did not fail, or whose bill another attempt paid or is paying. */
+  paymentNotRetryable: (detail: string) => new ProblemError(409, 'payment_not_retryable', 'Payment not retryable', detail),
+  /** A redemption of more cashback than is available. */
+  insufficientCashback: () =>
+    new ProblemError(422, 'insufficient_cashback', 'Insufficient cashback', 'The cashback account does not have that much available.', [
+      { field: 'amount', in: 'body', code: 'insufficient_cashback', message: 'Exceeds the available cashback.' },
+    ]),
+  /** A password change whose current password is wrong. */
+  currentPasswordIncorrect: () =>
+    new ProblemError(422, 'current_password_incorrect', 'Current password incorrect', 'The current password is not correct; nothing was changed.', [
+      { field: 'currentPassword', in: 'body', code: 'current_password_incorrect', message: 'Not your current password.' },
+    ]),
   idempotencyKeyInUse: () =>
     new ProblemError(
       409,

@@ -42,6 +42,11 @@ export const RULES = {
   availableBalance: rule('available-balance', 'body', 'amount', 'insufficient_funds', "amount must not exceed the account's available balance (422)."),
   cardCreditLimit: rule('card-credit-limit', 'body', 'amount', 'exceeds_credit_limit', "A debit must not exceed a credit card's available credit (422)."),
   verificationCode: rule('verification-code-matches', 'body', 'code', 'verification_failed', 'The code must be the one last sent to this channel, unexpired, within 5 attempts (422).'),
+  // Issue 13: wallet customers' gaps.
+  cashbackBalance: rule('cashback-balance', 'body', 'amount', 'insufficient_cashback', "amount must not exceed the cashback account's available balance (422)."),
+  walletInCurrency: rule('wallet-in-currency', 'body', 'currency', 'no_wallet', 'You must have a wallet in `currency` (400).'),
+  currentPassword: rule('current-password', 'body', 'currentPassword', 'current_password_incorrect', 'currentPassword must be your password now (422).'),
+  contactAvailable: rule('contact-available', 'body', 'email', 'custom', 'A new email must not be another account\'s (409).'),
   prototypeKeys: rule(
     'no-prototype-keys',
     'body',

@@ -19,6 +19,6 @@ export const SUBMITTED = {
 
 /** Answers a submitted payment as the money routes do, with its steps. */
 export async function answerPayment(app: AppContext, ctx: ParameterizedContext<AppState>, submitted: Submitted<PaymentRow>): Promise<void> {
-  const { steps } = await withSteps(app, submitted.row);
-  answer(ctx, submitted, (row) => presentPayment(row, steps), paymentPath(submitted.row.id));
+  const { steps, attempts } = await withSteps(app, submitted.row);
+  answer(ctx, submitted, (row) => presentPayment({ row, steps, attempts }), paymentPath(submitted.row.id));
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { PaymentRow, PaymentStepRow } from '../../payments/repository';
+import type { AttemptRow, PaymentRow, PaymentStepRow } from '../../payments/repository';
 import type { Quote } from '../../payments/quote';
 import { STEP_PLANS } from '../../payments/steps';
 import type { PaymentSchema } from './schema';
@@ -25,7 +25,7 @@ function presentSteps(row: PaymentRow, history: readonly PaymentStepRow[]): Pres
 }
 
 /** Exactly the fields of a payment that leave the server. */
-export function presentPayment(row: PaymentRow, history: readonly PaymentStepRow[]): z.infer<typeof PaymentSchema> {
+export function presentPayment({ row, steps: history, attempts }: { row: PaymentRow; steps: readonly PaymentStepRow[]; attempts: readonly AttemptRow[] }): z.infer<typeof PaymentSchema> {
   return {
     id: row.id,
     kind: row.kind,
@@ -41,9 +41,14 @@ export function presentPayment(row: PaymentRow, history: readonly PaymentStepRow
     fee: String(row.fee_minor),
     total: (BigInt(row.amount_minor) + BigInt(row.fee_minor)).toString(),
     cashback: String(row.cashback_minor),
+    useCashback: row.use_cashback,
+    cashbackUsed: String(row.cashback_used_minor),
+    billerReference: row.biller_reference,
     currency: row.currency,
     recurringPaymentId: row.recurring_payment_id,
     period: row.period,
+    retryOf: row.retry_of,
+    attempts: attempts.map((a, i) => ({ attempt: i + 1, id: a.id, status: a.status, failureReason: a.failure_reason, createdAt: a.created_at.toISOString() })),
     steps: presentSteps(row, history),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -62,6 +67,8 @@ export function presentQuote(quote: Quote, customer: { customerRef: string; cust
     total: quote.totalMinor.toString(),
     cashback: quote.cashbackMinor.toString(),
     cashbackRateBps: quote.cashback.rateBps,
+    cashbackUsed: (quote.spend?.cashbackUsedMinor ?? 0n).toString(),
+    fromAccount: (quote.spend?.walletMinor ?? quote.totalMinor).toString(),
     monthlyCashbackCap: {
       limit: quote.cashback.capMinor.toString(),
       used: quote.cashback.monthToDateMinor.toString(),

@@ -8,6 +8,7 @@ import { SUBMITTED, answerPayment, paymentPath } from './answer';
 import { presentPayment } from './presenters';
 import { quoteFor } from './quote';
 import { PaymentBody, PaymentIdParams, PaymentPageSchema, PaymentSchema, PaymentsQuery, QuoteBody, QuoteSchema } from './schema';
+import { retryPaymentOf } from './retry';
 import { cancelPaymentOf, listPaymentsOf, payBillFor, viewPayment } from './service';
 
 /**
@@ -67,7 +68,7 @@ export function paymentRoutes(app: AppContext): RouteSpec[] {
       responses: { 200: { description: 'One page of payments.', schema: PaymentPageSchema } },
       handler: async (ctx, { query }) => {
         const page = await listPaymentsOf(app, currentUserId(ctx.state), query);
-        ctx.body = { data: page.data.map((p) => presentPayment(p.row, p.steps)), nextCursor: page.nextCursor };
+        ctx.body = { data: page.data.map(presentPayment), nextCursor: page.nextCursor };
       },
     }),
     route({
@@ -82,8 +83,7 @@ export function paymentRoutes(app: AppContext): RouteSpec[] {
         404: { description: 'No such payment of yours.', schema: ProblemSchema },
       },
       handler: async (ctx, { params }) => {
-        const { row, steps } = await viewPayment(app, currentUserId(ctx.state), params.id);
-        ctx.body = presentPayment(row, steps);
+        ctx.body = presentPayment(await viewPayment(app, currentUserId(ctx.state), params.id));
       },
     }),
     route({
@@ -104,7 +104,26 @@ export function paymentRoutes(app: AppContext): RouteSpec[] {
         const { status, view } = await cancelPaymentOf(app, currentUserId(ctx.state), params.id);
         ctx.status = status === 'done' ? 200 : 202;
         if (status === 'accepted') ctx.set('Location', paymentPath(view.row.id));
-        ctx.body = presentPayment(view.row, view.steps);
+        ctx.body = presentPayment(view);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/payments/:id/retry',
+      summary: 'Retry a failed bill payment: a new attempt of the same bill from the same account, linked to the first (`attempts`).',
+      tags: ['payments'],
+      access: 'customer',
+      rules: [RULES.billerReferenceFormat, RULES.billerKnowsReference, RULES.billerAmountLimits, RULES.availableBalance, ...amountLimitRules('payment')],
+      idempotency: 'required',
+      params: PaymentIdParams,
+      responses: {
+        ...SUBMITTED,
+        404: { description: 'No such payment of yours, or its biller has been withdrawn (`biller_not_found`).', schema: ProblemSchema },
+        409: { description: '`payment_not_retryable`: the payment succeeded, is running, was cancelled, another attempt of the bill succeeded or runs, or it is a card payment.', schema: ProblemSchema },
+        422: { description: '`insufficient_funds`, `limit_exceeded`, `amount_out_of_range` (the biller\'s limits changed) or `idempotency_key_reused`.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { params }) => {
+        await answerPayment(app, ctx, await retryPaymentOf(app, currentUserId(ctx.state), idempotencyKeyOf(ctx), params.id));
       },
     }),
   ];

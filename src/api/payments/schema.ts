@@ -6,6 +6,9 @@ import { Amount, Currency } from '../core/schema';
 /** Request and response shapes of bill and card payments (docs/payments.md). */
 
 const MinorUnits = z.string().regex(/^[0-9]+$/).meta({ example: '1050', description: 'Integer minor units as a string (1050 = 10.50).' });
+const UseCashback = z.boolean().optional().meta({
+  description: 'Spend your cashback first: it pays the amount, then the fee; fromAccountId pays the rest, all in one hold. Cashback is earned only on the part of the amount fromAccountId paid.',
+});
 const AccountId = (field: string) => z.uuid({ message: `${field} must be an account id (a UUID).` });
 
 export const PaymentBody = z
@@ -14,6 +17,7 @@ export const PaymentBody = z
     customerRef: CustomerRef,
     amount: Amount,
     fromAccountId: AccountId('fromAccountId').meta({ description: 'Your wallet or savings account, in the biller\'s currency.' }),
+    useCashback: UseCashback,
   })
   .meta({ id: 'PaymentRequest' });
 
@@ -79,9 +83,24 @@ export const PaymentSchema = z
     fee: MinorUnits,
     total: MinorUnits.meta({ description: 'amount + fee: what leaves fromAccountId.' }),
     cashback: MinorUnits,
+    useCashback: z.boolean(),
+    cashbackUsed: MinorUnits.meta({ description: 'What your cashback paid of total (with useCashback); fromAccountId paid the rest.' }),
+    billerReference: z.string().nullable().meta({ description: 'The biller\'s own reference for the payment, once it accepted it.' }),
     currency: Currency,
     recurringPaymentId: z.uuid().nullable(),
     period: z.string().nullable(),
+    retryOf: z.uuid().nullable().meta({ description: 'The first attempt this payment retries; null for a first attempt.' }),
+    attempts: z
+      .array(
+        z.object({
+          attempt: z.number().int().min(1),
+          id: z.uuid(),
+          status: z.enum(['processing', 'needs_review', 'succeeded', 'failed', 'cancelled']),
+          failureReason: z.string().nullable(),
+          createdAt: z.iso.datetime(),
+        }),
+      )
+      .meta({ description: 'Every attempt to pay this bill (the first and its retries), oldest first, this one included.' }),
     steps: z.array(PaymentStepSchema),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -96,6 +115,7 @@ export const QuoteBody = z
     customerRef: CustomerRef,
     amount: Amount,
     fromAccountId: z.uuid({ message: 'fromAccountId must be an account id (a UUID).' }).optional(),
+    useCashback: UseCashback,
   })
   .meta({ id: 'PaymentQuoteRequest' });
 
@@ -112,6 +132,8 @@ export const QuoteSchema = z
     total: MinorUnits.meta({ description: 'amount + fee: what leaves the account.' }),
     cashback: MinorUnits.meta({ description: 'Credited to the cashback account after the payment succeeds (capped monthly).' }),
     cashbackRateBps: z.number().int(),
+    cashbackUsed: MinorUnits.meta({ description: 'What your cashback would pay of total (useCashback), at its balance now.' }),
+    fromAccount: MinorUnits.meta({ description: 'What the account would pay: total − cashbackUsed.' }),
     monthlyCashbackCap: z.object({
       limit: MinorUnits,
       used: MinorUnits.meta({ description: 'Granted this calendar month (UTC), before this payment.' }),
@@ -120,7 +142,7 @@ export const QuoteSchema = z
     sufficientFunds: z.boolean().nullable().meta({ description: "Whether fromAccountId's available balance covers total; null without fromAccountId." }),
     rules: z.array(
       z.object({
-        rule: z.enum(['no_fee', 'fee_fixed', 'fee_percentage', 'cashback_rate', 'cashback_tier', 'cashback_amount', 'cashback_monthly_cap']),
+        rule: z.enum(['no_fee', 'fee_fixed', 'fee_percentage', 'cashback_rate', 'cashback_tier', 'cashback_amount', 'cashback_monthly_cap', 'cashback_spent']),
         description: z.string(),
       }),
     ),

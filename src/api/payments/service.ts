@@ -1,12 +1,17 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type WorkflowOptions } from '@temporalio/client';
+import { findCashbackAccount } from '../../payments/cashback-accounts';
+import { splitCashback } from '../../payments/cashback-spend';
 import { feeFor } from '../../payments/quote';
 import {
+  attemptsOf,
+  firstAttemptOf,
   findPayment,
   paymentColumns,
   paymentIdFrom,
   paymentsOf,
   stepsOf,
+  type AttemptRow,
   type NewPayment,
   type PaymentRow,
   type PaymentStepRow,
@@ -33,6 +38,8 @@ import type { CardPaymentBody, PaymentBody, ResolvePaymentBody } from './schema'
 export interface PaymentView {
   row: PaymentRow;
   steps: PaymentStepRow[];
+  /** Every attempt of the payment's bill, itself included, oldest first. */
+  attempts: AttemptRow[];
 }
 
 /** The start options of a payment workflow: those of every money workflow, plus PaymentId. */
@@ -50,18 +57,30 @@ function samePayment(stored: PaymentRow, payment: NewPayment): boolean {
     stored.customer_ref === payment.customerRef &&
     stored.from_account_id === payment.fromAccountId &&
     stored.to_account_id === payment.toAccountId &&
-    String(stored.amount_minor) === payment.amountMinor
+    String(stored.amount_minor) === payment.amountMinor &&
+    stored.use_cashback === (payment.useCashback ?? false)
   );
 }
 
-export async function payBillFor(app: AppContext, userId: string, idempotencyKey: string, body: PaymentBody): Promise<Submitted<PaymentRow>> {
+/**
+ * Pays a bill. `attempt` names a retry of a failed payment (retry.ts): its workflow id
+ * comes from the first attempt, not from the request's key.
+ */
+export async function payBillFor(
+  app: AppContext,
+  userId: string,
+  idempotencyKey: string,
+  body: PaymentBody,
+  attempt?: { workflowId: string; retryOf: string },
+): Promise<Submitted<PaymentRow>> {
   const { biller, amountMinor } = await checkBill(app, body);
   checkPerTransactionLimit(app, 'payment', biller.currency, amountMinor);
   const from = await payingAccount(app, userId, body.fromAccountId, biller.currency);
   const { feeMinor } = feeFor(biller, amountMinor);
-  assertFunded(from, amountMinor + feeMinor);
+  const cashbackMinor = body.useCashback ? ((await findCashbackAccount(app.deps.ledger, userId, biller.currency))?.balances.availableMinor ?? 0n) : 0n;
+  assertFunded(from, splitCashback(amountMinor, feeMinor, cashbackMinor).walletMinor);
 
-  const workflowId = workflowIds.payment(userId, idempotencyKey);
+  const workflowId = attempt?.workflowId ?? workflowIds.payment(userId, idempotencyKey);
   const paymentId = paymentIdFrom(workflowId);
   const input: PayBillInput = {
     paymentId,
@@ -71,6 +90,8 @@ export async function payBillFor(app: AppContext, userId: string, idempotencyKey
     fromAccountId: from.id,
     amountMinor: body.amount,
     currency: biller.currency,
+    ...(body.useCashback ? { useCashback: true } : {}),
+    ...(attempt ? { retryOf: attempt.retryOf } : {}),
   };
   const payment: NewPayment = {
     ...input,
@@ -136,14 +157,20 @@ export async function viewPayment(app: AppContext, userId: string, id: string): 
 }
 
 export async function withSteps(app: AppContext, row: PaymentRow): Promise<PaymentView> {
-  return { row, steps: (await stepsOf(app.deps.db, [row.id])).get(row.id) ?? [] };
+  const [steps, attempts] = await Promise.all([stepsOf(app.deps.db, [row.id]), attemptsOf(app.deps.db, [row])]);
+  return { row, steps: steps.get(row.id) ?? [], attempts: attempts.get(firstAttemptOf(row)) ?? [] };
+}
+
+/** Views of some payments, with their steps and attempts, in two queries. */
+export async function viewsOf(app: AppContext, rows: PaymentRow[]): Promise<PaymentView[]> {
+  const [steps, attempts] = await Promise.all([stepsOf(app.deps.db, rows.map((r) => r.id)), attemptsOf(app.deps.db, rows)]);
+  return rows.map((row) => ({ row, steps: steps.get(row.id) ?? [], attempts: attempts.get(firstAttemptOf(row)) ?? [] }));
 }
 
 /** One page of the caller's payments, newest first, each with its steps. */
 export async function listPaymentsOf(app: AppContext, userId: string, page: PageQuery): Promise<{ data: PaymentView[]; nextCursor: string | null }> {
   const { rows, nextCursor } = await paginate<PaymentRow>(paymentsOf(app.deps.db, userId), page, 'payments');
-  const steps = await stepsOf(app.deps.db, rows.map((r) => r.id));
-  return { data: rows.map((row) => ({ row, steps: steps.get(row.id) ?? [] })), nextCursor };
+  return { data: await viewsOf(app, rows), nextCursor };
 }
 
 /** How a cancel ended: `done` with the cancelled payment, or `accepted` while its compensation still runs. */

@@ -27,7 +27,7 @@ export function internalPaymentRoutes(app: AppContext): RouteSpec[] {
       handler: async (ctx, { params, body }) => {
         const { status, view } = await resolvePayment(app, params.id, body);
         ctx.status = status === 'done' ? 200 : 202;
-        ctx.body = presentPayment(view.row, view.steps);
+        ctx.body = presentPayment(view);
       },
     }),
   ];

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createLedger } from '../../src/ledger/service';
+import type { Ledger } from '../../src/ledger/types';
+import { cashbackAccountIdOf } from '../../src/payments/cashback-accounts';
+import { client } from '../helpers/http';
+import { stack, type Stack } from '../helpers/services';
+import { signUpAndLogin, type SignedIn } from '../helpers/users';
+
+/**
+ * Issue 13 over HTTP on the full stack: spending and redeeming cashback, retrying a
+ * failed payment. BrightGrid Power charges a 0.50 fee and pays 1.50 % cashback (+0.50 %
+ * from 50.00); the sandbox biller's outcome is scripted by the reference's last digits.
+ */
+describe('wallet gaps: cashback and retries (e2e)', function () {
+  this.timeout(60_000);
+  let s: Stack;
+  let ledger: Ledger;
+  let http: ReturnType<typeof client>;
+
+  async function fund(accountId: string, amountMinor: bigint) {
+    const clearing = await ledger.ensureSystemAccount('funding_clearing', 'USD');
+    await ledger.createTransfer({ id: randomUUID(), debitAccountId: clearing.id, creditAccountId: accountId, amountMinor, currency: 'USD', code: 'bank_deposit' });
+  }
+
+  /** A signed-in customer with `walletMinor` in the wallet and `cashbackMinor` of cashback. */
+  async function customer(walletMinor: bigint, cashbackMinor = 0n) {
+    const user = await signUpAndLogin(s.baseUrl);
+    const wallet = (await ledger.listAccounts(user.user.id)).find((a) => a.type === 'wallet')!.id;
+    if (walletMinor > 0n) await fund(wallet, walletMinor);
+    const cashback = await ledger.openAccount({ id: cashbackAccountIdOf(user.user.id, 'USD'), ownerUserId: user.user.id, type: 'cashback', currency: 'USD' });
+    if (cashbackMinor > 0n) await fund(cashback.id, cashbackMinor);
+    return { user, wallet, cashback: cashback.id };
+  }
+
+  const post = (user: SignedIn, path: string, body?: Record<string, unknown>, key: string | null = randomUUID()) =>
+    http('POST', path, { token: user.accessToken, headers: key ? { 'idempotency-key': key } : {}, ...(body ? { body } : {}) });
+  const bill = (script: string, fromAccountId: string, overrides: Record<string, unknown> = {}) => ({
+    billerId: 'brightgrid-power',
+    customerRef: `48201937${script}`,
+    amount: '2500',
+    fromAccountId,
+    ...overrides,
+  });
+  const available = async (accountId: string) => (await ledger.getAccount(accountId))!.balances.availableMinor;
+
+  before(async function () {
+    this.timeout(180_000);
+    s = await stack();
+    ledger = createLedger(s.db);
+    http = client(s.baseUrl);
+  });
+
+  afterEach(async () => {
+    for (const row of await ledger.trialBalance()) {
+      assert.equal(row.posted.differenceMinor, 0n, `posted ${row.currency}`);
+      assert.equal(row.pending.differenceMinor, 0n, `pending ${row.currency}`);
+    }
+  });
+
+  describe('paying with cashback', () => {
+    it('the quote shows what cashback and the account would pay', async () => {
+      const { user, wallet } = await customer(10_000n, 1_000n);
+      const res = await post(user, '/v1/payments/quote', bill('55', wallet, { useCashback: true }), null);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      // 10.00 of cashback pays 10.00 of the 25.00; 1.50 % of the 15.00 left is 0.22.
+      assert.deepEqual(
+        { total: res.body.total, cashbackUsed: res.body.cashbackUsed, fromAccount: res.body.fromAccount, cashback: res.body.cashback },
+        { total: '2550', cashbackUsed: '1000', fromAccount: '1550', cashback: '22' },
+      );
+    });
+
+    it('a payment with useCashback takes the cashback first and the wallet the rest', async () => {
+      const { user, wallet, cashback } = await customer(10_000n, 1_000n);
+      const res = await post(user, '/v1/payments', bill('55', wallet, { useCashback: true }));
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.deepEqual(
+        { status: res.body.status, useCashback: res.body.useCashback, cashbackUsed: res.body.cashbackUsed, cashback: res.body.cashback },
+        { status: 'succeeded', useCashback: true, cashbackUsed: '1000', cashback: '22' },
+      );
+      assert.deepEqual([await available(wallet), await available(cashback)], [10_000n - 1_550n, 22n]);
+    });
+
+    it('the wallet need only cover what cashback does not', async () => {
+      const { user, wallet } = await customer(1_000n, 2_000n);
+      const res = await post(user, '/v1/payments', bill('55', wallet, { useCashback: true }));
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    });
+
+    it('a succeeded payment carries the biller\'s own reference', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const res = await post(user, '/v1/payments', bill('55', wallet));
+      assert.match(res.body.billerReference, /^BRIGHTGRID-/);
+    });
+  });
+
+  describe('POST /v1/cashback/redeem', () => {
+    it('moves cashback to the wallet', async () => {
+      const { user, wallet, cashback } = await customer(0n, 1_500n);
+      const res = await post(user, '/v1/cashback/redeem', { amount: '1000' });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.deepEqual([res.body.cashbackAvailable, res.body.walletAvailable, await available(wallet), await available(cashback)], ['500', '1000', 1_000n, 500n]);
+    });
+
+    it('more than the cashback balance is insufficient_cashback and nothing moves', async () => {
+      const { user, wallet, cashback } = await customer(0n, 1_500n);
+      const res = await post(user, '/v1/cashback/redeem', { amount: '1501' });
+      assert.deepEqual([res.status, res.body.type, res.body.errors[0].field], [422, 'insufficient_cashback', 'amount']);
+      assert.deepEqual([await available(wallet), await available(cashback)], [0n, 1_500n]);
+    });
+
+    it('a repeat with the same Idempotency-Key redeems once', async () => {
+      const { user, cashback } = await customer(0n, 1_500n);
+      const key = randomUUID();
+      await post(user, '/v1/cashback/redeem', { amount: '1000' }, key);
+      await post(user, '/v1/cashback/redeem', { amount: '1000' }, key);
+      assert.equal(await available(cashback), 500n);
+    });
+  });
+
+  describe('POST /v1/payments/{id}/retry', () => {
+    it('a failed payment is retried as a new attempt linked to the first', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const failed = await post(user, '/v1/payments', bill('01', wallet));
+      assert.equal(failed.body.status, 'failed', JSON.stringify(failed.body));
+      const retried = await post(user, `/v1/payments/${failed.body.id}/retry`);
+      assert.equal(retried.status, 201, JSON.stringify(retried.body));
+      assert.deepEqual(
+        { retryOf: retried.body.retryOf, attempts: retried.body.attempts.map((a: { id: string }) => a.id) },
+        { retryOf: failed.body.id, attempts: [failed.body.id, retried.body.id] },
+      );
+    });
+
+    it('the first attempt lists the retry among its attempts', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const failed = await post(user, '/v1/payments', bill('01', wallet));
+      const retried = await post(user, `/v1/payments/${failed.body.id}/retry`);
+      const first = await http('GET', `/v1/payments/${failed.body.id}`, { token: user.accessToken });
+      assert.deepEqual(first.body.attempts.map((a: { id: string }) => a.id), [failed.body.id, retried.body.id]);
+    });
+
+    it('a succeeded payment is not retryable and nothing moves', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const paid = await post(user, '/v1/payments', bill('55', wallet));
+      const before = await available(wallet);
+      const res = await post(user, `/v1/payments/${paid.body.id}/retry`);
+      assert.deepEqual([res.status, res.body.type, await available(wallet)], [409, 'payment_not_retryable', before]);
+    });
+
+    it('a failed attempt whose bill another attempt has paid is not retried again', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const failed = await post(user, '/v1/payments', bill('01', wallet));
+      const retried = await post(user, `/v1/payments/${failed.body.id}/retry`);
+      // The sandbox declines this reference every time: the retry's success is written here.
+      await s.db('payments').where({ id: retried.body.id }).update({ status: 'succeeded', failure_reason: null });
+      const again = await post(user, `/v1/payments/${failed.body.id}/retry`);
+      assert.deepEqual([again.status, again.body.type], [409, 'payment_not_retryable']);
+    });
+
+    it('a bill whose attempts all failed may be retried again, as the next attempt', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const failed = await post(user, '/v1/payments', bill('01', wallet));
+      await post(user, `/v1/payments/${failed.body.id}/retry`);
+      const third = await post(user, `/v1/payments/${failed.body.id}/retry`);
+      assert.deepEqual(third.body.attempts.map((a: { attempt: number }) => a.attempt), [1, 2, 3]);
+    });
+
+    it('another customer\'s payment is not found', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const failed = await post(user, '/v1/payments', bill('01', wallet));
+      const other = await signUpAndLogin(s.baseUrl);
+      const res = await post(other, `/v1/payments/${failed.body.id}/retry`);
+      assert.equal(res.status, 404);
+    });
+  });
+});
