@@ -53,6 +53,7 @@ import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
 import { codecSessionRouter } from './codec/session';
 // Issue 13: wallet customers' and operators' gaps.
 import { cashbackRoutes } from './cashback/routes';
+import { internalUserViewRoutes } from './internal/users/view';
 
 /**
  * Every resource's routes, in the order they appear in the OpenAPI document.
@@ -90,6 +91,7 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...codecRoutes(app),
     // Issue 13.
     ...cashbackRoutes(app),
+    ...internalUserViewRoutes(app),
   ];
 }
 

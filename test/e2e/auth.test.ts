@@ -68,6 +68,7 @@ describe('auth (e2e)', function () {
           role: 'customer',
           emailVerified: false,
           phoneVerified: false,
+          timezone: null,
           createdAt: undefined,
           referralCode: undefined,
         },
@@ -77,7 +78,7 @@ describe('auth (e2e)', function () {
 
     it('lists exactly the presenter fields, never the password hash', async () => {
       const { user } = await signUp(s.baseUrl);
-      assert.deepEqual(Object.keys(user).sort(), ['createdAt', 'dateOfBirth', 'email', 'emailVerified', 'id', 'name', 'phone', 'phoneVerified', 'referralCode', 'role']);
+      assert.deepEqual(Object.keys(user).sort(), ['createdAt', 'dateOfBirth', 'email', 'emailVerified', 'id', 'name', 'phone', 'phoneVerified', 'referralCode', 'role', 'timezone']);
     });
 
     it('stores an argon2id hash, not the password', async () => {

@@ -79,6 +79,8 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   // Issue 13: wallet customers' and operators' gaps.
   ['POST', '/v1/payments/:id/retry', 'customer'],
   ['POST', '/v1/cashback/redeem', 'customer'],
+  ['GET', '/internal/v1/payments', 'service-or-operator'],
+  ['GET', '/internal/v1/users/:userId', 'service-or-operator'],
 ];
 
 /** Who gets in; everyone else is refused. */

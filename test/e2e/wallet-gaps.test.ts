@@ -5,7 +5,7 @@ import type { Ledger } from '../../src/ledger/types';
 import { cashbackAccountIdOf } from '../../src/payments/cashback-accounts';
 import { client } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
-import { signUpAndLogin, type SignedIn } from '../helpers/users';
+import { createOperator, signUpAndLogin, type SignedIn } from '../helpers/users';
 
 /**
  * Issue 13 over HTTP on the full stack: spending and redeeming cashback, retrying a
@@ -171,6 +171,70 @@ describe('wallet gaps: cashback and retries (e2e)', function () {
       const other = await signUpAndLogin(s.baseUrl);
       const res = await post(other, `/v1/payments/${failed.body.id}/retry`);
       assert.equal(res.status, 404);
+    });
+  });
+
+  describe('operator views', () => {
+    let operator: SignedIn;
+    before(async () => {
+      operator = await createOperator(s.baseUrl, s.db);
+    });
+    const get = (path: string) => http('GET', path, { token: operator.accessToken });
+
+    it('GET /internal/v1/payments filters by customer and status, each linked to its workflows in the Web UI', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const failed = await post(user, '/v1/payments', bill('01', wallet));
+      await post(user, '/v1/payments', bill('55', wallet));
+      const res = await get(`/internal/v1/payments?userId=${user.user.id}&status=failed`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(res.body.data.map((p: { id: string }) => p.id), [failed.body.id]);
+      assert.equal(res.body.data[0].temporalUrl.endsWith(`/workflows?query=${encodeURIComponent(`PaymentId="${failed.body.id}"`)}`), true, res.body.data[0].temporalUrl);
+    });
+
+    it('needsReview=true lists only payments an operator must act on', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const paid = await post(user, '/v1/payments', bill('55', wallet));
+      await s.db('payment_steps').insert({ payment_id: paid.body.id, step: 'cashback', status: 'compensation_failed', reason: 'test' });
+      await post(user, '/v1/payments', bill('56', wallet));
+      const res = await get(`/internal/v1/payments?userId=${user.user.id}&needsReview=true`);
+      assert.deepEqual(res.body.data.map((p: { id: string }) => p.id), [paid.body.id]);
+    });
+
+    it('GET /internal/v1/payments pages with a cursor', async () => {
+      const { user, wallet } = await customer(10_000n);
+      for (const script of ['55', '56', '57']) await post(user, '/v1/payments', bill(script, wallet));
+      const first = await get(`/internal/v1/payments?userId=${user.user.id}&limit=2`);
+      const second = await get(`/internal/v1/payments?userId=${user.user.id}&limit=2&cursor=${first.body.nextCursor}`);
+      assert.deepEqual([first.body.data.length, second.body.data.length, second.body.nextCursor], [2, 1, null]);
+    });
+
+    it('a date range excludes payments made outside it', async () => {
+      const { user, wallet } = await customer(10_000n);
+      await post(user, '/v1/payments', bill('55', wallet));
+      const res = await get(`/internal/v1/payments?userId=${user.user.id}&to=2020-01-01T00:00:00Z`);
+      assert.deepEqual(res.body.data, []);
+    });
+
+    it('GET /internal/v1/users/{id} shows accounts, recent payments, messages and the Web UI search', async () => {
+      const { user, wallet } = await customer(10_000n);
+      const paid = await post(user, '/v1/payments', bill('55', wallet));
+      const res = await get(`/internal/v1/users/${user.user.id}`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(
+        {
+          id: res.body.user.id,
+          wallet: res.body.accounts.some((a: { id: string }) => a.id === wallet),
+          payments: res.body.recentPayments.map((p: { id: string }) => p.id),
+          messages: res.body.recentNotifications.length > 0,
+          ui: res.body.temporalUrl.endsWith(encodeURIComponent(`CustomerId="${user.user.id}"`)),
+        },
+        { id: user.user.id, wallet: true, payments: [paid.body.id], messages: true, ui: true },
+      );
+    });
+
+    it('an unknown user is user_not_found', async () => {
+      const res = await get(`/internal/v1/users/${randomUUID()}`);
+      assert.deepEqual([res.status, res.body.type], [404, 'user_not_found']);
     });
   });
 });

@@ -193,7 +193,7 @@ describe('OpenAPI document', () => {
   it('has a User component', () => {
     const user = document.components.schemas.User;
     assert.ok(user, 'no User component');
-    assert.deepEqual([...(user.required ?? [])].sort(), ['createdAt', 'dateOfBirth', 'email', 'emailVerified', 'id', 'name', 'phone', 'phoneVerified', 'referralCode', 'role']);
+    assert.deepEqual([...(user.required ?? [])].sort(), ['createdAt', 'dateOfBirth', 'email', 'emailVerified', 'id', 'name', 'phone', 'phoneVerified', 'referralCode', 'role', 'timezone']);
   });
 
   describe('built from a route declared here', () => {

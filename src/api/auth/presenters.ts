@@ -14,11 +14,13 @@ export interface UserRow {
   created_at: Date;
   email_verified_at: Date | null;
   phone_verified_at: Date | null;
+  /** The customer's IANA timezone (PATCH /v1/me), null until set. */
+  timezone: string | null;
 }
 
 /** The columns `presentUser` needs; never the password hash. */
 export function userColumns(db: Knex): Array<string | Knex.Raw> {
-  return ['id', 'email', 'name', 'phone', db.raw(`to_char(date_of_birth, 'YYYY-MM-DD') as date_of_birth`), 'role', 'referral_code', 'created_at', 'email_verified_at', 'phone_verified_at'];
+  return ['id', 'email', 'name', 'phone', db.raw(`to_char(date_of_birth, 'YYYY-MM-DD') as date_of_birth`), 'role', 'referral_code', 'created_at', 'email_verified_at', 'phone_verified_at', 'timezone'];
 }
 
 /** Exactly the fields of a user that leave the server. */
@@ -33,6 +35,7 @@ export function presentUser(row: UserRow): User {
     referralCode: row.referral_code,
     emailVerified: row.email_verified_at !== null,
     phoneVerified: row.phone_verified_at !== null,
+    timezone: row.timezone,
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -122,6 +122,7 @@ export const UserSchema = z
     referralCode: z.string().meta({ description: 'Share it: the referrer earns a bonus when a referred customer first pays a bill.' }),
     emailVerified: z.boolean().meta({ description: 'Proved by a code sent to the email (POST /v1/me/verifications).' }),
     phoneVerified: z.boolean().meta({ description: 'Proved by a code sent by SMS; only verified contacts can receive transfers.' }),
+    timezone: z.string().nullable().meta({ description: 'Your IANA timezone (PATCH /v1/me); null until set.', example: 'Europe/Stockholm' }),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'User' });

@@ -51,7 +51,7 @@ export async function createUser(app: AppContext, input: NewUser, role: Role): P
   // Hashed before the transaction so no connection is held for the ~50 ms it takes,
   // and so a taken email costs as much time as a free one.
   const passwordHash = await hashPassword(input.password);
-  const row: Omit<UserRow, 'referral_code' | 'email_verified_at' | 'phone_verified_at'> = {
+  const row: Omit<UserRow, 'referral_code' | 'email_verified_at' | 'phone_verified_at' | 'timezone'> = {
     id: randomUUID(),
     email: input.email,
     name: input.name,
@@ -86,7 +86,7 @@ export async function createUser(app: AppContext, input: NewUser, role: Role): P
     return (inserted[0] as { referral_code: string }).referral_code;
   });
   if (referralCode === undefined) throw problems.conflict(DUPLICATE_ACCOUNT);
-  return presentUser({ ...row, referral_code: referralCode, email_verified_at: null, phone_verified_at: null });
+  return presentUser({ ...row, referral_code: referralCode, email_verified_at: null, phone_verified_at: null, timezone: null });
 }
 
 export async function findUser(app: AppContext, userId: string): Promise<User | undefined> {

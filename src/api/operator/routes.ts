@@ -10,7 +10,7 @@ import { listNotifications } from './service';
  * would have sent) and what became of it: provider, delivery status, attempts, errors.
  */
 
-const NotificationSchema = z
+export const NotificationSchema = z
   .object({
     id: z.string().uuid(),
     userId: z.string().uuid().nullable(),
@@ -30,7 +30,7 @@ const NotificationSchema = z
   })
   .meta({ id: 'Notification' });
 
-const presentNotification = (row: NotificationRow) => ({
+export const presentNotification = (row: NotificationRow) => ({
   id: row.id,
   userId: row.user_id,
   channel: row.channel,

@@ -4,6 +4,9 @@ import { route, type RouteSpec } from '../../core/route';
 import { presentPayment } from '../../payments/presenters';
 import { PaymentIdParams, PaymentSchema, ResolvePaymentBody } from '../../payments/schema';
 import { resolvePayment } from '../../payments/service';
+import { RULES } from '../../core/unstated-rules';
+import { OperatorPaymentPageSchema, OperatorPaymentsQuery } from './schema';
+import { listPaymentsForOperator } from './views';
 
 /** An operator's answer, through the bank side, for a payment whose biller outcome was unknown. Service token only. */
 export function internalPaymentRoutes(app: AppContext): RouteSpec[] {
@@ -28,6 +31,19 @@ export function internalPaymentRoutes(app: AppContext): RouteSpec[] {
         const { status, view } = await resolvePayment(app, params.id, body);
         ctx.status = status === 'done' ? 200 : 202;
         ctx.body = presentPayment(view);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/internal/v1/payments',
+      summary: 'Every customer\'s payments, newest first: by status, biller, customer, creation time, or only those an operator must act on (`needsReview`).',
+      tags: ['internal'],
+      access: 'internal',
+      rules: [RULES.fromBeforeTo],
+      query: OperatorPaymentsQuery,
+      responses: { 200: { description: 'One page of payments, each with a link to its workflows in the Temporal Web UI.', schema: OperatorPaymentPageSchema } },
+      handler: async (ctx, { query }) => {
+        ctx.body = await listPaymentsForOperator(app, query);
       },
     }),
   ];
