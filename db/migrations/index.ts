@@ -14,6 +14,7 @@ import * as paymentReview from './20261202_B01_payment_review';
 import * as limits from './20261202_B02_limits';
 // Issue 13 (wallet gaps).
 import * as walletGaps from './20261202_H01_wallet_gaps';
+import * as contactChange from './20261202_H02_contact_change';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -34,6 +35,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_B01_payment_review': paymentReview,
   '20261202_B02_limits': limits,
   '20261202_H01_wallet_gaps': walletGaps,
+  '20261202_H02_contact_change': contactChange,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -54,6 +54,8 @@ import { codecSessionRouter } from './codec/session';
 // Issue 13: wallet customers' and operators' gaps.
 import { cashbackRoutes } from './cashback/routes';
 import { internalUserViewRoutes } from './internal/users/view';
+import { profileRoutes } from './me/profile/routes';
+import { passwordResetRoutes } from './auth/password-reset/routes';
 
 /**
  * Every resource's routes, in the order they appear in the OpenAPI document.
@@ -92,6 +94,8 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     // Issue 13.
     ...cashbackRoutes(app),
     ...internalUserViewRoutes(app),
+    ...profileRoutes(app),
+    ...passwordResetRoutes(app),
   ];
 }
 

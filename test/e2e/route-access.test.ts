@@ -81,6 +81,10 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/v1/cashback/redeem', 'customer'],
   ['GET', '/internal/v1/payments', 'service-or-operator'],
   ['GET', '/internal/v1/users/:userId', 'service-or-operator'],
+  ['PATCH', '/v1/me', 'users'],
+  ['POST', '/v1/me/password', 'users'],
+  ['POST', '/v1/auth/password-reset', 'anyone'],
+  ['POST', '/v1/auth/password-reset/confirm', 'anyone'],
 ];
 
 /** Who gets in; everyone else is refused. */

@@ -5,14 +5,14 @@ import type { Ledger } from '../../src/ledger/types';
 import { cashbackAccountIdOf } from '../../src/payments/cashback-accounts';
 import { client } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
-import { createOperator, signUpAndLogin, type SignedIn } from '../helpers/users';
+import { createOperator, logIn, outboxCode, signUpAndLogin, signUpVerified, type SignedIn } from '../helpers/users';
 
 /**
  * Issue 13 over HTTP on the full stack: spending and redeeming cashback, retrying a
  * failed payment. BrightGrid Power charges a 0.50 fee and pays 1.50 % cashback (+0.50 %
  * from 50.00); the sandbox biller's outcome is scripted by the reference's last digits.
  */
-describe('wallet gaps: cashback and retries (e2e)', function () {
+describe('wallet gaps: cashback, retries, operator views, profile and password (e2e)', function () {
   this.timeout(60_000);
   let s: Stack;
   let ledger: Ledger;
@@ -235,6 +235,107 @@ describe('wallet gaps: cashback and retries (e2e)', function () {
     it('an unknown user is user_not_found', async () => {
       const res = await get(`/internal/v1/users/${randomUUID()}`);
       assert.deepEqual([res.status, res.body.type], [404, 'user_not_found']);
+    });
+  });
+
+  describe('profile and password', () => {
+    const NEW_PASSWORD = 'a brand new passphrase 7';
+    const patch = (user: SignedIn, body: Record<string, unknown>) => http('PATCH', '/v1/me', { token: user.accessToken, body });
+    const refresh = (refreshToken: string) => http('POST', '/v1/auth/refresh', { body: { refreshToken } });
+    /** The code of the user's latest password reset, from the email in the outbox. */
+    async function resetCode(userId: string): Promise<string> {
+      const row = await s.db('password_resets').where({ user_id: userId }).first('id');
+      const message = await s.db('notifications').where({ dedupe_key: `password-reset:${row.id}` }).first('body');
+      return /\b(\d{6})\b/.exec(message.body)![1]!;
+    }
+
+    it('PATCH /v1/me changes the name and timezone at once', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      const res = await patch(user, { name: 'Ada King', timezone: 'Europe/Stockholm' });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual([res.body.user.name, res.body.user.timezone], ['Ada King', 'Europe/Stockholm']);
+    });
+
+    it('an unknown timezone is a validation error naming the field', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      const res = await patch(user, { timezone: 'Mars/Olympus' });
+      assert.deepEqual([res.status, res.body.errors[0].field], [400, 'timezone']);
+    });
+
+    it('a new email is not applied until the code sent to it is confirmed', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      const email = `new-${randomUUID()}@example.com`;
+      const res = await patch(user, { email });
+      assert.deepEqual([res.body.user.email, res.body.pendingVerifications[0].channel], [user.user.email, 'email']);
+    });
+
+    it('confirming the code sent to a new email makes it the account\'s, verified', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      const email = `new-${randomUUID()}@example.com`;
+      await patch(user, { email });
+      const code = await outboxCode(s.db, user.accessToken, 'email');
+      const res = await http('POST', '/v1/me/verifications/confirm', { token: user.accessToken, body: { channel: 'email', code } });
+      assert.deepEqual([res.status, res.body.email, res.body.emailVerified], [200, email, true]);
+    });
+
+    it('another account\'s email is refused', async () => {
+      const [user, other] = await Promise.all([signUpAndLogin(s.baseUrl), signUpAndLogin(s.baseUrl)]);
+      const res = await patch(user, { email: other.user.email });
+      assert.deepEqual([res.status, res.body.errors[0].code], [400, 'email_taken']);
+    });
+
+    it('POST /v1/me/password with the right password revokes every other session', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      const other = await logIn(s.baseUrl, user.user.email, user.password);
+      const res = await post(user, '/v1/me/password', { currentPassword: user.password, newPassword: NEW_PASSWORD }, null);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual([(await refresh(other.refreshToken)).status, (await refresh(res.body.refreshToken)).status], [401, 200]);
+    });
+
+    it('the new password logs in after a change', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      await post(user, '/v1/me/password', { currentPassword: user.password, newPassword: NEW_PASSWORD }, null);
+      const login = await http('POST', '/v1/auth/login', { body: { email: user.user.email, password: NEW_PASSWORD } });
+      assert.equal(login.status, 200);
+    });
+
+    it('a wrong current password is current_password_incorrect and changes nothing', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      const res = await post(user, '/v1/me/password', { currentPassword: 'not my password at all', newPassword: NEW_PASSWORD }, null);
+      assert.deepEqual([res.status, res.body.type, res.body.errors[0].field], [422, 'current_password_incorrect', 'currentPassword']);
+      assert.equal((await refresh(user.refreshToken)).status, 200);
+    });
+
+    it('a reset request answers the same for an unknown address and a known one', async () => {
+      const user = await signUpVerified(s.baseUrl, s.db);
+      const known = await http('POST', '/v1/auth/password-reset', { body: { email: user.user.email } });
+      const unknown = await http('POST', '/v1/auth/password-reset', { body: { email: `nobody-${randomUUID()}@example.com` } });
+      assert.deepEqual([unknown.status, unknown.body], [known.status, known.body]);
+    });
+
+    it('the code sent to the verified email sets a new password and ends every session', async () => {
+      const user = await signUpVerified(s.baseUrl, s.db);
+      await http('POST', '/v1/auth/password-reset', { body: { email: user.user.email } });
+      const code = await resetCode(user.user.id);
+      const res = await http('POST', '/v1/auth/password-reset/confirm', { body: { email: user.user.email, code, newPassword: NEW_PASSWORD } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual([(await refresh(user.refreshToken)).status, (await logIn(s.baseUrl, user.user.email, NEW_PASSWORD)).accessToken.length > 0], [401, true]);
+    });
+
+    it('a wrong reset code is verification_failed and the password stays', async () => {
+      const user = await signUpVerified(s.baseUrl, s.db);
+      await http('POST', '/v1/auth/password-reset', { body: { email: user.user.email } });
+      const code = await resetCode(user.user.id);
+      const wrong = code === '000000' ? '000001' : '000000';
+      const res = await http('POST', '/v1/auth/password-reset/confirm', { body: { email: user.user.email, code: wrong, newPassword: NEW_PASSWORD } });
+      assert.deepEqual([res.status, res.body.type], [422, 'verification_failed']);
+      assert.equal((await http('POST', '/v1/auth/login', { body: { email: user.user.email, password: user.password } })).status, 200);
+    });
+
+    it('an unverified email gets no reset code', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      await http('POST', '/v1/auth/password-reset', { body: { email: user.user.email } });
+      assert.equal(await s.db('password_resets').where({ user_id: user.user.id }).first(), undefined);
     });
   });
 });

@@ -21,7 +21,7 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 export const EMAIL_PATTERN = `^\\s*${z.regexes.email.source.slice(1, -1)}\\s*$`;
 
 /** Trimmed and lowercased before the format check, so ` Ada@Example.com ` is accepted. */
-const email = z
+export const EmailField = z
   .string()
   .trim()
   .toLowerCase()
@@ -30,13 +30,13 @@ const email = z
   .meta({ example: 'ada@example.com', pattern: EMAIL_PATTERN });
 
 /** E.164 first (a cheap, precise message), then libphonenumber's per-country rules. */
-const phone = z
+export const PhoneField = z
   .string()
   .regex(E164, { message: 'phone must be in E.164 format: + and the country code, e.g. +14155550123.', abort: true })
   .refine((value) => isValidPhoneNumber(value), { message: 'phone is not a valid phone number.' })
   .meta({ example: '+14155550123' });
 
-const password = z
+export const PasswordField = z
   .string()
   .min(PASSWORD_MIN_LENGTH, { message: `password must be at least ${PASSWORD_MIN_LENGTH} characters.` })
   .max(PASSWORD_MAX_LENGTH, { message: `password must be at most ${PASSWORD_MAX_LENGTH} characters.` })
@@ -69,15 +69,15 @@ function dateOfBirth(now: () => Date) {
 export function signupBody(now: () => Date) {
   return z
     .object({
-      email,
-      password,
+      email: EmailField,
+      password: PasswordField,
       name: z
         .string()
         .trim()
         .min(1, { message: 'name must not be empty.' })
         .max(200, { message: 'name must be at most 200 characters.' })
         .meta({ example: 'Ada Lovelace', pattern: NOT_BLANK_PATTERN }),
-      phone,
+      phone: PhoneField,
       dateOfBirth: dateOfBirth(now),
       /** Another customer's referral code: they earn a bonus when this user's first payment succeeds. Unknown codes are ignored. */
       referralCode: z

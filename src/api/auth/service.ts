@@ -95,7 +95,8 @@ export async function findUser(app: AppContext, userId: string): Promise<User | 
   return row && presentUser(row);
 }
 
-function tokenPair(app: AppContext, user: { id: string; role: Role }, refreshToken: string, now: Date): TokenPair {
+/** A fresh access token with the given refresh token. */
+export function tokenPair(app: AppContext, user: { id: string; role: Role }, refreshToken: string, now: Date): TokenPair {
   return {
     accessToken: signAccessToken(app.config.auth, { sub: user.id, role: user.role }, now),
     refreshToken,

@@ -26,13 +26,14 @@ const VERIFIED_COLUMN: Record<Channel, 'email_verified_at' | 'phone_verified_at'
 };
 
 /** The same answer for a wrong, expired, spent or missing code: a guesser learns nothing from it. */
-const codeRefused = () =>
+export const codeRefused = () =>
   new ProblemError(422, 'verification_failed', 'Verification failed', 'The code is wrong or has expired; request a new one.', [
     { field: 'code', in: 'body', code: 'verification_failed', message: 'The code is wrong or has expired.' },
   ]);
 
 interface VerificationRow {
   id: string;
+  purpose: 'verify' | 'change';
   user_id: string;
   channel: Channel;
   destination: string;
@@ -42,8 +43,19 @@ interface VerificationRow {
 }
 
 function codeHash(secret: string, id: string, code: string): Buffer {
-  return createHmac('sha256', secret).update(`contact-verification:${id}:${code}`).digest();
+  return oneTimeCodeHash(secret, 'contact-verification', id, code);
 }
+
+/** The HMAC a one-time code is kept as: keyed by the server secret, bound to what it proves (`purpose`) and its row. */
+export function oneTimeCodeHash(secret: string, purpose: string, id: string, code: string): Buffer {
+  return createHmac('sha256', secret).update(`${purpose}:${id}:${code}`).digest();
+}
+
+/** Six random digits. */
+export const newOneTimeCode = () => String(randomInt(0, 1_000_000)).padStart(6, '0');
+
+/** Whether `code` is the one whose HMAC is `expected`, in constant time. */
+export const codeMatches = (expected: Buffer, actual: Buffer) => expected.length === actual.length && timingSafeEqual(expected, actual);
 
 const destinationOf = (user: { email: string; phone: string }, channel: Channel) => (channel === 'email' ? user.email : user.phone);
 const masked = (channel: Channel, destination: string) => (channel === 'email' ? maskEmail(destination) : maskPhone(destination));
@@ -61,13 +73,22 @@ async function userContact(db: Knex, userId: string) {
  * dedupe key is the verification's id, so each request sends exactly one message.
  */
 export async function startVerification(app: AppContext, userId: string, channel: Channel) {
+  const user = await userContact(app.deps.db, userId);
+  if (user[VERIFIED_COLUMN[channel]]) throw problems.conflict(`Your ${channel} is already verified.`);
+  return issueCode(app, userId, channel, destinationOf(user, channel), 'verify');
+}
+
+/**
+ * Sends a code to `destination` and keeps only its HMAC, replacing any outstanding code
+ * of the channel. `change`: the destination is a new email or phone (PATCH /v1/me) that
+ * the code's confirmation puts in place of the current one. The message's dedupe key is
+ * the verification's id, so each request sends exactly one message.
+ */
+export async function issueCode(app: AppContext, userId: string, channel: Channel, destination: string, purpose: 'verify' | 'change') {
   const { db, notifier } = app.deps;
   if (!notifier) throw new Error('verification needs the notifier port (createApp builds it)');
-  const user = await userContact(db, userId);
-  if (user[VERIFIED_COLUMN[channel]]) throw problems.conflict(`Your ${channel} is already verified.`);
-  const destination = destinationOf(user, channel);
   const id = randomUUID();
-  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const code = newOneTimeCode();
   const now = app.deps.now();
   const expiresAt = new Date(now.getTime() + CODE_TTL_MS);
   await db('contact_verifications')
@@ -76,6 +97,7 @@ export async function startVerification(app: AppContext, userId: string, channel
       user_id: userId,
       channel,
       destination,
+      purpose,
       code_hash: codeHash(app.config.auth.jwtSecret, id, code),
       attempts_left: CODE_ATTEMPTS,
       expires_at: expiresAt,
@@ -131,11 +153,14 @@ export async function confirmVerification(app: AppContext, userId: string, chann
     }
     await trx('contact_verifications').where({ id: row.id }).delete();
     const user = await userContact(trx, userId);
+    if (row.purpose === 'change') return (await changeContact(trx, userId, channel, row.destination, now)) ? 'verified' : 'taken';
     if (destinationOf(user, channel) !== row.destination) return 'refused';
     return (await markVerified(trx, userId, channel, now)) ? 'verified' : 'taken';
   });
   if (outcome === 'refused') throw codeRefused();
-  if (outcome === 'taken') throw problems.conflict('This phone number is verified by another account; contact support.');
+  if (outcome === 'taken') {
+    throw problems.conflict(channel === 'phone' ? 'This phone number is verified by another account; contact support.' : 'This email address belongs to another account.');
+  }
   if (channel === 'phone') await announcePhoneVerified(app, userId);
 }
 
@@ -146,6 +171,24 @@ export async function confirmVerification(app: AppContext, userId: string, chann
 export async function markVerified(db: Knex, userId: string, channel: Channel, now: Date): Promise<boolean> {
   try {
     await db.transaction(async (savepoint) => {
+      await savepoint('users').where({ id: userId }).update({ [VERIFIED_COLUMN[channel]]: now });
+    });
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') return false;
+    throw err;
+  }
+}
+
+/**
+ * Puts a proved new email or phone in place of the current one, verified. False when
+ * another account holds it (an email is unique; a verified phone names one user).
+ */
+async function changeContact(db: Knex, userId: string, channel: Channel, destination: string, now: Date): Promise<boolean> {
+  try {
+    await db.transaction(async (savepoint) => {
+      // The users trigger clears the verification of a changed contact; it is proved now.
+      await savepoint('users').where({ id: userId }).update({ [channel]: destination });
       await savepoint('users').where({ id: userId }).update({ [VERIFIED_COLUMN[channel]]: now });
     });
     return true;
