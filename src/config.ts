@@ -132,6 +132,13 @@ export const envSchema = z.object({
   VERIFICATION_LIMIT_PER_TARGET: int(5),
   LOOKUP_LIMIT_PER_ADDRESS: int(120),
   LOOKUP_LIMIT_PER_TARGET: int(100),
+
+  // Issue 13: metrics and traces (docs/observability.md).
+  METRICS_TOKEN: optionalString,
+  WORKER_METRICS_PORT: int(9464),
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  OTEL_SERVICE_NAME: z.string().default('finflow'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -230,6 +237,16 @@ export interface Config {
     signup: { perAddress: number; perTarget: number };
     verification: { perAddress: number; perTarget: number };
     lookup: { perAddress: number; perTarget: number };
+  };
+  /** Metrics and traces (docs/observability.md). */
+  observability: {
+    /** When set, GET /metrics on the API needs `Authorization: Bearer <token>`. */
+    metricsToken: string | undefined;
+    /** Where the worker's Prometheus endpoint (Temporal SDK metrics and business counters) listens. */
+    workerMetrics: { host: string; port: number };
+    /** OTLP/HTTP endpoint traces are exported to; none are exported without it. */
+    otlpEndpoint: string | undefined;
+    serviceName: string;
   };
 }
 
@@ -445,6 +462,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       signup: { perAddress: env.SIGNUP_LIMIT_PER_ADDRESS, perTarget: env.SIGNUP_LIMIT_PER_EMAIL },
       verification: { perAddress: env.VERIFICATION_LIMIT_PER_ADDRESS, perTarget: env.VERIFICATION_LIMIT_PER_TARGET },
       lookup: { perAddress: env.LOOKUP_LIMIT_PER_ADDRESS, perTarget: env.LOOKUP_LIMIT_PER_TARGET },
+    },
+    observability: {
+      metricsToken: env.METRICS_TOKEN,
+      workerMetrics: { host: env.WORKER_METRICS_HOST, port: env.WORKER_METRICS_PORT },
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: env.OTEL_SERVICE_NAME,
     },
   };
 }

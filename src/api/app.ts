@@ -56,6 +56,7 @@ import { cashbackRoutes } from './cashback/routes';
 import { internalUserViewRoutes } from './internal/users/view';
 import { profileRoutes } from './me/profile/routes';
 import { passwordResetRoutes } from './auth/password-reset/routes';
+import { createApiMetrics, metricsMiddleware, metricsRouter } from './core/metrics';
 
 /**
  * Every resource's routes, in the order they appear in the OpenAPI document.
@@ -137,6 +138,8 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
     maxAge: 600,
   });
   app.use(requestContext(deps.logger));
+  const metrics = createApiMetrics();
+  app.use(metricsMiddleware(metrics));
   app.use(clientAddressMiddleware(config.http.trustProxy));
   // Outside the problem middleware, so the trail records the status the caller received.
   app.use(auditTrail(context));
@@ -189,7 +192,8 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
     await next();
   });
   const codecSession = codecSessionRouter(context);
-  const routers = [docs, codecSession, router];
+  const metricsRoutes = metricsRouter(metrics, config.observability.metricsToken);
+  const routers = [docs, codecSession, router, metricsRoutes];
   REGISTERED.set(
     app,
     routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })))),
@@ -198,6 +202,7 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
   app.use(docs.routes());
   app.use(codecSession.routes());
   app.use(router.routes());
+  app.use(metricsRoutes.routes());
   return app;
 }
 

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   // npm and tsx; a repeat must not fall through to Node's default and skip the orderly stop.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(signal));
   // The orchestrator owns the signals so it can stop the worker before the servers it needs.
-  installTemporalRuntime(logger, { level: 'WARN', shutdownSignals: [] });
+  installTemporalRuntime(logger, { level: 'WARN', shutdownSignals: [], metrics: base.observability.workerMetrics });
 
   const step = <T>(what: string, work: Promise<T>) => withDeadline(what, base.startupTimeoutMs, work);
   try {
@@ -170,6 +170,7 @@ function printBanner(config: Config): void {
     `  API            ${api}`,
     `  API docs       ${api}/docs`,
     `  Temporal UI    ${ui}`,
+    `  metrics        API ${api}/metrics, worker http://${config.observability.workerMetrics.host}:${config.observability.workerMetrics.port}/metrics (docs/observability.md)`,
     `  payload codec  ${api}${CODEC_BASE_PATH} (operators sign in at ${api}${CODEC_BASE_PATH}/login; docs/security.md)`,
     `  object storage ${config.storage.endpoint ?? `AWS S3 (${config.storage.region})`}, bucket ${config.storage.bucket}`,
     `  SMS            ${config.sms.provider}${config.sms.provider === 'sandbox' ? ' (outbox: GET /v1/operator/notifications)' : ''}`,

@@ -1,3 +1,4 @@
+import { emitBusinessEvent } from '../observability/business-events';
 import type { Db } from '../db/knex';
 import { LedgerError } from './errors';
 import { isUuid, transferIdFrom } from './ids';
@@ -67,7 +68,12 @@ export async function createTransfers(db: Db, transfers: readonly TransferInput[
   if (transfers.length === 0) return [];
   if (transfers.length > MAX_TRANSFERS_PER_CALL) throw new RangeError(`at most ${MAX_TRANSFERS_PER_CALL} transfers per call`);
   const rows = await callEngine(db, transfers.map(toEngineInput), options.linked === true);
-  return rows.map((row, i) => toResult(row, transfers[i]!.id));
+  const results = rows.map((row, i) => toResult(row, transfers[i]!.id));
+  for (const result of results) {
+    // Counted when applied; a caller's transaction rolled back later still counted (docs/observability.md).
+    if (result.status === 'created') emitBusinessEvent({ kind: 'ledger_transfer', code: result.transfer.code, transferKind: result.transfer.kind });
+  }
+  return results;
 }
 
 export async function createTransfer(db: Db, transfer: TransferInput): Promise<AppliedTransfer> {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { releaseLimit } from '../limits/reserve';
+import { emitBusinessEvent } from '../observability/business-events';
 import type { Db } from '../db/knex';
 import { uuidV5 } from '../ledger/ids';
 import { STEP_PLANS, type PaymentKind, type PaymentStatus, type PaymentStep, type StepStatus } from './steps';
@@ -185,6 +186,7 @@ export async function finishPayment(
   input: { payment: NewPayment; status: Exclude<PaymentStatus, 'processing' | 'needs_review'>; reason?: string | null },
 ): Promise<void> {
   const paymentId = input.payment.id;
+  let ended: PaymentKind | undefined;
   await db.transaction(async (trx) => {
     await insertPayment(trx, input.payment);
     const payment: Pick<PaymentRow, 'kind' | 'status'> = await trx('payments').where({ id: paymentId }).forUpdate().first('kind', 'status');
@@ -204,7 +206,10 @@ export async function finishPayment(
     await trx('payments')
       .where({ id: paymentId })
       .update({ status: input.status, failure_reason: input.status === 'succeeded' ? null : (input.reason ?? input.status), updated_at: trx.fn.now() });
+    ended = payment.kind;
   });
+  // Counted once: a retried recording finds the payment finished and changes nothing.
+  if (ended) emitBusinessEvent({ kind: 'payment_finished', paymentKind: ended, outcome: input.status });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { emitBusinessEvent } from '../observability/business-events';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/knex';
 
@@ -78,7 +79,10 @@ export function createOutbox(db: Db) {
         .onConflict('dedupe_key')
         .ignore()
         .returning('*');
-      if (inserted[0]) return { row: inserted[0], claimed: true };
+      if (inserted[0]) {
+        emitBusinessEvent({ kind: 'message_status', channel: message.channel, status });
+        return { row: inserted[0], claimed: true };
+      }
       const existing = await table().where({ dedupe_key: message.dedupeKey }).first();
       if (!existing) throw new Error(`notification ${message.dedupeKey} vanished after its claim`);
       return { row: existing, claimed: false };
@@ -125,14 +129,17 @@ export function createOutbox(db: Db) {
         })
         .returning('*');
       if (!row) throw new Error(`notification ${id} vanished while sending`);
+      emitBusinessEvent({ kind: 'message_status', channel: row.channel, status: row.status });
       return row;
     },
 
     /** Records why a provider call failed and frees the lease; `final` also marks the row `failed`. */
     async recordAttemptFailure(id: string, reason: string, final: boolean): Promise<void> {
-      await table()
+      const [row] = await table()
         .where({ id, status: 'queued' })
-        .update({ error_reason: reason, sending_until: null, updated_at: db.fn.now(), ...(final ? { status: 'failed' } : {}) });
+        .update({ error_reason: reason, sending_until: null, updated_at: db.fn.now(), ...(final ? { status: 'failed' } : {}) })
+        .returning(['channel', 'status']);
+      if (row && final) emitBusinessEvent({ kind: 'message_status', channel: row.channel, status: row.status });
     },
 
     /**
@@ -173,7 +180,10 @@ export function createOutbox(db: Db) {
           updated_at: db.fn.now(),
         })
         .returning('*');
-      if (row) return { matched: true, applied: true, row };
+      if (row) {
+        emitBusinessEvent({ kind: 'message_status', channel: row.channel, status: row.status });
+        return { matched: true, applied: true, row };
+      }
       const existing = await table().where(where).first();
       return existing ? { matched: true, applied: false, row: existing } : { matched: false, applied: false };
     },

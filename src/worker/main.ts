@@ -14,7 +14,7 @@ import { installTemporalRuntime } from './runtime';
 async function main(): Promise<void> {
   const config = loadConfig(process.env, { defaultEnv: 'production' });
   const logger = createLogger(config, 'finflow-worker');
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, { metrics: config.observability.workerMetrics });
   const db = createDb(config);
   const client = createClient(config.temporal);
   await ensureSearchAttributes(client, config.temporal.namespace);

@@ -1,6 +1,7 @@
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Logger } from '../logger';
+import { countBusinessEvents } from '../observability/worker-metrics';
 
 const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<LogLevel, string>;
 const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
@@ -10,6 +11,11 @@ export interface RuntimeLogOptions {
   level?: LogLevel;
   /** Signals the Runtime stops workers on; `[]` when the caller owns the signals (`npm start`). */
   shutdownSignals?: NodeJS.Signals[];
+  /**
+   * Where the SDK serves its Prometheus metrics (docs/observability.md); the business
+   * counters (src/observability/worker-metrics.ts) are exported there too.
+   */
+  metrics?: { host: string; port: number };
 }
 
 /**
@@ -18,12 +24,16 @@ export interface RuntimeLogOptions {
  * as JSON lines like every other log, tagged `component: temporal`. Once per process,
  * before the first worker or native connection is created.
  */
-export function installTemporalRuntime(logger: Logger, { level = 'INFO', shutdownSignals }: RuntimeLogOptions = {}): void {
+export function installTemporalRuntime(logger: Logger, { level = 'INFO', shutdownSignals, metrics }: RuntimeLogOptions = {}): void {
   Runtime.install({
     logger: pinoTemporalLogger(logger.child({ component: 'temporal' }), level),
-    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) } },
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+      ...(metrics ? { metrics: { prometheus: { bindAddress: `${metrics.host}:${metrics.port}` } } } : {}),
+    },
     ...(shutdownSignals ? { shutdownSignals } : {}),
   });
+  if (metrics) countBusinessEvents(Runtime.instance().metricMeter);
 }
 
 function pinoTemporalLogger(logger: Logger, minimum: LogLevel): TemporalLogger {

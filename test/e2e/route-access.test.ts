@@ -85,6 +85,7 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/v1/me/password', 'users'],
   ['POST', '/v1/auth/password-reset', 'anyone'],
   ['POST', '/v1/auth/password-reset/confirm', 'anyone'],
+  ['GET', '/metrics', 'anyone'],
 ];
 
 /** Who gets in; everyone else is refused. */

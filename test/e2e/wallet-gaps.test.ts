@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createLedger } from '../../src/ledger/service';
 import type { Ledger } from '../../src/ledger/types';
+import { onBusinessEvent, type BusinessEvent } from '../../src/observability/business-events';
 import { cashbackAccountIdOf } from '../../src/payments/cashback-accounts';
 import { client } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
@@ -336,6 +337,57 @@ describe('wallet gaps: cashback, retries, operator views, profile and password (
       const user = await signUpAndLogin(s.baseUrl);
       await http('POST', '/v1/auth/password-reset', { body: { email: user.user.email } });
       assert.equal(await s.db('password_resets').where({ user_id: user.user.id }).first(), undefined);
+    });
+  });
+
+  describe('metrics', () => {
+    const scrape = async () => (await fetch(`${s.baseUrl}/metrics`)).text();
+    const sample = (text: string, name: string, labels: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.split(',').every((label) => l.includes(label)));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+
+    it('GET /metrics counts requests by route pattern and status', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      const before = sample(await scrape(), 'finflow_http_requests_total', 'route="/v1/payments/:id",status="404"');
+      await http('GET', `/v1/payments/${randomUUID()}`, { token: user.accessToken });
+      assert.equal(sample(await scrape(), 'finflow_http_requests_total', 'route="/v1/payments/:id",status="404"'), before + 1);
+    });
+
+    it('latency is a histogram per route', async () => {
+      assert.match(await scrape(), /finflow_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/v1\/payments\/:id"\}/);
+    });
+
+    it('a replayed Idempotency-Key is counted', async () => {
+      const { user } = await customer(0n, 1_500n);
+      const key = randomUUID();
+      const before = sample(await scrape(), 'finflow_idempotency_replays_total', 'route="/v1/cashback/redeem"');
+      await post(user, '/v1/cashback/redeem', { amount: '100' }, key);
+      await post(user, '/v1/cashback/redeem', { amount: '100' }, key);
+      assert.equal(sample(await scrape(), 'finflow_idempotency_replays_total', 'route="/v1/cashback/redeem"'), before + 1);
+    });
+
+    it('a rate-limit refusal is counted', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      const before = sample(await scrape(), 'finflow_rate_limit_refusals_total', 'route="/v1/auth/login"');
+      let status = 0;
+      for (let i = 0; i < 20 && status !== 429; i++) {
+        status = (await http('POST', '/v1/auth/login', { body: { email: user.user.email, password: 'wrong password again' } })).status;
+      }
+      assert.equal(sample(await scrape(), 'finflow_rate_limit_refusals_total', 'route="/v1/auth/login"'), before + 1);
+    });
+
+    it('a payment emits the business events the worker counts: its outcome, its transfers, its SMS', async () => {
+      const events: BusinessEvent[] = [];
+      const stop = onBusinessEvent((event) => events.push(event));
+      try {
+        const { user, wallet } = await customer(10_000n);
+        await post(user, '/v1/payments', bill('55', wallet));
+      } finally {
+        stop();
+      }
+      const seen = new Set(events.map((e) => (e.kind === 'payment_finished' ? `payment:${e.outcome}` : e.kind === 'ledger_transfer' ? `transfer:${e.code}:${e.transferKind}` : `message:${e.channel}`)));
+      for (const expected of ['payment:succeeded', 'transfer:bill_payment:pending', 'transfer:bill_payment:post_pending', 'message:sms']) assert.ok(seen.has(expected), `${expected} in ${[...seen].join(', ')}`);
     });
   });
 });
