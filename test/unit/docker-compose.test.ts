@@ -19,8 +19,8 @@ const SAMPLE_SECRET = 'sample-secret-value-for-compose-tests-0123456789';
 const SAMPLE_URL = 'https://operator-supplied.example';
 /** Environment variables that carry a credential, by name. */
 const CREDENTIAL = /(PASSWORD|PWD|SECRET|TOKEN|_KEY|ROOT_USER)$/;
-/** The only services a host may reach: the API, and the Web UI behind its own sign-in. */
-const PUBLISHED_SERVICES = ['api', 'temporal-ui'];
+/** The only services a host may reach: the API, and the Web UI and Grafana behind their own sign-in. */
+const PUBLISHED_SERVICES = ['api', 'grafana', 'temporal-ui'];
 /** Variables whose value has a shape of its own stand in with a sample of that shape. */
 const SAMPLES: Record<string, string> = { PAYLOAD_CODEC_KEYS: `sample:${Buffer.alloc(32, 1).toString('base64')}` };
 
@@ -160,7 +160,7 @@ describe('docker-compose.yml', () => {
     });
   }
 
-  it('publishes no port of Temporal, PostgreSQL or storage: only the API and the Web UI', () => {
+  it('publishes no port of Temporal, PostgreSQL, Prometheus or storage: only the API, the Web UI and Grafana', () => {
     const published = Object.entries(compose.services)
       .filter(([, svc]) => (svc.ports ?? []).length > 0)
       .map(([name]) => name)
