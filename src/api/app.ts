@@ -57,6 +57,7 @@ import { internalUserViewRoutes } from './internal/users/view';
 import { profileRoutes } from './me/profile/routes';
 import { passwordResetRoutes } from './auth/password-reset/routes';
 import { createApiMetrics, metricsMiddleware, metricsRouter } from './core/metrics';
+import { tracingMiddleware } from '../observability/tracing';
 
 /**
  * Every resource's routes, in the order they appear in the OpenAPI document.
@@ -140,6 +141,8 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
   app.use(requestContext(deps.logger));
   const metrics = createApiMetrics();
   app.use(metricsMiddleware(metrics));
+  // A span per request when a tracer provider is installed (a no-op otherwise).
+  app.use(tracingMiddleware());
   app.use(clientAddressMiddleware(config.http.trustProxy));
   // Outside the problem middleware, so the trail records the status the caller received.
   app.use(auditTrail(context));

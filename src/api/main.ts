@@ -6,6 +6,7 @@ import { createLogger } from '../logger';
 import { createClient } from '../temporal/client';
 import { appPorts, createPorts } from '../worker/deps';
 import { createApp } from './app';
+import { installTracing, tracingClientInterceptors } from '../observability/tracing';
 
 /**
  * `npm run api`: the production API process, configured only by the environment. An
@@ -14,8 +15,9 @@ import { createApp } from './app';
 async function main(): Promise<void> {
   const config = loadConfig(process.env, { defaultEnv: 'production' });
   const logger = createLogger(config, 'finflow-api');
+  const tracing = installTracing(config, 'api');
   const db = createDb(config);
-  const temporal = createClient(config.temporal);
+  const temporal = createClient(config.temporal, tracing ? tracingClientInterceptors() : undefined);
   const server = createApp(config, { db, temporal, logger, ...appPorts(createPorts(config, { db })) }).listen(config.http.port, config.http.host);
   await once(server, 'listening');
   logger.info({ port: config.http.port }, 'api listening');
@@ -23,7 +25,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'api shutting down');
     server.close(() => {
-      void Promise.allSettled([db.destroy(), temporal.connection.close()]).then(() => process.exit(0));
+      void Promise.allSettled([db.destroy(), temporal.connection.close(), tracing?.shutdown()]).then(() => process.exit(0));
     });
     server.closeIdleConnections();
   };

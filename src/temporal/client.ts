@@ -1,4 +1,4 @@
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, isGrpcServiceError } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, isGrpcServiceError, type ClientInterceptors } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import type { DataConverter } from '@temporalio/common';
@@ -35,9 +35,10 @@ export function dataConverter(config: Pick<TemporalConfig, 'payloadCodec'>): Dat
   return { payloadCodecs: [createPayloadCodec(config.payloadCodec)] };
 }
 
-export function createClient(config: TemporalConfig): Client {
+/** A client over a lazy connection; `interceptors` for tracing (src/observability/tracing.ts). */
+export function createClient(config: TemporalConfig, interceptors?: ClientInterceptors): Client {
   const connection = Connection.lazy(connectionOptions(config));
-  return new Client({ connection, namespace: config.namespace, dataConverter: dataConverter(config) });
+  return new Client({ connection, namespace: config.namespace, dataConverter: dataConverter(config), ...(interceptors ? { interceptors } : {}) });
 }
 
 export function createNativeConnection(config: TemporalConfig): Promise<NativeConnection> {

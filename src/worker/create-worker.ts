@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUES } from '../temporal/names';
 import { dataConverter } from '../temporal/client';
+import { tracingWorkerPlugin, type Tracing } from '../observability/tracing';
 
 /**
  * Builds the worker for finflow's task queue from config. Production loads the
@@ -16,13 +17,19 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Extra worker options for tests (e.g. a shorter shutdown grace time). */
   overrides?: Partial<WorkerOptions>;
+  /** Traces workflows and activities (docs/observability.md); a bundle given here must carry WORKFLOW_TRACING_MODULES. */
+  tracing?: Tracing;
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 export async function createWorker(config: Config, deps: ActivityDeps, options: CreateWorkerOptions): Promise<Worker> {
   const bundlePath = config.temporal.workflowBundlePath;
+  // The production bundle always carries the workflow tracing interceptors, so its
+  // workers always get the plugin (exporting nothing without tracing).
+  const plugins = options.tracing || (bundlePath && !options.workflowBundle) ? [tracingWorkerPlugin(options.tracing)] : [];
   return Worker.create({
+    ...(plugins.length > 0 ? { plugins } : {}),
     connection: options.connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUES.core,
