@@ -31,6 +31,8 @@ export interface StatementDocument {
   closingBalanceMinor: bigint;
   lines: StatementLine[];
   generatedAt: Date;
+  /** Lines printed under the closing balance (a card's outstanding, minimum due and due date). */
+  notes?: string[];
 }
 
 /** The password a statement is opened with: the holder's date of birth as DDMMYYYY. */
@@ -111,6 +113,13 @@ export function renderStatementPdf(statement: StatementDocument, password: strin
     });
   }
   row({ date: day(statement.periodTo), description: 'Closing balance', ...blank, balance: amount(statement.closingBalanceMinor, currency) || '0.00' });
+  for (const note of statement.notes ?? []) {
+    if (doc.y + ROW_HEIGHT > doc.page.height - doc.page.margins.bottom) doc.addPage();
+    const y = doc.y + 4;
+    doc.font('Helvetica-Bold').text(note, MARGIN, y, { lineBreak: false });
+    doc.font('Helvetica');
+    doc.y = y + ROW_HEIGHT;
+  }
 
   // The header and page numbers go on last, when the page count is known.
   const { start, count } = doc.bufferedPageRange();
