@@ -74,6 +74,8 @@ export interface MonthlyStatementsInput {
   /** Carried across continue-as-new: the last account of the previous run's page. */
   afterAccountId?: string;
   progress?: MonthlyStatementsProgress;
+  /** Accounts per run before continuing as new (default 500; tests use a small one). */
+  pageSize?: number;
 }
 
 export interface MonthlyStatementsProgress {

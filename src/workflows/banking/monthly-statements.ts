@@ -38,7 +38,8 @@ export async function monthlyStatements(input: MonthlyStatementsInput): Promise<
   setHandler(monthlyStatementsProgressQuery, () => progress);
   showProgress(progress);
 
-  const page = await listStatementAccounts({ month, afterAccountId: input.afterAccountId, limit: PAGE_SIZE });
+  const pageSize = input.pageSize ?? PAGE_SIZE;
+  const page = await listStatementAccounts({ month, afterAccountId: input.afterAccountId, limit: pageSize });
   const running = new Set<Promise<void>>();
   for (const { accountId, userId, statementId } of page) {
     if (running.size >= WINDOW) await Promise.race(running);
@@ -53,8 +54,8 @@ export async function monthlyStatements(input: MonthlyStatementsInput): Promise<
   showProgress(progress);
 
   const last = page[page.length - 1];
-  if (page.length < PAGE_SIZE || !last) return progress;
-  return continueAsNew<typeof monthlyStatements>({ month, afterAccountId: last.accountId, progress });
+  if (page.length < pageSize || !last) return progress;
+  return continueAsNew<typeof monthlyStatements>({ month, afterAccountId: last.accountId, progress, pageSize });
 }
 
 /** One account's statement of the month; undefined when an earlier run already made it. */
