@@ -18,6 +18,8 @@ import { meRoutes } from './me/routes';
 import { verificationRoutes } from './me/verifications/routes';
 import { accountRoutes } from './accounts/routes';
 import { cardPaymentRoutes } from './accounts/payments/routes';
+import { accountStatementRoutes } from './accounts/statements/routes';
+import { statementRoutes } from './statements/routes';
 import { walletRoutes } from './wallet/routes';
 import { transferRoutes } from './transfers/routes';
 import { billerRoutes } from './billers/routes';
@@ -86,6 +88,8 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...auditRoutes(app),
     ...webhookRoutes(app),
     ...codecRoutes(app),
+    ...accountStatementRoutes(app),
+    ...statementRoutes(app),
   ];
 }
 

@@ -6,6 +6,7 @@ import { userObjectKey, type ObjectStorage } from '../../providers/storage/port'
 import { transferIdFrom } from '../../ledger/ids';
 import { businessFailure } from '../../temporal/failures';
 import { workflowIds } from '../../temporal/names';
+import { newStatementRow, type StatementRow } from '../../banking/statement-rows';
 import type { StatementInput, StatementPeriod } from '../../workflows/banking/contract';
 import { CODE_WORDS } from './alerts';
 import { cardDueLines, cardDues, cardTermsOf } from './card-terms';
@@ -19,46 +20,6 @@ import { renderStatementPdf, STATEMENT_PASSWORD_HINT, statementPassword, type St
  */
 
 export const DEFAULT_STATEMENT_LINK_TTL_SECONDS = 3600;
-
-export interface StatementRow {
-  id: string;
-  workflow_id: string;
-  user_id: string | null;
-  account_id: string;
-  source: StatementInput['source'];
-  last_n: number | null;
-  period_from: Date | null;
-  period_to: Date | null;
-  month: string | null;
-  status: 'processing' | 'ready' | 'failed';
-  failure_reason: string | null;
-  object_key: string | null;
-  currency: string | null;
-  opening_balance_minor: string | null;
-  closing_balance_minor: string | null;
-  debits_minor: string | null;
-  credits_minor: string | null;
-  line_count: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-/** The columns a new statement row starts with (the API writes the same before it answers 202). */
-export function newStatementRow(input: StatementInput & { workflowId: string }) {
-  const { period } = input;
-  return {
-    id: input.statementId,
-    workflow_id: input.workflowId,
-    user_id: input.userId,
-    account_id: input.accountId,
-    source: input.source,
-    last_n: 'lastN' in period ? period.lastN : null,
-    period_from: 'from' in period ? new Date(period.from) : null,
-    period_to: new Date('to' in period ? period.to : period.asOf),
-    month: input.month ?? null,
-    status: 'processing' as const,
-  };
-}
 
 export function statementRange(period: StatementPeriod): StatementRange {
   return 'lastN' in period ? { lastN: period.lastN, asOf: new Date(period.asOf) } : { from: new Date(period.from), to: new Date(period.to) };
