@@ -20,6 +20,7 @@ import { accountRoutes } from './accounts/routes';
 import { cardPaymentRoutes } from './accounts/payments/routes';
 import { accountStatementRoutes } from './accounts/statements/routes';
 import { statementRoutes } from './statements/routes';
+import { inboundSmsRoutes } from './webhooks/inbound';
 import { walletRoutes } from './wallet/routes';
 import { transferRoutes } from './transfers/routes';
 import { billerRoutes } from './billers/routes';
@@ -90,6 +91,7 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...codecRoutes(app),
     ...accountStatementRoutes(app),
     ...statementRoutes(app),
+    ...inboundSmsRoutes(app),
   ];
 }
 
