@@ -43,6 +43,7 @@ export const RULES = {
   cardCreditLimit: rule('card-credit-limit', 'body', 'amount', 'exceeds_credit_limit', "A debit must not exceed a credit card's available credit (422)."),
   verificationCode: rule('verification-code-matches', 'body', 'code', 'verification_failed', 'The code must be the one last sent to this channel, unexpired, within 5 attempts (422).'),
   statementPeriodFromBeforeTo: rule('statement-from-before-to', 'body', 'from', 'custom', '`from` must be before `to`, and each needs the other.'),
+  statementLastNOrRange: rule('statement-lastn-or-range', 'body', 'lastN', 'custom', 'Give `lastN` or `from` and `to`, not both.'),
   statementPeriodNotFuture: rule('statement-period-not-future', 'body', 'to', 'in_the_future', '`to` must not be in the future.'),
   prototypeKeys: rule(
     'no-prototype-keys',
