@@ -15,7 +15,6 @@ import { transferIdFrom } from '../src/ledger/ids';
 import { createLedger } from '../src/ledger/service';
 import type { TransferInput } from '../src/ledger/types';
 import { maskAccount } from '../src/money/money';
-import { createS3Storage } from '../src/providers/storage/s3';
 import { workflowIds } from '../src/temporal/names';
 import { createPorts } from '../src/worker/deps';
 import type { MonthlyStatementsWorkflow, StatementInput } from '../src/workflows/banking/contract';
@@ -94,11 +93,20 @@ async function main(): Promise<void> {
   const db = createDb({ database: { url: pg.url, poolMax: 20, embeddedPort: 0 }, dependencyTimeoutMs: 10_000 });
   try {
     await migrateLatest(db);
-    const config = loadConfig({ NODE_ENV: 'development', SMS_PROVIDER: 'sandbox', FUNDING_PROVIDER: 'sandbox', BILLER_PROVIDER: 'sandbox' });
-    const storage = createS3Storage({ bucket: 'bench-statements', region: 'us-east-1', endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
-    await storage.ensureBucket();
+    const config = loadConfig({
+      NODE_ENV: 'development',
+      SMS_PROVIDER: 'sandbox',
+      FUNDING_PROVIDER: 'sandbox',
+      BILLER_PROVIDER: 'sandbox',
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: 'bench-statements',
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_FORCE_PATH_STYLE: 'true',
+    });
     const { sms: _sms, ...ports } = createPorts(config, { db });
-    const activities = createActivities({ db, ...ports, storage, now: () => new Date() });
+    await ports.storage.ensureBucket();
+    const activities = createActivities({ db, ...ports, now: () => new Date() });
 
     // Part 1: the statement activity against pdfkit alone.
     const accounts = await accountsWithLines(db, STATEMENTS, LINES);
@@ -140,7 +148,7 @@ async function main(): Promise<void> {
 
     // Part 2: the monthly run.
     let monthly: Record<string, unknown> | undefined;
-    if (MONTHLY_ACCOUNTS > 0) monthly = await monthlyRun(db, storage, timeoutMs, ports);
+    if (MONTHLY_ACCOUNTS > 0) monthly = await monthlyRun(db, timeoutMs, ports);
     const file = join(__dirname, 'results', `statements-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     await mkdir(join(__dirname, 'results'), { recursive: true });
     const environment = { node: process.version, cpus: cpus().length, external: Boolean(process.env.DATABASE_URL), temporal: 'dev server (in-memory)', s3: 'versitygw (posix)' };
@@ -154,7 +162,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function monthlyRun(db: Db, storage: ReturnType<typeof createS3Storage>, timeoutMs: number, ports: Omit<ReturnType<typeof createPorts>, 'sms'>) {
+async function monthlyRun(db: Db, timeoutMs: number, ports: Omit<ReturnType<typeof createPorts>, 'sms'>) {
   const temporal = await startDevServer({ timeoutMs });
   try {
     await accountsWithLines(db, MONTHLY_ACCOUNTS, 1);
@@ -163,7 +171,7 @@ async function monthlyRun(db: Db, storage: ReturnType<typeof createS3Storage>, t
       connection: temporal.nativeConnection,
       taskQueue: TASK_QUEUE,
       workflowsPath: require.resolve('../src/workflows'),
-      activities: createActivities({ db, ...ports, storage, now: () => new Date() }),
+      activities: createActivities({ db, ...ports, now: () => new Date() }),
       shutdownGraceTime: '10s',
     });
     const workflowId = `bench-monthly-${randomUUID()}`;
