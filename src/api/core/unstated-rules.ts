@@ -42,7 +42,8 @@ export const RULES = {
   availableBalance: rule('available-balance', 'body', 'amount', 'insufficient_funds', "amount must not exceed the account's available balance (422)."),
   cardCreditLimit: rule('card-credit-limit', 'body', 'amount', 'exceeds_credit_limit', "A debit must not exceed a credit card's available credit (422)."),
   verificationCode: rule('verification-code-matches', 'body', 'code', 'verification_failed', 'The code must be the one last sent to this channel, unexpired, within 5 attempts (422).'),
-  statementPeriodFromBeforeTo: rule('statement-from-before-to', 'body', 'from', 'custom', '`from` must be before `to`, and each needs the other.'),
+  statementPeriodFromBeforeTo: rule('statement-from-before-to', 'body', 'from', 'custom', '`from` must be before `to`, and is required with `to`.'),
+  statementPeriodComplete: rule('statement-to-with-from', 'body', 'to', 'custom', '`to` is required with `from`.'),
   statementLastNOrRange: rule('statement-lastn-or-range', 'body', 'lastN', 'custom', 'Give `lastN` or `from` and `to`, not both.'),
   statementPeriodNotFuture: rule('statement-period-not-future', 'body', 'to', 'in_the_future', '`to` must not be in the future.'),
   prototypeKeys: rule(

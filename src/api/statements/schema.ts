@@ -12,7 +12,11 @@ export const StatementRequestBody = z
   .strict()
   .superRefine((body, ctx) => {
     const ranged = body.from !== undefined || body.to !== undefined;
-    if (ranged && body.lastN !== undefined) ctx.addIssue({ code: 'custom', path: ['lastN'], message: 'Give lastN or from and to, not both.' });
+    // One issue per request, naming the field to change.
+    if (ranged && body.lastN !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['lastN'], message: 'Give lastN or from and to, not both.' });
+      return;
+    }
     if (body.from !== undefined && body.to === undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: 'to is required with from.' });
     if (body.to !== undefined && body.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'from is required with to.' });
     if (body.from !== undefined && body.to !== undefined && Date.parse(body.from) >= Date.parse(body.to)) {

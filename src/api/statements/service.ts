@@ -14,6 +14,10 @@ import type { StatementRequestBody } from './schema';
 
 const DEFAULT_LAST_N = 10;
 
+/** Nothing was posted before 1970; an earlier `from` (even year 0, which PostgreSQL refuses) starts there. */
+const EPOCH_MS = 0;
+const earliest = (from: string) => new Date(Math.max(Date.parse(from), EPOCH_MS)).toISOString();
+
 /** Whether a stored statement records this very request (a reused Idempotency-Key with another body is refused). */
 function sameRequest(row: StatementRow, wanted: ReturnType<typeof newStatementRow>): boolean {
   if (row.account_id !== wanted.account_id || row.last_n !== wanted.last_n) return false;
@@ -34,7 +38,7 @@ export async function requestStatement(app: AppContext, userId: string, idempote
     userId,
     accountId: account.id,
     source: 'api',
-    period: body.from !== undefined && body.to !== undefined ? { from: new Date(body.from).toISOString(), to: new Date(body.to).toISOString() } : { lastN: body.lastN ?? DEFAULT_LAST_N, asOf: now.toISOString() },
+    period: body.from !== undefined && body.to !== undefined ? { from: earliest(body.from), to: new Date(body.to).toISOString() } : { lastN: body.lastN ?? DEFAULT_LAST_N, asOf: now.toISOString() },
   };
   const row = newStatementRow({ ...input, workflowId });
   const { db } = app.deps;

@@ -18,7 +18,7 @@ export function accountStatementRoutes(app: AppContext): RouteSpec[] {
       tags: ['statements'],
       access: 'customer',
       idempotency: 'required',
-      rules: [RULES.statementLastNOrRange, RULES.statementPeriodFromBeforeTo, RULES.statementPeriodNotFuture],
+      rules: [RULES.statementLastNOrRange, RULES.statementPeriodFromBeforeTo, RULES.statementPeriodComplete, RULES.statementPeriodNotFuture],
       params: AccountIdParams,
       body: StatementRequestBody,
       responses: {
