@@ -139,6 +139,8 @@ export const envSchema = z.object({
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   OTEL_SERVICE_NAME: z.string().default('finflow'),
+  // Statements (docs/statements.md).
+  STATEMENT_LINK_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -204,6 +206,8 @@ export interface Config {
     /** The port of `npm start`'s local S3 server. */
     localPort: number;
   };
+  /** How long a statement's presigned download link works (STATEMENT_LINK_TTL_SECONDS). */
+  statements: { linkTtlSeconds: number };
   sms: {
     provider: Env['SMS_PROVIDER'];
     /** Where providers post delivery receipts; defaults to PUBLIC_URL + the webhook path. */
@@ -432,6 +436,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       forcePathStyle: env.S3_FORCE_PATH_STYLE,
       localPort: env.LOCAL_S3_PORT,
     },
+    statements: { linkTtlSeconds: env.STATEMENT_LINK_TTL_SECONDS },
     sms: {
       provider: env.SMS_PROVIDER,
       statusCallbackUrl:

@@ -15,6 +15,7 @@ import * as limits from './20261202_B02_limits';
 // Issue 13 (wallet gaps).
 import * as walletGaps from './20261202_H01_wallet_gaps';
 import * as contactChange from './20261202_H02_contact_change';
+import * as statements from './20261202_D01_statements';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -36,6 +37,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_B02_limits': limits,
   '20261202_H01_wallet_gaps': walletGaps,
   '20261202_H02_contact_change': contactChange,
+  '20261202_D01_statements': statements,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -5,6 +5,7 @@ import type { Limits } from '../limits/limits';
 import type { FundingProcessor } from '../providers/funding/port';
 import type { Notifier } from '../providers/notifier';
 import type { BillerPort } from '../payments/billers/port';
+import type { ObjectStorage } from '../providers/storage/port';
 // One folder per product line, named as in src/workflows and src/api.
 import { createHousekeepingActivities } from './platform/housekeeping';
 import { createNotificationActivities } from './platform/notifications';
@@ -13,6 +14,8 @@ import { createWalletActivities } from './wallet/wallet';
 import { createAlertActivities } from './banking/alerts';
 import { createLedgerActivities } from './banking/ledger';
 import { createBankPostingActivities } from './banking/postings';
+import { createSmsBankingActivities } from './banking/sms-banking';
+import { createStatementActivities } from './banking/statements';
 import { createBillerActivities } from './payments/billers';
 import { createCashbackActivities } from './payments/cashback';
 import { createPaymentActivities } from './payments/payments';
@@ -31,6 +34,10 @@ export interface ActivityDeps {
   limits?: Limits;
   /** A Temporal client, for activities that steer Schedules (pausing a recurring payment's). */
   temporal?: Client;
+  /** Object storage for statements (S3_*); only the statement activities use it. */
+  storage?: ObjectStorage;
+  /** How long a statement's download link works (STATEMENT_LINK_TTL_SECONDS). */
+  statementLinkTtlSeconds?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -45,6 +52,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createLedgerActivities(deps),
     ...createBankPostingActivities(deps),
     ...createAlertActivities(deps),
+    ...createStatementActivities(deps),
+    ...createSmsBankingActivities(deps),
     // payments
     ...createBillerActivities(deps),
     ...createCashbackActivities(deps),

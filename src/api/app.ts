@@ -18,6 +18,9 @@ import { meRoutes } from './me/routes';
 import { verificationRoutes } from './me/verifications/routes';
 import { accountRoutes } from './accounts/routes';
 import { cardPaymentRoutes } from './accounts/payments/routes';
+import { accountStatementRoutes } from './accounts/statements/routes';
+import { statementRoutes } from './statements/routes';
+import { inboundSmsRoutes } from './webhooks/inbound';
 import { walletRoutes } from './wallet/routes';
 import { transferRoutes } from './transfers/routes';
 import { billerRoutes } from './billers/routes';
@@ -98,6 +101,9 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...internalUserViewRoutes(app),
     ...profileRoutes(app),
     ...passwordResetRoutes(app),
+    ...accountStatementRoutes(app),
+    ...statementRoutes(app),
+    ...inboundSmsRoutes(app),
   ];
 }
 

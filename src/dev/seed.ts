@@ -2,6 +2,8 @@ import type { AppContext } from '../api/core/context';
 import { createUser } from '../api/auth/service';
 import { openCustomerAccount } from '../api/internal/service';
 import { announcePhoneVerified, markVerified } from '../api/me/verifications/service';
+import { transferIdFrom } from '../ledger/ids';
+import type { TransferCode } from '../ledger/types';
 import type { Logger } from '../logger';
 
 /**
@@ -69,6 +71,49 @@ export async function seedDemoData(app: AppContext, logger: Logger): Promise<voi
   } catch (err) {
     // Let the next start try again; users created so far are skipped then.
     await db('seeds').where({ name: SEED_NAME }).delete();
+    throw err;
+  }
+}
+
+/** Demo statement lines (docs/statements.md): what the walk-through's statement shows. */
+const STATEMENT_SEED_NAME = 'demo-statement-lines-v1';
+
+const DEMO_LINES: Array<{ key: string; direction: 'credit' | 'debit'; amountMinor: bigint; code: TransferCode; description: string }> = [
+  { key: 'salary-1', direction: 'credit', amountMinor: 420_000n, code: 'salary', description: 'ACME Corp payroll' },
+  { key: 'grocer-1', direction: 'debit', amountMinor: 8_450n, code: 'card_purchase', description: 'Green Grocer' },
+  { key: 'rent-1', direction: 'debit', amountMinor: 150_000n, code: 'bank_debit', description: 'Rent, Harbour Flats' },
+  { key: 'coffee-1', direction: 'debit', amountMinor: 475n, code: 'card_purchase', description: 'Bean There Coffee' },
+  { key: 'refund-1', direction: 'credit', amountMinor: 2_999n, code: 'bank_deposit', description: 'Refund, Book Nook' },
+  { key: 'fuel-1', direction: 'debit', amountMinor: 6_120n, code: 'card_purchase', description: 'Quick Fuel' },
+  { key: 'power-1', direction: 'debit', amountMinor: 9_800n, code: 'bank_debit', description: 'BrightGrid Power' },
+  { key: 'gift-1', direction: 'credit', amountMinor: 5_000n, code: 'bank_deposit', description: 'Birthday gift' },
+];
+
+/**
+ * Gives the demo customer's savings account a month of transactions and the card two
+ * purchases, once per database, so the first statement asked for has lines. Posted
+ * straight to the ledger with ids derived from the seed's keys (idempotent).
+ */
+export async function seedDemoStatementLines(app: AppContext, logger: Logger): Promise<void> {
+  if (app.config.env !== 'development') return;
+  const { db, ledger } = app.deps;
+  const claimed = await db('seeds').insert({ name: STATEMENT_SEED_NAME }).onConflict('name').ignore().returning('name');
+  if (claimed.length === 0) return;
+  try {
+    const demo = await db<{ id: string; email: string }>('users').where({ email: DEMO_ACCOUNTS.customer.email }).first('id');
+    if (!demo) throw new Error('the demo customer was not created');
+    const currency = app.config.defaultCurrency;
+    const savings = await openCustomerAccount(app, demo.id, 'demo-savings', { type: 'savings', currency });
+    const card = await openCustomerAccount(app, demo.id, 'demo-card', { type: 'credit_card', currency, creditLimit: '500000' });
+    const clearing = await ledger.systemAccountId('funding_clearing', currency);
+    const lines = [...DEMO_LINES.map((line) => ({ ...line, accountId: savings.id })), ...['Airline tickets', 'Hotel stay'].map((description, i) => ({ key: `card-${i}`, direction: 'debit' as const, amountMinor: BigInt(35_000 + i * 12_345), code: 'card_purchase' as const, description, accountId: card.id }))];
+    for (const line of lines) {
+      const [debitAccountId, creditAccountId] = line.direction === 'credit' ? [clearing, line.accountId] : [line.accountId, clearing];
+      await ledger.createTransfer({ id: transferIdFrom(`demo:${line.key}`), debitAccountId, creditAccountId, amountMinor: line.amountMinor, currency, code: line.code, metadata: { description: line.description } });
+    }
+    logger.info('demo statement lines seeded');
+  } catch (err) {
+    await db('seeds').where({ name: STATEMENT_SEED_NAME }).delete();
     throw err;
   }
 }

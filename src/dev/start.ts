@@ -16,7 +16,7 @@ import { startEmbeddedPostgres } from './postgres';
 import { ServiceStartError } from './service';
 import { startDevServer } from './temporal';
 import { startLocalS3 } from './versitygw';
-import { seedDemoData, DEMO_ACCOUNTS } from './seed';
+import { seedDemoData, seedDemoStatementLines, DEMO_ACCOUNTS } from './seed';
 import { installTemporalRuntime } from '../worker/runtime';
 
 /**
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
 
     const app = createApp(config, { db, temporal: client, logger, ...appPorts(ports) });
     await step('the demo data to be seeded', seedDemoData({ config, deps: { db, temporal: client, logger, ...appPorts(ports), now: () => new Date() } }, logger));
+    await step('the demo statement lines to be seeded', seedDemoStatementLines({ config, deps: { db, temporal: client, logger, ...appPorts(ports), now: () => new Date() } }, logger));
     const server: Server = app.listen(config.http.port, config.http.host);
     await once(server, 'listening').catch((err: unknown) => {
       throw isAddressInUse(err) ? new PortInUseError('finflow API', config.http.port, 'PORT') : err;

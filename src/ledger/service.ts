@@ -2,6 +2,7 @@ import type { Db } from '../db/knex';
 import { ensureSystemAccount, ensureSystemAccountId, getAccount, listAccounts, openAccount, systemAccountTotals, trialBalance } from './accounts';
 import { balancesOf } from './rows';
 import { createTransfer, createTransfers, expirePendingTransfers, getTransfer, listTransfers, postedBalancesAfter } from './transfers';
+import { statementSlice } from './statement';
 import type { Account, Ledger, SystemRole } from './types';
 
 /**
@@ -38,6 +39,7 @@ export function createLedger(db: Db): Ledger {
     getTransfer: (id) => getTransfer(db, id),
     listTransfers: (accountId, options) => listTransfers(db, accountId, options),
     postedBalancesAfter: (accountId, transferIds) => postedBalancesAfter(db, accountId, transferIds),
+    statementSlice: (accountId, range) => statementSlice(db, accountId, range),
     trialBalance: () => trialBalance(db),
     async systemAccountBalance(id: string) {
       const totals = await systemAccountTotals(db, id);

@@ -51,6 +51,11 @@ export interface Ledger {
    * (`posted`, `post_pending`) have one; the others are absent from the map.
    */
   postedBalancesAfter(accountId: string, transferIds: readonly string[]): Promise<Map<string, bigint>>;
+  /**
+   * What a statement of the account shows: its posted lines in `range`, oldest first,
+   * each with the posted balance after it, and the opening and closing balances.
+   */
+  statementSlice(accountId: string, range: StatementRange): Promise<StatementSlice>;
 
   /** Per currency: Σ debits and Σ credits over all accounts, posted and pending. */
   trialBalance(): Promise<TrialBalanceRow[]>;
@@ -278,4 +283,27 @@ export interface TrialBalanceRow {
   currency: string;
   posted: TrialBalanceSide;
   pending: TrialBalanceSide;
+}
+
+// ---------------------------------------------------------------------------
+// Statements
+// ---------------------------------------------------------------------------
+
+/** The last `lastN` posted lines before `asOf`, or every posted line in [from, to). */
+export type StatementRange = { lastN: number; asOf: Date } | { from: Date; to: Date };
+
+export interface StatementLedgerLine {
+  transfer: Transfer;
+  /** From the account's side: money in is a credit. */
+  direction: 'credit' | 'debit';
+  balanceAfterMinor: bigint;
+}
+
+export interface StatementSlice {
+  accountId: string;
+  periodFrom: Date;
+  periodTo: Date;
+  openingBalanceMinor: bigint;
+  closingBalanceMinor: bigint;
+  lines: StatementLedgerLine[];
 }

@@ -109,5 +109,23 @@ export async function ensureHousekeepingSchedules(client: Client, config: Pick<C
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     }
+  }  await ensureMonthlyStatementSchedule(client);
+}
+
+/**
+ * The monthly statement run (docs/statements.md): 02:00 UTC on the first of each month,
+ * for the month before. Runs of a backfill queue up rather than being skipped: each
+ * makes its own month's statements, and a month run twice makes none twice.
+ */
+export async function ensureMonthlyStatementSchedule(client: Client): Promise<void> {
+  try {
+    await client.schedule.create({
+      scheduleId: scheduleIds.monthlyStatements,
+      spec: { calendars: [{ dayOfMonth: 1, hour: 2, minute: 0 }] },
+      policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL, catchupWindow: '7 days' },
+      action: { type: 'startWorkflow', workflowType: 'monthlyStatements', workflowId: workflowIds.monthlyStatements(), taskQueue: TASK_QUEUES.core, args: [{}] },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
 }

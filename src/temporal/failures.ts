@@ -38,7 +38,10 @@ export type BusinessFailureType =
   | 'payment_not_cancellable'
   // Recurring payments (docs/payments.md, "Recurring payments").
   /** The recurring payment a run or notice names does not exist (its customer was erased). */
-  | 'recurring_payment_not_found';
+  | 'recurring_payment_not_found'
+  // Statements (docs/statements.md).
+  /** The statement a step names has no row (or its holder was erased). */
+  | 'statement_not_found';
 
 export function businessFailure(type: BusinessFailureType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });

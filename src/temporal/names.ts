@@ -41,6 +41,19 @@ export const workflowIds = {
    * retries racing for the same position start one payment.
    */
   paymentRetry: (customerId: string, firstAttemptId: string, attempt: number) => `payment:${customerId}:retry:${firstAttemptId}:${attempt}`,
+  // Statements (docs/statements.md).
+  /** A customer's `Idempotency-Key` on POST /v1/accounts/{id}/statements. */
+  statement: (customerId: string, idempotencyKey: string) => `statement:${customerId}:${idempotencyKey}`,
+  /** One account's statement of one month: the same id however often the month is run. */
+  monthlyStatement: (accountId: string, month: string) => `statement:monthly:${month}:${accountId}`,
+  /** The statement an inbound `STMT n` asked for. */
+  smsStatement: (inboundId: string) => `statement:sms:${inboundId}`,
+  /** The monthly Schedule starts its runs under this id (the Schedule appends the scheduled time). */
+  monthlyStatements: () => 'statements:monthly',
+  /** A backfill or rerun of one month, started by hand. */
+  monthlyStatementsOf: (month: string) => `statements:monthly:${month}`,
+  /** The handling of one inbound SMS (its `sms_inbound` row id). */
+  smsBanking: (inboundId: string) => `sms-banking:${inboundId}`,
 } as const;
 
 /**
@@ -51,6 +64,8 @@ export const dedupeKeys = {
   transactionAlert: (transferId: string, accountId: string) => `alert:${transferId}:${accountId}`,
   /** A recurring payment's notice about one period: `retry-1`, `retry-2` (dunning) or `paused`. */
   recurringPaymentNotice: (recurringPaymentId: string, period: string, notice: string) => `recurring:${recurringPaymentId}:${period}:${notice}`,
+  /** The one reply to one inbound SMS. */
+  smsReply: (inboundId: string) => `sms-reply:${inboundId}`,
 } as const;
 
 /** Signals the API sends and workflows handle. */
@@ -64,6 +79,7 @@ export const scheduleIds = {
   pendingHoldExpiry: 'finflow-pending-hold-expiry',
   paymentRepairs: 'finflow-payment-repairs',
   recurringPayment: (recurringPaymentId: string) => `recurring-payment:${recurringPaymentId}`,
+  monthlyStatements: 'finflow-monthly-statements',
 } as const;
 
 export const searchAttributes = {

@@ -6,3 +6,6 @@ export { bankPosting } from './banking/bank-posting';
 export { payBill } from './payments/pay-bill';
 export { payCard } from './payments/pay-card';
 export { recurringPaymentRun } from './payments/recurring';
+export { statement } from './banking/statement';
+export { monthlyStatements } from './banking/monthly-statements';
+export { smsBanking } from './banking/sms-banking';

@@ -18,10 +18,11 @@ import { createOperator, signUpAndLogin, type SignedIn } from '../helpers/users'
  * access token of that role), `service` (the bank-side service token). A route is
  * open to `anyone`, to `users` (any signed-in user), to one role, to the `service`
  * token, to `service-or-operator`, or to a `webhook` signature only (no bearer token
- * of any kind opens it).
+ * of any kind opens it). A `signed-inbound` webhook (inbound SMS) refuses any caller
+ * without a valid provider signature with 403, whatever else it brings.
  */
 
-type Who = 'anyone' | 'users' | 'customer' | 'operator' | 'service' | 'service-or-operator' | 'webhook';
+type Who = 'anyone' | 'users' | 'customer' | 'operator' | 'service' | 'service-or-operator' | 'webhook' | 'signed-inbound';
 type Caller = 'anonymous' | 'customer' | 'operator' | 'service';
 
 const ROUTES: Array<[method: string, path: string, who: Who]> = [
@@ -44,6 +45,9 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['GET', '/v1/accounts', 'customer'],
   ['GET', '/v1/accounts/:id', 'customer'],
   ['GET', '/v1/accounts/:id/transactions', 'customer'],
+  ['POST', '/v1/accounts/:id/statements', 'customer'],
+  ['GET', '/v1/statements', 'customer'],
+  ['GET', '/v1/statements/:id', 'customer'],
   ['POST', '/v1/wallet/fund', 'customer'],
   ['GET', '/v1/wallet/fundings/:id', 'customer'],
   ['POST', '/v1/transfers', 'customer'],
@@ -86,6 +90,8 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/v1/auth/password-reset', 'anyone'],
   ['POST', '/v1/auth/password-reset/confirm', 'anyone'],
   ['GET', '/metrics', 'anyone'],
+  ['POST', '/webhooks/plivo/inbound', 'signed-inbound'],
+  ['POST', '/webhooks/twilio/inbound', 'signed-inbound'],
 ];
 
 /** Who gets in; everyone else is refused. */
@@ -97,6 +103,7 @@ const ADMITS: Record<Who, Caller[]> = {
   service: ['service'],
   'service-or-operator': ['service', 'operator'],
   webhook: [],
+  'signed-inbound': [],
 };
 
 /**
@@ -105,6 +112,7 @@ const ADMITS: Record<Who, Caller[]> = {
  * on a webhook), 403 when it is a signed-in user of the wrong role.
  */
 function refusal(who: Who, caller: Caller): 401 | 403 {
+  if (who === 'signed-inbound') return 403;
   if (caller === 'anonymous' || who === 'webhook') return 401;
   if (caller === 'service') return 401;
   if (who === 'service') return 401;
@@ -142,8 +150,8 @@ describe('route access from a hand-written table (e2e)', function () {
     const concrete = path.replace(/:asset/, 'swagger-ui.css').replace(/:[A-Za-z]+/g, () => randomUUID());
     const idempotency: Record<string, string> = method === 'POST' || method === 'PUT' || method === 'DELETE' ? { 'idempotency-key': randomUUID() } : {};
     const body: RequestOptions =
-      who === 'webhook'
-        ? { rawBody: 'MessageUUID=access-test&Status=delivered', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } }
+      who === 'webhook' || who === 'signed-inbound'
+        ? { rawBody: 'MessageUUID=access-test&Status=delivered&MessageSid=access-test&From=%2B14155550100&Text=BAL&Body=BAL', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } }
         : method === 'GET' || method === 'DELETE'
           ? { headers: { ...headers, ...idempotency } }
           : { body: {}, headers: { ...headers, ...idempotency } };
@@ -189,7 +197,7 @@ describe('route access from a hand-written table (e2e)', function () {
 
   it('answers a refused anonymous caller with WWW-Authenticate: Bearer on bearer routes', async () => {
     const failures = await sweep(async (route) => {
-      if (ADMITS[route[2]].includes('anonymous') || route[2] === 'webhook') return [];
+      if (ADMITS[route[2]].includes('anonymous') || route[2] === 'webhook' || route[2] === 'signed-inbound') return [];
       const res = await call(route, {});
       return /^Bearer\b/.test(res.headers.get('www-authenticate') ?? '') ? [] : [`WWW-Authenticate ${res.headers.get('www-authenticate')}`];
     });
@@ -202,7 +210,7 @@ describe('route access from a hand-written table (e2e)', function () {
   ] as const) {
     it(`refuses ${what} with 401 wherever credentials are needed`, async () => {
       const failures = await sweep(async (route) => {
-        if (ADMITS[route[2]].includes('anonymous')) return [];
+        if (ADMITS[route[2]].includes('anonymous') || route[2] === 'signed-inbound') return [];
         const res = await call(route, { authorization });
         return res.status === 401 ? [] : [`got ${res.status}`];
       });
@@ -222,7 +230,7 @@ describe('route access from a hand-written table (e2e)', function () {
         expiresIn: 600,
       });
     const failures = await sweep(async (route) => {
-      if (ADMITS[route[2]].includes('anonymous')) return [];
+      if (ADMITS[route[2]].includes('anonymous') || route[2] === 'signed-inbound') return [];
       const issues: string[] = [];
       for (const role of ['customer', 'operator']) {
         const res = await call(route, { authorization: `Bearer ${forged(role)}` });

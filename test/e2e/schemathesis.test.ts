@@ -39,6 +39,10 @@ const EXCLUDED_RULES: Record<string, string> = {
   'no-prototype-keys': 'Keys such as __proto__ are refused at any depth to stop prototype poisoning; no JSON Schema keyword forbids a key everywhere.',
   'no-nul-characters': 'PostgreSQL text cannot hold U+0000; a pattern on every string field would say it, but each field can carry only one pattern.',
   'amount-within-limits': "Limits come from configuration and the day's earlier requests (per customer), not from the document.",
+  'statement-from-before-to': 'Compares two fields, and from is required with to.',
+  'statement-lastn-or-range': 'One of two shapes, told apart by which fields are present; the body is one object so that an empty one means the last 10.',
+  'statement-to-with-from': 'One field requires another.',
+  'statement-period-not-future': 'The bound moves with the clock.',
   'verification-code-matches': 'A one-time code is right only if it is the one sent; no schema can know it.',
   'posting-direction': 'Depends on another field (code); also a service-token route, which the customer token cannot reach.',
   // Issue 13.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { DEMO_ACCOUNTS, seedDemoData } from '../../src/dev/seed';
+import { DEMO_ACCOUNTS, seedDemoData, seedDemoStatementLines } from '../../src/dev/seed';
 import { workflowIds } from '../../src/temporal/names';
 import { appPorts, createPorts } from '../../src/worker/deps';
 import { stack, type Stack } from '../helpers/services';
@@ -15,7 +15,9 @@ describe('demo seed (e2e)', function () {
     this.timeout(180_000);
     s = await stack();
     // The seed runs only in development (npm start); the stack runs as test.
-    await seedDemoData({ config: { ...s.config, env: 'development' }, deps: { db: s.db, temporal: s.client, logger, ...appPorts(createPorts(s.config, { db: s.db })), now: () => new Date() } }, logger);
+    const app = { config: { ...s.config, env: 'development' as const }, deps: { db: s.db, temporal: s.client, logger, ...appPorts(createPorts(s.config, { db: s.db })), now: () => new Date() } };
+    await seedDemoData(app, logger);
+    await seedDemoStatementLines(app, logger);
   });
 
   for (const [who, account] of Object.entries(DEMO_ACCOUNTS)) {
@@ -30,5 +32,12 @@ describe('demo seed (e2e)', function () {
     const result = await s.client.workflow.getHandle(workflowIds.onboarding(user.id)).result();
     const welcome = await s.db('notifications').where({ id: result.notificationId }).first('recipient');
     assert.equal(welcome?.recipient, DEMO_ACCOUNTS.customer.phone);
+  });
+
+  it("gives the demo customer's savings account and card transactions for a statement", async () => {
+    const user = await s.db('users').where({ email: DEMO_ACCOUNTS.customer.email }).first('id');
+    const accounts = await s.db('ledger_accounts').where({ owner_user_id: user.id }).whereIn('type', ['savings', 'credit_card']).orderBy('type');
+    const counts = await Promise.all(accounts.map(async (a: { id: string }) => (await s.db('ledger_transfers').where({ credit_account_id: a.id }).orWhere({ debit_account_id: a.id })).length));
+    assert.deepEqual(counts, [2, 8]);
   });
 });

@@ -169,10 +169,14 @@ export interface Stack {
 
 /** PostgreSQL + dev server + worker + API on a random port, shared by the e2e tests. */
 export const stack = once(async (): Promise<Stack> => {
-  const [url, temporal, db] = await Promise.all([postgresUrl(), devServer(), testDb()]);
-  const config = withServices(testConfig(), url, temporal.address);
+  const [url, temporal, db, s3] = await Promise.all([postgresUrl(), devServer(), testDb(), localS3()]);
+  const services = withServices(testConfig(), url, temporal.address);
+  // Statements are stored on the local S3 server, as under npm start.
+  const storage = { ...services.storage, endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true };
+  const config: Config = { ...services, storage };
   const connection = temporal.nativeConnection;
   const ports = createPorts(config, { db });
+  await ports.storage.ensureBucket();
   // One client with the payload codec for the worker's activities, the API and the tests.
   const client = createClient(config.temporal);
   const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection, workflowBundle: await workflowBundle(), overrides: { shutdownGraceTime: '1s' } });

@@ -4,6 +4,7 @@ import { formatMoney, maskAccount } from '../../money/money';
 import type { Notifier } from '../../providers/notifier';
 import { createOutbox } from '../../providers/outbox';
 import { businessFailure } from '../../temporal/failures';
+import { balanceSentence } from './card-terms';
 import { dedupeKeys } from '../../temporal/names';
 import type { SendTransactionAlertResult } from '../../workflows/banking/contract';
 
@@ -20,7 +21,7 @@ interface Holder {
 }
 
 /** What each ledger code reads as in a message; unknown codes read as their words. */
-const CODE_WORDS: Record<string, string> = {
+export const CODE_WORDS: Record<string, string> = {
   wallet_funding: 'wallet top-up',
   p2p_transfer: 'transfer',
   bank_deposit: 'deposit',
@@ -46,15 +47,15 @@ const clip = (text: string, max = 40) => {
 
 /**
  * The SMS body of a transaction alert: amount, what happened, the masked account and
- * the available balance when the alert was composed (normally moments after posting).
+ * the available balance when the alert was composed (normally moments after posting);
+ * for a card, the outstanding amount and the credit left.
  */
 function composeAlert(input: { transfer: Transfer; account: Account; what: string }): string {
   const { transfer, account, what } = input;
   const credited = transfer.creditAccountId === account.id;
   const amount = formatMoney(transfer.amountMinor, transfer.currency);
-  const balance = formatMoney(account.balances.availableMinor, account.currency);
   const sentence = /[.!?…]$/.test(what) ? what : `${what}.`;
-  return `finflow: ${amount} ${credited ? 'credited to' : 'debited from'} account ${maskAccount(account.id)}, ${sentence} Available balance: ${balance}.`;
+  return `finflow: ${amount} ${credited ? 'credited to' : 'debited from'} account ${maskAccount(account.id)}, ${sentence} ${balanceSentence(account)}`;
 }
 
 export function createAlertActivities({ db, ledger, notifier }: { db: Db; ledger: Ledger; notifier: Notifier }) {

@@ -31,6 +31,8 @@ export interface StatementDocument {
   closingBalanceMinor: bigint;
   lines: StatementLine[];
   generatedAt: Date;
+  /** Lines printed under the closing balance (a card's outstanding, minimum due and due date). */
+  notes?: string[];
 }
 
 /** The password a statement is opened with: the holder's date of birth as DDMMYYYY. */
@@ -52,16 +54,25 @@ const ROW_HEIGHT = 16;
 const day = (date: Date) => date.toISOString().slice(0, 10);
 const amount = (minor: bigint, currency: string) => (minor === 0n ? '' : formatMoney(minor, currency).replace(`${currency} `, ''));
 
-export function renderStatementPdf(statement: StatementDocument, password: string): Promise<Buffer> {
+/**
+ * Renders the statement, encrypted under `password`. Without one (only the statements
+ * bench, as the baseline of pdfkit's own cost) the same pages are written unencrypted.
+ */
+export function renderStatementPdf(statement: StatementDocument, password: string | undefined): Promise<Buffer> {
+  const encryption = password
+    ? {
+        pdfVersion: '1.7ext3' as const,
+        userPassword: password,
+        // Nobody is meant to hold the owner password: the permissions below are the only ones.
+        ownerPassword: randomBytes(24).toString('base64url'),
+        permissions: { printing: 'highResolution' as const },
+      }
+    : {};
   const doc = new PDFDocument({
     size: 'A4',
     margins: { top: 110, bottom: 60, left: MARGIN, right: MARGIN },
     bufferPages: true,
-    pdfVersion: '1.7ext3',
-    userPassword: password,
-    // Nobody is meant to hold the owner password: the permissions below are the only ones.
-    ownerPassword: randomBytes(24).toString('base64url'),
-    permissions: { printing: 'highResolution' },
+    ...encryption,
     info: { Title: `Statement ${day(statement.periodFrom)} to ${day(statement.periodTo)}`, Author: 'finflow', CreationDate: statement.generatedAt },
   });
   const chunks: Buffer[] = [];
@@ -111,6 +122,13 @@ export function renderStatementPdf(statement: StatementDocument, password: strin
     });
   }
   row({ date: day(statement.periodTo), description: 'Closing balance', ...blank, balance: amount(statement.closingBalanceMinor, currency) || '0.00' });
+  for (const note of statement.notes ?? []) {
+    if (doc.y + ROW_HEIGHT > doc.page.height - doc.page.margins.bottom) doc.addPage();
+    const y = doc.y + 4;
+    doc.font('Helvetica-Bold').text(note, MARGIN, y, { lineBreak: false });
+    doc.font('Helvetica');
+    doc.y = y + ROW_HEIGHT;
+  }
 
   // The header and page numbers go on last, when the page count is known.
   const { start, count } = doc.bufferedPageRange();

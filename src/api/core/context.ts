@@ -5,6 +5,7 @@ import type { Ledger } from '../../ledger/types';
 import type { Logger } from '../../logger';
 import type { BillerPort } from '../../payments/billers/port';
 import type { Notifier } from '../../providers/notifier';
+import type { ObjectStorage } from '../../providers/storage/port';
 
 /** What the API needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -17,6 +18,8 @@ export interface AppDeps {
   billers: BillerPort;
   /** Sends verification codes (built by createPorts from SMS_PROVIDER and EMAIL_PROVIDER). */
   notifier: Notifier;
+  /** Signs statement download links (built by createPorts from S3_*); tests of other routes may leave it out. */
+  storage?: ObjectStorage;
   /** Injectable clock so tests can move time; defaults to the wall clock. */
   now?: () => Date;
 }
@@ -37,5 +40,5 @@ export interface AppState {
 
 export interface AppContext {
   config: Config;
-  deps: Required<AppDeps>;
+  deps: Required<Omit<AppDeps, 'storage'>> & Pick<AppDeps, 'storage'>;
 }

@@ -47,6 +47,10 @@ export const RULES = {
   walletInCurrency: rule('wallet-in-currency', 'body', 'currency', 'no_wallet', 'You must have a wallet in `currency` (400).'),
   currentPassword: rule('current-password', 'body', 'currentPassword', 'current_password_incorrect', 'currentPassword must be your password now (422).'),
   contactAvailable: rule('contact-available', 'body', 'email', 'custom', 'A new email must not be another account\'s (409).'),
+  statementPeriodFromBeforeTo: rule('statement-from-before-to', 'body', 'from', 'custom', '`from` must be before `to`, and is required with `to`.'),
+  statementPeriodComplete: rule('statement-to-with-from', 'body', 'to', 'custom', '`to` is required with `from`.'),
+  statementLastNOrRange: rule('statement-lastn-or-range', 'body', 'lastN', 'custom', 'Give `lastN` or `from` and `to`, not both.'),
+  statementPeriodNotFuture: rule('statement-period-not-future', 'body', 'to', 'in_the_future', '`to` must not be in the future.'),
   prototypeKeys: rule(
     'no-prototype-keys',
     'body',

@@ -1,3 +1,5 @@
+import { defineQuery } from '@temporalio/workflow';
+
 /**
  * What the banking line's workflows take and answer (bank postings, and the transaction
  * alerts every money workflow sends): the only workflow module the API and the
@@ -38,3 +40,62 @@ export interface HolderAlert {
   accountId: string;
   outcome: AlertOutcome;
 }
+
+// ---------------------------------------------------------------------------
+// Statements (docs/statements.md)
+// ---------------------------------------------------------------------------
+
+/** Who asked for a statement: the customer through the API, the monthly run, or an SMS. */
+export type StatementSource = 'api' | 'monthly' | 'sms';
+
+/** The last `lastN` posted lines before `asOf`, or the lines in [from, to); ISO 8601 instants. */
+export type StatementPeriod = { lastN: number; asOf: string } | { from: string; to: string };
+
+export interface StatementInput {
+  /** Derived from the workflow id (the Idempotency-Key, the month or the inbound SMS). */
+  statementId: string;
+  userId: string;
+  accountId: string;
+  source: StatementSource;
+  period: StatementPeriod;
+  /** `YYYY-MM`, for a monthly statement only. */
+  month?: string;
+}
+
+export type StatementResult =
+  | { statementId: string; status: 'ready'; objectKey: string }
+  | { statementId: string; status: 'failed'; reason: string };
+
+export type StatementWorkflow = (input: StatementInput) => Promise<StatementResult>;
+
+export interface MonthlyStatementsInput {
+  /** `YYYY-MM`; when absent, the month before the scheduled (or start) time. */
+  month?: string;
+  /** Carried across continue-as-new: the last account of the previous run's page. */
+  afterAccountId?: string;
+  progress?: MonthlyStatementsProgress;
+  /** Accounts per run before continuing as new (default 500; tests use a small one). */
+  pageSize?: number;
+}
+
+export interface MonthlyStatementsProgress {
+  month: string;
+  /** Accounts with activity in the month, counted when the run began. */
+  total: number;
+  done: number;
+  failed: number;
+}
+
+export type MonthlyStatementsWorkflow = (input: MonthlyStatementsInput) => Promise<MonthlyStatementsProgress>;
+
+/** Done / total of a monthly run, across its continue-as-new chain. */
+export const monthlyStatementsProgressQuery = defineQuery<MonthlyStatementsProgress>('progress');
+
+export interface SmsBankingInput {
+  /** The `sms_inbound` row: the provider's message, stored once. */
+  inboundId: string;
+}
+
+export type SmsBankingResult = { outcome: string };
+
+export type SmsBankingWorkflow = (input: SmsBankingInput) => Promise<SmsBankingResult>;

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities';
+import { renderStatementPdf, type StatementDocument } from '../src/activities/banking/statement-pdf';
+import { lineDescription } from '../src/activities/banking/statements';
+import { loadConfig } from '../src/config';
+import { createDb, migrateLatest, type Db } from '../src/db/knex';
+import { withDeadline } from '../src/dev/deadline';
+import { startDevServer } from '../src/dev/temporal';
+import { startLocalS3 } from '../src/dev/versitygw';
+import { transferIdFrom } from '../src/ledger/ids';
+import { createLedger } from '../src/ledger/service';
+import type { TransferInput } from '../src/ledger/types';
+import { maskAccount } from '../src/money/money';
+import { workflowIds } from '../src/temporal/names';
+import { createPorts } from '../src/worker/deps';
+import type { MonthlyStatementsWorkflow, StatementInput } from '../src/workflows/banking/contract';
+import { Tally, type Measurement } from './measure';
+import { benchPostgres, benchStartupTimeoutMs } from './postgres';
+
+/**
+ * `npm run bench:statements`:
+ *
+ * 1. Statements per second, each of BENCH_STATEMENT_LINES (default 500) transactions:
+ *    read from the ledger, rendered, encrypted (AES-256) and stored on the local S3
+ *    server (versitygw) by the statement activity, against pdfkit rendering the same
+ *    pages alone (unencrypted, no ledger, no storage), in interleaved rounds.
+ * 2. The monthly run over BENCH_MONTHLY_ACCOUNTS (default 10,000) active accounts on the
+ *    Temporal dev server: wall time and the largest workflow history in events.
+ *
+ * Settings: BENCH_STATEMENTS (default 24), BENCH_ROUNDS (3), BENCH_CLIENTS (2),
+ * BENCH_MONTHLY_ACCOUNTS (10000; 0 skips part 2).
+ */
+
+const STATEMENTS = Number(process.env.BENCH_STATEMENTS ?? 24);
+const LINES = Number(process.env.BENCH_STATEMENT_LINES ?? 500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 2);
+const MONTHLY_ACCOUNTS = Number(process.env.BENCH_MONTHLY_ACCOUNTS ?? 10_000);
+const TASK_QUEUE = 'bench-statements';
+const BATCH = 5_000;
+
+async function insertCustomer(db: Db): Promise<string> {
+  const id = randomUUID();
+  await db('users').insert({ id, email: `${id}@bench.invalid`, password_hash: 'bench', name: 'Bench Holder', phone: '+14155550142', date_of_birth: '1990-01-01', role: 'customer' });
+  return id;
+}
+
+/** `accounts` wallets of one customer, each with `lines` posted transfers (deposits and purchases). */
+async function accountsWithLines(db: Db, accounts: number, lines: number): Promise<Array<{ userId: string; accountId: string }>> {
+  const ledger = createLedger(db);
+  const clearing = await ledger.systemAccountId('funding_clearing', 'USD');
+  const userId = await insertCustomer(db);
+  const opened: Array<{ userId: string; accountId: string }> = [];
+  let pending: TransferInput[] = [];
+  const flush = async () => {
+    if (pending.length > 0) await ledger.createTransfers(pending);
+    pending = [];
+  };
+  for (let a = 0; a < accounts; a++) {
+    const account = await ledger.openAccount({ ownerUserId: userId, type: 'wallet', currency: 'USD' });
+    opened.push({ userId, accountId: account.id });
+    for (let i = 0; i < lines; i++) {
+      const credit = i % 4 === 0;
+      pending.push({
+        id: randomUUID(),
+        debitAccountId: credit ? clearing : account.id,
+        creditAccountId: credit ? account.id : clearing,
+        amountMinor: credit ? 100_000n : BigInt(100 + (i % 50)),
+        currency: 'USD',
+        code: credit ? 'bank_deposit' : 'card_purchase',
+        metadata: { description: credit ? 'Salary' : `Shop #${i}` },
+      });
+      if (pending.length >= BATCH) await flush();
+    }
+  }
+  await flush();
+  return opened;
+}
+
+function table(rows: Measurement[]): void {
+  console.table(rows.map((m) => ({ scenario: m.name, 'statements/s': m.opsPerSecond.toFixed(2), 'p50 ms': m.p50Ms.toFixed(0), 'p99 ms': m.p99Ms.toFixed(0), rounds: m.roundsOpsPerSecond.map((r) => r.toFixed(2)).join(' ') })));
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const timeoutMs = benchStartupTimeoutMs();
+  const s3Dir = await mkdtemp(join(tmpdir(), 'finflow-bench-s3-'));
+  const [pg, s3] = await Promise.all([benchPostgres('finflow_bench_statements'), startLocalS3({ dataDir: s3Dir, accessKeyId: 'bench', secretAccessKey: 'bench-secret', timeoutMs })]);
+  const db = createDb({ database: { url: pg.url, poolMax: 20, embeddedPort: 0 }, dependencyTimeoutMs: 10_000 });
+  try {
+    await migrateLatest(db);
+    const config = loadConfig({
+      NODE_ENV: 'development',
+      SMS_PROVIDER: 'sandbox',
+      FUNDING_PROVIDER: 'sandbox',
+      BILLER_PROVIDER: 'sandbox',
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: 'bench-statements',
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_FORCE_PATH_STYLE: 'true',
+    });
+    const { sms: _sms, ...ports } = createPorts(config, { db });
+    await ports.storage.ensureBucket();
+    const activities = createActivities({ db, ...ports, now: () => new Date() });
+
+    // Part 1: the statement activity against pdfkit alone.
+    const accounts = await accountsWithLines(db, STATEMENTS, LINES);
+    const slice = await createLedger(db).statementSlice(accounts[0]!.accountId, { lastN: LINES, asOf: new Date() });
+    const document: StatementDocument = {
+      holderName: 'Bench Holder',
+      accountLabel: 'Wallet',
+      maskedAccountNumber: maskAccount(accounts[0]!.accountId),
+      currency: 'USD',
+      periodFrom: slice.periodFrom,
+      periodTo: slice.periodTo,
+      openingBalanceMinor: slice.openingBalanceMinor,
+      closingBalanceMinor: slice.closingBalanceMinor,
+      lines: slice.lines.map((l) => ({ postedAt: l.transfer.createdAt, description: lineDescription(l.transfer), debitMinor: l.direction === 'debit' ? l.transfer.amountMinor : 0n, creditMinor: l.direction === 'credit' ? l.transfer.amountMinor : 0n, balanceAfterMinor: l.balanceAfterMinor })),
+      generatedAt: new Date(),
+    };
+    const statementOf = async (call: number) => {
+      const { userId, accountId } = accounts[call % accounts.length]!;
+      const workflowId = workflowIds.statement(userId, randomUUID());
+      const period = { lastN: LINES, asOf: new Date().toISOString() };
+      const input: StatementInput = { statementId: transferIdFrom(workflowId), userId, accountId, source: 'api', period };
+      await activities.openStatement({ ...input, workflowId });
+      await activities.renderStatement({ statementId: input.statementId, period });
+    };
+    const pdfkitAlone = async () => {
+      await renderStatementPdf(document, undefined);
+    };
+    await new Tally('warm-up').round(CLIENTS, CLIENTS, statementOf);
+    const full = new Tally(`statement: ledger → pdfkit → AES-256 → S3 (${LINES} lines)`);
+    const baseline = new Tally(`pdfkit alone, same pages (${LINES} lines)`);
+    for (let round = 0; round < ROUNDS; round++) {
+      await baseline.round(CLIENTS, Math.ceil(STATEMENTS / ROUNDS), pdfkitAlone);
+      await full.round(CLIENTS, Math.ceil(STATEMENTS / ROUNDS), statementOf);
+    }
+    const rows = [baseline.result(), full.result()];
+    table(rows);
+    const ratio = rows[1]!.opsPerSecond / rows[0]!.opsPerSecond;
+    console.log(`statements run at ${(ratio * 100).toFixed(0)} % of pdfkit's own rate`);
+
+    // Part 2: the monthly run.
+    let monthly: Record<string, unknown> | undefined;
+    if (MONTHLY_ACCOUNTS > 0) monthly = await monthlyRun(db, timeoutMs, ports);
+    const file = join(__dirname, 'results', `statements-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    await mkdir(join(__dirname, 'results'), { recursive: true });
+    const environment = { node: process.version, cpus: cpus().length, external: Boolean(process.env.DATABASE_URL), temporal: 'dev server (in-memory)', s3: 'versitygw (posix)' };
+    await writeFile(file, JSON.stringify({ bench: 'statements', at: new Date().toISOString(), environment, lines: LINES, clients: CLIENTS, rows, ratio, monthly }, null, 2));
+    console.log(`wrote ${file}`);
+  } finally {
+    await db.destroy();
+    await s3.stop();
+    await rm(s3Dir, { recursive: true, force: true });
+    await pg.stop();
+  }
+}
+
+async function monthlyRun(db: Db, timeoutMs: number, ports: Omit<ReturnType<typeof createPorts>, 'sms'>) {
+  const temporal = await startDevServer({ timeoutMs });
+  try {
+    await accountsWithLines(db, MONTHLY_ACCOUNTS, 1);
+    const month = new Date().toISOString().slice(0, 7);
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: require.resolve('../src/workflows'),
+      activities: createActivities({ db, ...ports, now: () => new Date() }),
+      shutdownGraceTime: '10s',
+    });
+    const workflowId = `bench-monthly-${randomUUID()}`;
+    // The month's active accounts: these and part 1's.
+    return await worker.runUntil(async () => {
+      const started = process.hrtime.bigint();
+      const handle = await temporal.client.workflow.start<MonthlyStatementsWorkflow>('monthlyStatements', { taskQueue: TASK_QUEUE, workflowId, args: [{ month }] });
+      const result = await withDeadline('the monthly run', 4 * 3600_000, handle.result());
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // Every run of the chain shares the workflow id; the largest history is the one that matters.
+      let largest = 0;
+      let runs = 0;
+      for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+        const history = await temporal.client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+        largest = Math.max(largest, history.events?.length ?? 0);
+        runs += 1;
+      }
+      const child = await temporal.client.workflow.getHandle(workflowIds.monthlyStatement((await db('statements').where({ month }).first('account_id')).account_id, month)).fetchHistory();
+      const summary = { accounts: result.total, done: result.done, failed: result.failed, wallSeconds: seconds, statementsPerSecond: result.done / seconds, runs, largestRunHistoryEvents: largest, statementHistoryEvents: child.events?.length ?? 0 };
+      console.table([summary]);
+      return summary;
+    });
+  } finally {
+    await temporal.teardown();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});
