@@ -5,6 +5,7 @@ import type { Limits } from '../limits/limits';
 import type { FundingProcessor } from '../providers/funding/port';
 import type { Notifier } from '../providers/notifier';
 import type { BillerPort } from '../payments/billers/port';
+import type { ObjectStorage } from '../providers/storage/port';
 // One folder per product line, named as in src/workflows and src/api.
 import { createHousekeepingActivities } from './platform/housekeeping';
 import { createNotificationActivities } from './platform/notifications';
@@ -18,6 +19,8 @@ import { createCashbackActivities } from './payments/cashback';
 import { createPaymentActivities } from './payments/payments';
 import { createRecurringActivities } from './payments/recurring';
 import { createRepairActivities } from './payments/repairs';
+import { createCardActivities } from './cards/ingest';
+import { createCardPickupActivities } from './cards/pickup';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
 export interface ActivityDeps {
@@ -31,6 +34,11 @@ export interface ActivityDeps {
   limits?: Limits;
   /** A Temporal client, for activities that steer Schedules (pausing a recurring payment's). */
   temporal?: Client;
+  // cards
+  /** Object storage: partner files (S3_*). */
+  storage?: ObjectStorage;
+  /** Rows per batch of a partner file (CARD_FILE_BATCH_ROWS). */
+  cardFileBatchRows?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -51,6 +59,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities(deps),
     ...createRecurringActivities(deps),
     ...createRepairActivities(deps),
+    // cards
+    ...createCardActivities(deps),
+    ...createCardPickupActivities(deps),
   };
 }
 

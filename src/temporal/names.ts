@@ -35,6 +35,10 @@ export const workflowIds = {
    */
   recurringPayment: (recurringPaymentId: string, period: string, retry = 0) =>
     `payment:recurring:${recurringPaymentId}:${period}${retry > 0 ? `:retry-${retry}` : ''}`,
+  // cards
+  /** A partner file's ingestion, keyed by the SHA-256 of its bytes: the same file twice is one ingestion. */
+  cardFile: (fileId: string) => `card-file:${fileId}`,
+  cardFilePickup: () => 'cards:card-file-pickup',
 } as const;
 
 /**
@@ -58,6 +62,8 @@ export const scheduleIds = {
   pendingHoldExpiry: 'finflow-pending-hold-expiry',
   paymentRepairs: 'finflow-payment-repairs',
   recurringPayment: (recurringPaymentId: string) => `recurring-payment:${recurringPaymentId}`,
+  // cards
+  cardFilePickup: 'finflow-card-file-pickup',
 } as const;
 
 export const searchAttributes = {

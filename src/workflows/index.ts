@@ -6,3 +6,5 @@ export { bankPosting } from './banking/bank-posting';
 export { payBill } from './payments/pay-bill';
 export { payCard } from './payments/pay-card';
 export { recurringPaymentRun } from './payments/recurring';
+export { ingestCardFile } from './cards/ingest-card-file';
+export { pickUpCardFiles } from './cards/pick-up-card-files';

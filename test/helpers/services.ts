@@ -117,7 +117,7 @@ export const postgresUrl = once(async (): Promise<string> => {
  * reach here; the tests of those limits start an app of their own with low ones.
  */
 const UNLIMITED: NodeJS.ProcessEnv = Object.fromEntries(
-  ['SIGNUP_LIMIT_PER_ADDRESS', 'SIGNUP_LIMIT_PER_EMAIL', 'VERIFICATION_LIMIT_PER_ADDRESS', 'VERIFICATION_LIMIT_PER_TARGET', 'LOOKUP_LIMIT_PER_ADDRESS', 'LOOKUP_LIMIT_PER_TARGET'].map(
+  ['SIGNUP_LIMIT_PER_ADDRESS', 'SIGNUP_LIMIT_PER_EMAIL', 'VERIFICATION_LIMIT_PER_ADDRESS', 'VERIFICATION_LIMIT_PER_TARGET', 'LOOKUP_LIMIT_PER_ADDRESS', 'LOOKUP_LIMIT_PER_TARGET', 'CARD_STATUS_LIMIT_PER_ADDRESS', 'CARD_STATUS_LIMIT_PER_CARD'].map(
     (name) => [name, '1000000'],
   ),
 );
