@@ -66,6 +66,15 @@ function looksBinary(head: Buffer, encoding: Layout['encoding'], complete: boole
   }
 }
 
+/**
+ * How many lines of the file a record spans, counted from its raw text: csv-parse's own
+ * line count takes a CRLF inside a quoted field for two lines.
+ */
+function linesOf(raw: string): number {
+  const breaks = raw.match(/\r\n|\r|\n/g)?.length ?? 0;
+  return /[\r\n]$/.test(raw) ? breaks : breaks + 1;
+}
+
 async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let length = 0;
@@ -139,7 +148,7 @@ export function createCardActivities(deps: CardActivityDeps) {
           return reject(fileId, `${(err as Error).message} (layout ${layout.id})`);
         }
         if (!firstRow) return reject(fileId, 'the file has a header row and no rows');
-        start = { offset: header.info.bytes, lines: header.info.lines };
+        start = { offset: header.info.bytes, lines: linesOf(header.raw) };
       } else {
         columns = columnIndex(layout, undefined);
         if (records.length === 0) return reject(fileId, 'the file is empty');
@@ -189,23 +198,21 @@ async function readBatch(stream: Readable, layout: Layout, file: CardFileRow, ma
   const batch: Batch = { fileId: file.id, partner: file.partner, fromOffset, toOffset: fromOffset, linesDone: file.lines_done, rows: 0, accepted: [], rejects: [] };
   const parser = stream.pipe(parse({ ...csvOptions(layout, fromOffset === 0), skip_records_with_error: true }));
   stream.once('error', (err) => parser.destroy(err));
-  let lastLine = 0;
-  parser.on('skip', (err: Error & { lines?: number }) => {
-    const line = file.lines_done + (err.lines ?? lastLine + 1);
+  parser.on('skip', (err: Error) => {
     batch.rows += 1;
-    batch.rejects.push({ line, raw: '', reason: `the row is not valid CSV: ${err.message.replace(/\d{13,19}/g, '')}` });
+    batch.linesDone += 1;
+    batch.rejects.push({ line: batch.linesDone, raw: '', reason: `the row is not valid CSV: ${redactPans(err.message)}` });
   });
   try {
     for await (const parsed of parser) {
       const { record, raw, info } = parsed as ParsedRecord;
-      const line = file.lines_done + lastLine + 1;
-      lastLine = info.lines;
+      const line = batch.linesDone + 1;
+      batch.linesDone += linesOf(raw);
       batch.rows += 1;
       const outcome = readRow(record, columns, layout, words);
       if (outcome.ok) batch.accepted.push({ line, event: outcome.event });
       else batch.rejects.push({ line, raw: redactPans(raw.replace(/\r?\n$/, '')), reason: REJECT_REASONS[outcome.reason] });
       batch.toOffset = fromOffset + info.bytes;
-      batch.linesDone = file.lines_done + info.lines;
       if (batch.rows >= maxRows) break;
     }
   } finally {
