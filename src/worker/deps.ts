@@ -48,8 +48,8 @@ export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
 }
 
 /** The ports the API uses (it answers requests; the worker moves money). */
-export function appPorts({ ledger, billers, notifier }: Ports): Pick<Ports, 'ledger' | 'billers' | 'notifier'> {
-  return { ledger, billers, notifier };
+export function appPorts({ ledger, billers, notifier, storage }: Ports): Pick<Ports, 'ledger' | 'billers' | 'notifier' | 'storage'> {
+  return { ledger, billers, notifier, storage };
 }
 
 function createFundingProcessor({ funding }: PortsConfig, db: Db): FundingProcessor {

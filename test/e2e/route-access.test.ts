@@ -76,6 +76,12 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/internal/v1/accounts/:accountId/postings', 'service'],
   ['GET', '/internal/v1/postings/:id', 'service'],
   ['POST', '/webhooks/plivo/message-status', 'webhook'],
+  // cards
+  ['GET', '/v1/cards/:cardId/status', 'anyone'],
+  ['GET', '/internal/v1/cards/:cardId/status', 'service-or-operator'],
+  ['POST', '/internal/v1/card-files', 'service-or-operator'],
+  ['GET', '/internal/v1/card-files/:id', 'service-or-operator'],
+  ['GET', '/internal/v1/card-files/:id/rejects', 'service-or-operator'],
 ];
 
 /** Who gets in; everyone else is refused. */

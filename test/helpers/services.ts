@@ -169,10 +169,15 @@ export interface Stack {
 
 /** PostgreSQL + dev server + worker + API on a random port, shared by the e2e tests. */
 export const stack = once(async (): Promise<Stack> => {
-  const [url, temporal, db] = await Promise.all([postgresUrl(), devServer(), testDb()]);
-  const config = withServices(testConfig(), url, temporal.address);
+  const [url, temporal, db, s3] = await Promise.all([postgresUrl(), devServer(), testDb(), localS3()]);
+  const config = withServices(
+    testConfig({ S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true', S3_BUCKET: 'finflow-e2e' }),
+    url,
+    temporal.address,
+  );
   const connection = temporal.nativeConnection;
   const ports = createPorts(config, { db });
+  await ports.storage.ensureBucket();
   // One client with the payload codec for the worker's activities, the API and the tests.
   const client = createClient(config.temporal);
   const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection, workflowBundle: await workflowBundle(), overrides: { shutdownGraceTime: '1s' } });

@@ -5,6 +5,7 @@ import type { Ledger } from '../../ledger/types';
 import type { Logger } from '../../logger';
 import type { BillerPort } from '../../payments/billers/port';
 import type { Notifier } from '../../providers/notifier';
+import type { ObjectStorage } from '../../providers/storage/port';
 
 /** What the API needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -17,6 +18,8 @@ export interface AppDeps {
   billers: BillerPort;
   /** Sends verification codes (built by createPorts from SMS_PROVIDER and EMAIL_PROVIDER). */
   notifier: Notifier;
+  /** Object storage: partner card files are streamed into it (built by createPorts; S3_*). */
+  storage?: ObjectStorage;
   /** Injectable clock so tests can move time; defaults to the wall clock. */
   now?: () => Date;
 }
@@ -37,5 +40,6 @@ export interface AppState {
 
 export interface AppContext {
   config: Config;
-  deps: Required<AppDeps>;
+  /** Storage stays optional: only the cards routes need it, and they say so when it is missing. */
+  deps: Required<Omit<AppDeps, 'storage'>> & Pick<AppDeps, 'storage'>;
 }
