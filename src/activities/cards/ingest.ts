@@ -195,6 +195,7 @@ async function readBatch(stream: Readable, layout: Layout, file: CardFileRow, ma
   const fromOffset = Number(file.next_offset);
   const columns = file.columns as ColumnIndex;
   const words = statusWords(layout);
+  const times = new Map<string, Date | undefined>();
   const batch: Batch = { fileId: file.id, partner: file.partner, fromOffset, toOffset: fromOffset, linesDone: file.lines_done, rows: 0, accepted: [], rejects: [] };
   const parser = stream.pipe(parse({ ...csvOptions(layout, fromOffset === 0), skip_records_with_error: true }));
   stream.once('error', (err) => parser.destroy(err));
@@ -209,7 +210,7 @@ async function readBatch(stream: Readable, layout: Layout, file: CardFileRow, ma
       const line = batch.linesDone + 1;
       batch.linesDone += linesOf(raw);
       batch.rows += 1;
-      const outcome = readRow(record, columns, layout, words);
+      const outcome = readRow(record, columns, layout, words, times);
       if (outcome.ok) batch.accepted.push({ line, event: outcome.event });
       else batch.rejects.push({ line, raw: redactPans(raw.replace(/\r?\n$/, '')), reason: REJECT_REASONS[outcome.reason] });
       batch.toOffset = fromOffset + info.bytes;

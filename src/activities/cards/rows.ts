@@ -43,13 +43,22 @@ export function statusWords(layout: Layout): Map<string, CardStatus> {
   return new Map(Object.entries(layout.statuses ?? {}).map(([word, status]) => [statusWord(word), status]));
 }
 
+/** Luxon's compiled parser per format: building one is most of the cost of a parse. */
+const formatParsers = new Map<string, ReturnType<typeof DateTime.buildFormatParser>>();
+
+function formatParser(format: string) {
+  let parser = formatParsers.get(format);
+  if (!parser) formatParsers.set(format, (parser = DateTime.buildFormatParser(format, { locale: 'en-US' })));
+  return parser;
+}
+
 export function parseEventTime(text: string, layout: Layout): Date | undefined {
   const value = text.trim();
   for (const format of layout.dates.formats) {
     let parsed: DateTime;
     if (format === 'iso') parsed = DateTime.fromISO(value, { zone: layout.dates.timezone, setZone: true });
     else if (format === 'epoch-seconds') parsed = /^\d{9,11}$/.test(value) ? DateTime.fromSeconds(Number(value), { zone: 'utc' }) : DateTime.invalid('not epoch seconds');
-    else parsed = DateTime.fromFormat(value, format, { zone: layout.dates.timezone, locale: 'en-US' });
+    else parsed = DateTime.fromFormatParser(value, formatParser(format), { zone: layout.dates.timezone, locale: 'en-US' });
     if (parsed.isValid && parsed.year >= EARLIEST_YEAR && parsed.year < LATEST_YEAR) return parsed.toJSDate();
   }
   return undefined;
@@ -60,7 +69,12 @@ export function normalisePhone(text: string, layout: Layout): string | undefined
   return parsed?.isValid() ? parsed.number : undefined;
 }
 
-export function readRow(record: string[], columns: ColumnIndex, layout: Layout, words: Map<string, CardStatus>): RowOutcome {
+/**
+ * Reads one record. `times` remembers the instants of timestamps already read (a
+ * courier's file repeats the same minute over many rows, and parsing a zoned time is the
+ * costliest step); pass a fresh map per batch so it stays small.
+ */
+export function readRow(record: string[], columns: ColumnIndex, layout: Layout, words: Map<string, CardStatus>, times?: Map<string, Date | undefined>): RowOutcome {
   if (record.some(containsPan)) return { ok: false, reason: 'card_number' };
   const cell = (column: keyof ColumnIndex) => {
     const at = columns[column];
@@ -71,7 +85,12 @@ export function readRow(record: string[], columns: ColumnIndex, layout: Layout, 
   if (!CARD_ID.test(cardId)) return { ok: false, reason: 'bad_card_id' };
   const phoneE164 = normalisePhone(cell('phone'), layout);
   if (!phoneE164) return { ok: false, reason: 'bad_phone' };
-  const eventAt = parseEventTime(cell('timestamp'), layout);
+  const timestamp = cell('timestamp');
+  let eventAt = times?.get(timestamp);
+  if (!eventAt && !times?.has(timestamp)) {
+    eventAt = parseEventTime(timestamp, layout);
+    times?.set(timestamp, eventAt);
+  }
   if (!eventAt) return { ok: false, reason: 'bad_date' };
   const status = layout.status ?? words.get(statusWord(cell('status')));
   if (!status) return { ok: false, reason: 'unknown_status' };
