@@ -7,7 +7,8 @@ import { createPorts } from '../src/worker/deps';
 /**
  * The ingesting process of `npm run bench:cards`: a worker alone in its process, on the
  * workflow bundle the bench made, so its RSS is the ingestion's and not the bundler's.
- * It samples its own RSS every 100 ms and prints the peak as JSON when told to stop.
+ * It samples its own RSS every 100 ms and prints the peak (and the V8 heap in use then)
+ * as JSON when told to stop.
  */
 
 async function main(): Promise<void> {
@@ -24,7 +25,11 @@ async function main(): Promise<void> {
   });
   const rssBefore = process.memoryUsage().rss;
   let peakRss = rssBefore;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  let heapAtPeak = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => {
+    const { rss, heapUsed } = process.memoryUsage();
+    if (rss > peakRss) [peakRss, heapAtPeak] = [rss, heapUsed];
+  }, 100);
   process.once('SIGTERM', () => worker.shutdown());
   const running = worker.run();
   console.log(JSON.stringify({ ready: true }));
@@ -32,7 +37,7 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   await db.destroy();
   await connection.close();
-  console.log(JSON.stringify({ rssBefore, peakRss }));
+  console.log(JSON.stringify({ rssBefore, peakRss, heapAtPeak }));
 }
 
 main().catch((err: unknown) => {
