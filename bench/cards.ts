@@ -127,7 +127,9 @@ async function main(): Promise<void> {
     // The worker runs in a process of its own, on a bundle made here, so its RSS is the ingestion's alone.
     const bundlePath = join(s3Dir, 'workflow-bundle.js');
     await writeFile(bundlePath, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })).code);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'cards-worker.ts'), temporal.address, TASK_QUEUE, bundlePath, pg.url, String(BATCH_ROWS)], {
+    // CARD_BENCH_WORKER_HEAP_MB caps the worker's V8 heap, to tell lazily collected garbage from memory that is held.
+    const heapFlag = process.env.CARD_BENCH_WORKER_HEAP_MB ? [`--max-old-space-size=${process.env.CARD_BENCH_WORKER_HEAP_MB}`] : [];
+    const child = spawn(process.execPath, [...heapFlag, '--import', 'tsx', join(__dirname, 'cards-worker.ts'), temporal.address, TASK_QUEUE, bundlePath, pg.url, String(BATCH_ROWS)], {
       env: { ...process.env, S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true', S3_BUCKET: 'bench-cards' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
