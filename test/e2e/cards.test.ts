@@ -82,6 +82,11 @@ describe('card delivery status (e2e)', function () {
     assert.match(file.reason, /unknown layout/);
   });
 
+  it('refuses an upload sent with a Content-Encoding (415)', async () => {
+    const res = await api('POST', '/internal/v1/card-files?partner=courier-pickup', { token: service, rawBody: pickup(cardId()), headers: { 'content-type': 'text/csv', 'content-encoding': 'gzip' } });
+    assert.equal(res.status, 415);
+  });
+
   it('refuses an upload that is not sent as CSV (415)', async () => {
     const res = await upload('courier-pickup', '{}', 'application/json');
     assert.equal(res.status, 415);

@@ -22,10 +22,12 @@ export function internalCardFileRoutes(app: AppContext): RouteSpec[] {
         202: { description: 'A new file: its ingestion has started. Poll the `Location`.', schema: CardFileSchema },
         200: { description: 'These bytes were uploaded before: that file, as it stands.', schema: CardFileSchema },
         413: { description: 'The file is larger than CARD_FILE_MAX_BYTES.', schema: ProblemSchema },
-        415: { description: 'The body is not sent as text/csv.', schema: ProblemSchema },
+        415: { description: 'The body is not sent as text/csv, or is sent with a Content-Encoding.', schema: ProblemSchema },
       },
       handler: async (ctx, { query }) => {
         if (!ctx.is('text/csv', 'text/plain')) throw problems.unsupportedMediaType('text/csv');
+        // The bytes are stored as sent and hashed as the file: an encoded (compressed) body would be neither.
+        if (!['', 'identity'].includes(ctx.get('content-encoding').trim().toLowerCase())) throw problems.unsupportedMediaType('text/csv, with no Content-Encoding');
         const { file, created } = await uploadCardFile(app, ctx, query.partner);
         ctx.status = created ? 202 : 200;
         ctx.set('Location', `/internal/v1/card-files/${file.id}`);
