@@ -141,6 +141,16 @@ export const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().default('finflow'),
   // Statements (docs/statements.md).
   STATEMENT_LINK_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
+  // cards (docs/cards.md)
+  CARD_FILE_MAX_BYTES: int(1024 * 1024 * 1024),
+  CARD_FILE_BATCH_ROWS: int(5000),
+  CARD_PICKUP_PREFIX: z
+    .string()
+    .regex(/^[^/].*\/$/, 'a prefix such as card-files/inbox/ (ends with "/")')
+    .default('card-files/inbox/'),
+  CARD_PICKUP_INTERVAL_SECONDS: int(300),
+  CARD_STATUS_LIMIT_PER_ADDRESS: int(60),
+  CARD_STATUS_LIMIT_PER_CARD: int(10),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -241,6 +251,17 @@ export interface Config {
     signup: { perAddress: number; perTarget: number };
     verification: { perAddress: number; perTarget: number };
     lookup: { perAddress: number; perTarget: number };
+    cardStatus: { perAddress: number; perTarget: number };
+  };
+  /** Card delivery status from partner files (docs/cards.md). */
+  cards: {
+    /** The largest partner file an upload may stream in. */
+    maxFileBytes: number;
+    /** Rows read and committed per batch. */
+    batchRows: number;
+    /** Where partners drop files for the pickup Schedule: `<prefix><layout>/<name>`. */
+    pickupPrefix: string;
+    pickupIntervalSeconds: number;
   };
   /** Metrics and traces (docs/observability.md). */
   observability: {
@@ -467,6 +488,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       signup: { perAddress: env.SIGNUP_LIMIT_PER_ADDRESS, perTarget: env.SIGNUP_LIMIT_PER_EMAIL },
       verification: { perAddress: env.VERIFICATION_LIMIT_PER_ADDRESS, perTarget: env.VERIFICATION_LIMIT_PER_TARGET },
       lookup: { perAddress: env.LOOKUP_LIMIT_PER_ADDRESS, perTarget: env.LOOKUP_LIMIT_PER_TARGET },
+      cardStatus: { perAddress: env.CARD_STATUS_LIMIT_PER_ADDRESS, perTarget: env.CARD_STATUS_LIMIT_PER_CARD },
+    },
+    cards: {
+      maxFileBytes: env.CARD_FILE_MAX_BYTES,
+      batchRows: env.CARD_FILE_BATCH_ROWS,
+      pickupPrefix: env.CARD_PICKUP_PREFIX,
+      pickupIntervalSeconds: env.CARD_PICKUP_INTERVAL_SECONDS,
     },
     observability: {
       metricsToken: env.METRICS_TOKEN,

@@ -16,6 +16,7 @@ import * as limits from './20261202_B02_limits';
 import * as walletGaps from './20261202_H01_wallet_gaps';
 import * as contactChange from './20261202_H02_contact_change';
 import * as statements from './20261202_D01_statements';
+import * as cards from './20261202_F01_cards';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -38,6 +39,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_H01_wallet_gaps': walletGaps,
   '20261202_H02_contact_change': contactChange,
   '20261202_D01_statements': statements,
+  '20261202_F01_cards': cards,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

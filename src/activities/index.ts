@@ -21,6 +21,8 @@ import { createCashbackActivities } from './payments/cashback';
 import { createPaymentActivities } from './payments/payments';
 import { createRecurringActivities } from './payments/recurring';
 import { createRepairActivities } from './payments/repairs';
+import { createCardActivities } from './cards/ingest';
+import { createCardPickupActivities } from './cards/pickup';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
 export interface ActivityDeps {
@@ -34,10 +36,13 @@ export interface ActivityDeps {
   limits?: Limits;
   /** A Temporal client, for activities that steer Schedules (pausing a recurring payment's). */
   temporal?: Client;
-  /** Object storage for statements (S3_*); only the statement activities use it. */
+  // statements and cards
+  /** Object storage (S3_*): statements and partner card files. */
   storage?: ObjectStorage;
   /** How long a statement's download link works (STATEMENT_LINK_TTL_SECONDS). */
   statementLinkTtlSeconds?: number;
+  /** Rows per batch of a partner file (CARD_FILE_BATCH_ROWS). */
+  cardFileBatchRows?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -60,6 +65,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities(deps),
     ...createRecurringActivities(deps),
     ...createRepairActivities(deps),
+    // cards
+    ...createCardActivities(deps),
+    ...createCardPickupActivities(deps),
   };
 }
 

@@ -34,6 +34,9 @@ import { internalPaymentRoutes } from './internal/payments/routes';
 import { internalPostingRoutes } from './internal/postings/routes';
 import { auditRoutes } from './internal/audit/routes';
 import { webhookRoutes } from './webhooks/routes';
+import { cardRoutes } from './cards/routes';
+import { internalCardRoutes } from './internal/cards/routes';
+import { internalCardFileRoutes } from './internal/card-files/routes';
 import { auditTrail } from './core/middleware/audit-trail';
 
 /** No request of ours nests deeper than a few levels; 32 leaves room and bounds the work. */
@@ -104,6 +107,10 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...accountStatementRoutes(app),
     ...statementRoutes(app),
     ...inboundSmsRoutes(app),
+    // cards
+    ...cardRoutes(app),
+    ...internalCardRoutes(app),
+    ...internalCardFileRoutes(app),
   ];
 }
 

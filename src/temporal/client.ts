@@ -74,7 +74,7 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
 }
 
 /** Creates finflow's housekeeping Schedules if they do not exist yet (an existing one is kept as it is). */
-export async function ensureHousekeepingSchedules(client: Client, config: Pick<Config, 'idempotency'>): Promise<void> {
+export async function ensureHousekeepingSchedules(client: Client, config: Pick<Config, 'idempotency' | 'cards'>): Promise<void> {
   const schedules = [
     {
       scheduleId: scheduleIds.idempotencyKeyExpiry,
@@ -96,6 +96,14 @@ export async function ensureHousekeepingSchedules(client: Client, config: Pick<C
       workflowType: 'repairPaymentCredits',
       workflowId: workflowIds.paymentRepairs(),
       args: [],
+    },
+    // cards: partner files dropped under the pickup prefix (docs/cards.md).
+    {
+      scheduleId: scheduleIds.cardFilePickup,
+      every: `${config.cards.pickupIntervalSeconds}s`,
+      workflowType: 'pickUpCardFiles',
+      workflowId: workflowIds.cardFilePickup(),
+      args: [{ prefix: config.cards.pickupPrefix }],
     },
   ] as const;
   for (const { scheduleId, every, workflowType, workflowId, args } of schedules) {

@@ -54,6 +54,10 @@ export const workflowIds = {
   monthlyStatementsOf: (month: string) => `statements:monthly:${month}`,
   /** The handling of one inbound SMS (its `sms_inbound` row id). */
   smsBanking: (inboundId: string) => `sms-banking:${inboundId}`,
+  // cards
+  /** A partner file's ingestion, keyed by the SHA-256 of its bytes: the same file twice is one ingestion. */
+  cardFile: (fileId: string) => `card-file:${fileId}`,
+  cardFilePickup: () => 'cards:card-file-pickup',
 } as const;
 
 /**
@@ -80,6 +84,8 @@ export const scheduleIds = {
   paymentRepairs: 'finflow-payment-repairs',
   recurringPayment: (recurringPaymentId: string) => `recurring-payment:${recurringPaymentId}`,
   monthlyStatements: 'finflow-monthly-statements',
+  // cards
+  cardFilePickup: 'finflow-card-file-pickup',
 } as const;
 
 export const searchAttributes = {

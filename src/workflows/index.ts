@@ -9,3 +9,5 @@ export { recurringPaymentRun } from './payments/recurring';
 export { statement } from './banking/statement';
 export { monthlyStatements } from './banking/monthly-statements';
 export { smsBanking } from './banking/sms-banking';
+export { ingestCardFile } from './cards/ingest-card-file';
+export { pickUpCardFiles } from './cards/pick-up-card-files';

@@ -414,7 +414,8 @@ describe('API contract sweep (e2e)', function () {
       const json = JSON.stringify({ padding: 'x'.repeat(limit) });
       const form = `padding=${'x'.repeat(limit)}`;
       assert.ok(Buffer.byteLength(json) > limit && Buffer.byteLength(form) > limit);
-      const failures = await sweep(withBody(), async (op) => {
+      // A streamed file upload (text/csv, partner card files) has its own cap, CARD_FILE_MAX_BYTES, tested in cards.test.ts.
+      const failures = await sweep(withBody().filter((op) => op.bodyMediaType !== 'text/csv'), async (op) => {
         const rawBody = op.bodyMediaType === FORM_TYPE ? form : json;
         return problemIssues(await send(op, { rawBody, headers: { 'content-type': op.bodyMediaType ?? JSON_TYPE } }), [413], 'payload_too_large');
       });

@@ -92,6 +92,12 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['GET', '/metrics', 'anyone'],
   ['POST', '/webhooks/plivo/inbound', 'signed-inbound'],
   ['POST', '/webhooks/twilio/inbound', 'signed-inbound'],
+  // cards
+  ['GET', '/v1/cards/:cardId/status', 'anyone'],
+  ['GET', '/internal/v1/cards/:cardId/status', 'service-or-operator'],
+  ['POST', '/internal/v1/card-files', 'service-or-operator'],
+  ['GET', '/internal/v1/card-files/:id', 'service-or-operator'],
+  ['GET', '/internal/v1/card-files/:id/rejects', 'service-or-operator'],
 ];
 
 /** Who gets in; everyone else is refused. */

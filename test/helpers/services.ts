@@ -117,7 +117,7 @@ export const postgresUrl = once(async (): Promise<string> => {
  * reach here; the tests of those limits start an app of their own with low ones.
  */
 const UNLIMITED: NodeJS.ProcessEnv = Object.fromEntries(
-  ['SIGNUP_LIMIT_PER_ADDRESS', 'SIGNUP_LIMIT_PER_EMAIL', 'VERIFICATION_LIMIT_PER_ADDRESS', 'VERIFICATION_LIMIT_PER_TARGET', 'LOOKUP_LIMIT_PER_ADDRESS', 'LOOKUP_LIMIT_PER_TARGET'].map(
+  ['SIGNUP_LIMIT_PER_ADDRESS', 'SIGNUP_LIMIT_PER_EMAIL', 'VERIFICATION_LIMIT_PER_ADDRESS', 'VERIFICATION_LIMIT_PER_TARGET', 'LOOKUP_LIMIT_PER_ADDRESS', 'LOOKUP_LIMIT_PER_TARGET', 'CARD_STATUS_LIMIT_PER_ADDRESS', 'CARD_STATUS_LIMIT_PER_CARD'].map(
     (name) => [name, '1000000'],
   ),
 );
@@ -170,10 +170,12 @@ export interface Stack {
 /** PostgreSQL + dev server + worker + API on a random port, shared by the e2e tests. */
 export const stack = once(async (): Promise<Stack> => {
   const [url, temporal, db, s3] = await Promise.all([postgresUrl(), devServer(), testDb(), localS3()]);
-  const services = withServices(testConfig(), url, temporal.address);
-  // Statements are stored on the local S3 server, as under npm start.
-  const storage = { ...services.storage, endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true };
-  const config: Config = { ...services, storage };
+  // Statements and partner files are stored on the local S3 server, as under npm start.
+  const config = withServices(
+    testConfig({ S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true', S3_BUCKET: 'finflow-e2e' }),
+    url,
+    temporal.address,
+  );
   const connection = temporal.nativeConnection;
   const ports = createPorts(config, { db });
   await ports.storage.ensureBucket();

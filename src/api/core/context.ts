@@ -18,7 +18,7 @@ export interface AppDeps {
   billers: BillerPort;
   /** Sends verification codes (built by createPorts from SMS_PROVIDER and EMAIL_PROVIDER). */
   notifier: Notifier;
-  /** Signs statement download links (built by createPorts from S3_*); tests of other routes may leave it out. */
+  /** Object storage (built by createPorts from S3_*): signs statement download links and takes partner card files; tests of other routes may leave it out. */
   storage?: ObjectStorage;
   /** Injectable clock so tests can move time; defaults to the wall clock. */
   now?: () => Date;
@@ -40,5 +40,6 @@ export interface AppState {
 
 export interface AppContext {
   config: Config;
+  /** Storage stays optional: only the statements and cards routes need it, and they say so when it is missing. */
   deps: Required<Omit<AppDeps, 'storage'>> & Pick<AppDeps, 'storage'>;
 }

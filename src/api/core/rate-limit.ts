@@ -11,7 +11,7 @@ import { problems } from './errors';
  * over its limit. Refused attempts count too: hammering a limit does not reopen it.
  */
 
-export type LimitedAction = 'signup' | 'verification' | 'lookup';
+export type LimitedAction = 'signup' | 'verification' | 'lookup' | 'cardStatus';
 
 export interface RateLimit {
   key: string;

@@ -62,9 +62,15 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends AnyObject 
    * post. Either way the body parser has parsed it; the raw text stays on ctx.request.rawBody.
    */
   bodyType?: 'json' | 'form';
+  /**
+   * A body the handler streams itself (a file upload): documented under its media type,
+   * never parsed or held by the body parser. Used instead of `body`.
+   */
+  streamedBody?: { mediaType: string; description: string };
   query?: Q;
   params?: P;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Each answer; `mediaType` when it is not JSON (a CSV download). */
+  responses: Record<number, { description: string; schema?: z.ZodType; mediaType?: string }>;
   /** Rules beyond the schemas; the document lists them (see UnstatedRule). */
   rules?: UnstatedRule[];
   handler: RouteHandler<z.infer<B>, z.infer<Q>, z.infer<P>>;
@@ -164,11 +170,14 @@ export function registerOpenApi(registry: OpenAPIRegistry, spec: RouteSpec): voi
       ...(spec.query ? { query: spec.query } : {}),
       ...(headers ? { headers } : {}),
       ...(spec.body ? { body: { required: true, content: { [mediaType(spec)]: { schema: spec.body } } } } : {}),
+      ...(spec.streamedBody
+        ? { body: { required: true, description: spec.streamedBody.description, content: { [spec.streamedBody.mediaType]: { schema: z.string() } } } }
+        : {}),
     },
     responses: Object.fromEntries(
       Object.entries(spec.responses).map(([status, r]) => [
         status,
-        r.schema ? { description: r.description, content: { 'application/json': { schema: r.schema } } } : { description: r.description },
+        r.schema ? { description: r.description, content: { [r.mediaType ?? 'application/json']: { schema: r.schema } } } : { description: r.description },
       ]),
     ),
   };

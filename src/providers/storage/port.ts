@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * Object storage: where finflow keeps the files it makes or receives (statements,
  * invoices, partner files). Every object of a customer lives under that customer's
@@ -33,6 +35,23 @@ export interface ObjectStorage {
   deletePrefix(prefix: string): Promise<number>;
   /** Creates the bucket when it does not exist (development and tests; production buckets are provisioned). */
   ensureBucket(): Promise<void>;
+
+  // Large files (partner files of the cards line): streamed, never held whole in memory.
+  /** Writes an object of unknown length from a stream (a multipart upload); fails, leaving no object, when the stream does. */
+  putStream(input: PutStreamInput): Promise<StoredObject>;
+  /** The object's bytes from `start` (a byte offset) to its end, as a stream. */
+  getStream(key: string, start?: number): Promise<Readable>;
+  /** Objects under `prefix` in key order, after `startAfter`, at most `limit`. */
+  list(prefix: string, options: { startAfter?: string; limit: number }): Promise<StoredObject[]>;
+  /** Deletes one object (nothing when there is none). */
+  delete(key: string): Promise<void>;
+}
+
+export interface PutStreamInput {
+  key: string;
+  body: Readable;
+  contentType: string;
+  metadata?: Record<string, string>;
 }
 
 /** The prefix every object of one customer lives under. */

@@ -1,5 +1,6 @@
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -10,8 +11,10 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ObjectStorage, PutObjectInput, StoredObject } from './port';
+import { Transform, type Readable } from 'node:stream';
+import type { ObjectStorage, PutObjectInput, PutStreamInput, StoredObject } from './port';
 
 /**
  * The storage port on the official AWS SDK: AWS S3 itself, MinIO, or (in `npm start`
@@ -102,6 +105,35 @@ export function createS3Storage(settings: S3Settings): ObjectStorage {
         if (!isNotFound(err)) throw err;
         await client.send(new CreateBucketCommand({ Bucket: bucket }));
       }
+    },
+
+    async putStream({ key, body, contentType, metadata }: PutStreamInput): Promise<StoredObject> {
+      let sizeBytes = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          sizeBytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      body.once('error', (err) => counted.destroy(err));
+      // Parts of 8 MiB, two in flight: memory stays bounded whatever the object's size.
+      const upload = new Upload({ client, params: { Bucket: bucket, Key: key, Body: body.pipe(counted), ContentType: contentType, Metadata: metadata }, partSize: 8 * 1024 * 1024, queueSize: 2, leavePartsOnError: false });
+      await upload.done();
+      return { key, sizeBytes, contentType };
+    },
+
+    async getStream(key: string, start = 0): Promise<Readable> {
+      const found = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(start > 0 ? { Range: `bytes=${start}-` } : {}) }));
+      return found.Body as Readable;
+    },
+
+    async list(prefix: string, { startAfter, limit }: { startAfter?: string; limit: number }): Promise<StoredObject[]> {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: limit }));
+      return (page.Contents ?? []).flatMap((o) => (o.Key ? [{ key: o.Key, sizeBytes: o.Size ?? 0, contentType: undefined }] : []));
+    },
+
+    async delete(key: string): Promise<void> {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
   };
 }

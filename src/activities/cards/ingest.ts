@@ -1,0 +1,224 @@
+import { parse, type Info, type Options as CsvOptions } from 'csv-parse';
+import type { Readable } from 'node:stream';
+import type { Db } from '../../db/knex';
+import type { ObjectStorage } from '../../providers/storage/port';
+import { findCardFile, type CardFileRow } from '../../cards/repository';
+import type { CardFileCounters, IngestCardFileResult } from '../../workflows/cards/contract';
+import { commitBatch, type Batch } from './batch-store';
+import { columnIndex, shippedLayouts, type ColumnIndex, type Layout } from './layouts';
+import { redactPans } from './pan';
+import { readRow, REJECT_REASONS, statusWords } from './rows';
+
+/**
+ * Ingesting one partner file (docs/cards.md): `prepareCardFile` checks the file can be
+ * read at all (known layout, not empty, not binary, a header with the layout's columns,
+ * at least one row) and records where its rows start; `ingestCardFileBatch` reads the
+ * next batch of rows from the committed byte offset, streaming, and commits it with the
+ * new offset; `finishCardFile` closes the file. Each returns counters, never rows.
+ */
+
+export interface CardActivityDeps {
+  db: Db;
+  storage?: ObjectStorage;
+  now: () => Date;
+  /** Rows per batch (CARD_FILE_BATCH_ROWS). */
+  cardFileBatchRows?: number;
+  /** Layouts by id; the shipped ones unless a test passes its own. */
+  cardLayouts?: Map<string, Layout>;
+}
+
+/** Enough of a file's start to tell text from binary. */
+const SNIFF_BYTES = 64 * 1024;
+const DEFAULT_BATCH_ROWS = 5000;
+
+export type PrepareResult = { status: 'processing' } | { status: 'completed' | 'rejected'; reason: string | null };
+
+interface ParsedRecord {
+  record: string[];
+  raw: string;
+  info: Info;
+}
+
+function csvOptions(layout: Layout, fromStart: boolean): CsvOptions {
+  return {
+    delimiter: layout.delimiter,
+    encoding: layout.encoding,
+    bom: fromStart,
+    info: true,
+    raw: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+  };
+}
+
+/** True when the bytes cannot be text in the layout's encoding (NUL bytes, or invalid UTF-8). */
+function looksBinary(head: Buffer, encoding: Layout['encoding'], complete: boolean): boolean {
+  if (head.includes(0)) return true;
+  if (encoding !== 'utf8') return false;
+  // A cut multi-byte character at the sniff's end is not an error: drop up to 3 bytes.
+  const sample = complete ? head : head.subarray(0, Math.max(0, head.length - 3));
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(sample);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * How many lines of the file a record spans, counted from its raw text: csv-parse's own
+ * line count takes a CRLF inside a quoted field for two lines.
+ */
+function linesOf(raw: string): number {
+  const breaks = raw.match(/\r\n|\r|\n/g)?.length ?? 0;
+  return /[\r\n]$/.test(raw) ? breaks : breaks + 1;
+}
+
+async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer);
+    length += (chunk as Buffer).length;
+    if (length >= bytes) break;
+  }
+  stream.destroy();
+  return Buffer.concat(chunks).subarray(0, bytes);
+}
+
+/** The first `count` records of a stream (fewer at its end); the stream is closed after. */
+async function firstRecords(stream: Readable, options: CsvOptions, count: number): Promise<ParsedRecord[]> {
+  const parser = stream.pipe(parse(options));
+  stream.once('error', (err) => parser.destroy(err));
+  const records: ParsedRecord[] = [];
+  try {
+    for await (const parsed of parser) {
+      records.push(parsed as ParsedRecord);
+      if (records.length >= count) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return records;
+}
+
+export function createCardActivities(deps: CardActivityDeps) {
+  const { db } = deps;
+  const layouts = () => deps.cardLayouts ?? shippedLayouts();
+  const storage = (): ObjectStorage => {
+    if (!deps.storage) throw new Error('the cards activities need object storage (S3_*)');
+    return deps.storage;
+  };
+  const fileOf = async (fileId: string): Promise<CardFileRow> => {
+    const file = await findCardFile(db, fileId);
+    if (!file) throw new Error(`no card file ${fileId}`);
+    return file;
+  };
+  const reject = async (fileId: string, reason: string): Promise<PrepareResult> => {
+    await db('card_files').where({ id: fileId }).update({ status: 'rejected', reason, finished_at: deps.now() });
+    return { status: 'rejected', reason };
+  };
+
+  return {
+    /** Checks the file and records where its rows start; a file that cannot be read is `rejected` with the reason. */
+    async prepareCardFile(fileId: string): Promise<PrepareResult> {
+      const file = await fileOf(fileId);
+      if (file.status === 'completed' || file.status === 'rejected') return { status: file.status, reason: file.reason };
+      if (file.status === 'processing') return { status: 'processing' };
+      const layout = layouts().get(file.partner);
+      if (!layout) return reject(fileId, `unknown layout "${file.partner}"`);
+      if (Number(file.size_bytes) === 0) return reject(fileId, 'the file is empty');
+      const head = await readHead(await storage().getStream(file.object_key), SNIFF_BYTES);
+      if (looksBinary(head, layout.encoding, head.length >= Number(file.size_bytes))) return reject(fileId, 'the file is binary, not CSV text');
+      let records: ParsedRecord[];
+      try {
+        records = await firstRecords(await storage().getStream(file.object_key), csvOptions(layout, true), 2);
+      } catch (err) {
+        return reject(fileId, `the file is not CSV: ${(err as Error).message}`);
+      }
+      let columns: ColumnIndex;
+      let start = { offset: 0, lines: 0 };
+      if (layout.header) {
+        const [header, firstRow] = records;
+        if (!header) return reject(fileId, 'the file is empty');
+        try {
+          columns = columnIndex(layout, header.record);
+        } catch (err) {
+          return reject(fileId, `${(err as Error).message} (layout ${layout.id})`);
+        }
+        if (!firstRow) return reject(fileId, 'the file has a header row and no rows');
+        start = { offset: header.info.bytes, lines: linesOf(header.raw) };
+      } else {
+        columns = columnIndex(layout, undefined);
+        if (records.length === 0) return reject(fileId, 'the file is empty');
+      }
+      await db('card_files')
+        .where({ id: fileId, status: 'received' })
+        .update({ status: 'processing', columns: JSON.stringify(columns), next_offset: start.offset, lines_done: start.lines, started_at: deps.now() });
+      return { status: 'processing' };
+    },
+
+    /** Reads and commits the next batch of rows; `done` once the file's end is reached. */
+    async ingestCardFileBatch(fileId: string): Promise<CardFileCounters & { done: boolean }> {
+      const file = await fileOf(fileId);
+      const layout = layouts().get(file.partner);
+      if (file.status !== 'processing' || !layout || !file.columns) return { rows: 0, accepted: 0, rejected: 0, duplicates: 0, done: true };
+      const fromOffset = Number(file.next_offset);
+      if (fromOffset >= Number(file.size_bytes)) return { rows: 0, accepted: 0, rejected: 0, duplicates: 0, done: true };
+      const batch = await readBatch(await storage().getStream(file.object_key, fromOffset), layout, file, deps.cardFileBatchRows ?? DEFAULT_BATCH_ROWS);
+      const counters = await commitBatch(db, batch);
+      // Another attempt committed this batch: nothing more to count; the next call reads on.
+      return { ...(counters ?? { rows: 0, accepted: 0, rejected: 0, duplicates: 0 }), done: batch.toOffset >= Number(file.size_bytes) };
+    },
+
+    /** Marks the file completed and answers its totals. */
+    async finishCardFile(fileId: string): Promise<IngestCardFileResult> {
+      await db('card_files').where({ id: fileId, status: 'processing' }).update({ status: 'completed', finished_at: deps.now() });
+      const file = await fileOf(fileId);
+      return {
+        fileId,
+        status: file.status === 'rejected' ? 'rejected' : 'completed',
+        reason: file.reason,
+        counters: { rows: Number(file.rows_total), accepted: Number(file.accepted), rejected: Number(file.rejected), duplicates: Number(file.duplicates) },
+      };
+    },
+  };
+}
+
+/**
+ * Parses up to `maxRows` records from `stream` (which starts at the file's committed
+ * offset) into a batch. Line numbers are the file's: the parser counts lines from the
+ * offset, so the lines already done are added.
+ */
+async function readBatch(stream: Readable, layout: Layout, file: CardFileRow, maxRows: number): Promise<Batch> {
+  const fromOffset = Number(file.next_offset);
+  const columns = file.columns as ColumnIndex;
+  const words = statusWords(layout);
+  const times = new Map<string, Date | undefined>();
+  const batch: Batch = { fileId: file.id, partner: file.partner, fromOffset, toOffset: fromOffset, linesDone: file.lines_done, rows: 0, accepted: [], rejects: [] };
+  const parser = stream.pipe(parse({ ...csvOptions(layout, fromOffset === 0), skip_records_with_error: true }));
+  stream.once('error', (err) => parser.destroy(err));
+  parser.on('skip', (err: Error) => {
+    batch.rows += 1;
+    batch.linesDone += 1;
+    batch.rejects.push({ line: batch.linesDone, raw: '', reason: `the row is not valid CSV: ${redactPans(err.message)}` });
+  });
+  try {
+    for await (const parsed of parser) {
+      const { record, raw, info } = parsed as ParsedRecord;
+      const line = batch.linesDone + 1;
+      batch.linesDone += linesOf(raw);
+      batch.rows += 1;
+      const outcome = readRow(record, columns, layout, words, times);
+      if (outcome.ok) batch.accepted.push({ line, event: outcome.event });
+      else batch.rejects.push({ line, raw: redactPans(raw.replace(/\r?\n$/, '')), reason: REJECT_REASONS[outcome.reason] });
+      batch.toOffset = fromOffset + info.bytes;
+      if (batch.rows >= maxRows) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (batch.rows < maxRows) batch.toOffset = Number(file.size_bytes);
+  return batch;
+}
