@@ -132,6 +132,10 @@ export const envSchema = z.object({
   VERIFICATION_LIMIT_PER_TARGET: int(5),
   LOOKUP_LIMIT_PER_ADDRESS: int(120),
   LOOKUP_LIMIT_PER_TARGET: int(100),
+
+  // Messaging campaigns (docs/campaigns.md).
+  CAMPAIGN_SENDER_RATE_PER_SECOND: int(10),
+  CAMPAIGN_STALE_CLAIM_SECONDS: int(60),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -231,6 +235,8 @@ export interface Config {
     verification: { perAddress: number; perTarget: number };
     lookup: { perAddress: number; perTarget: number };
   };
+  /** Messaging campaigns: the sender's limit across all workers, and when a claim's outcome counts as unknown. */
+  campaigns: { senderRatePerSecond: number; staleClaimMs: number };
 }
 
 /** The path Plivo posts message status callbacks to (src/api/webhooks). */
@@ -446,6 +452,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       verification: { perAddress: env.VERIFICATION_LIMIT_PER_ADDRESS, perTarget: env.VERIFICATION_LIMIT_PER_TARGET },
       lookup: { perAddress: env.LOOKUP_LIMIT_PER_ADDRESS, perTarget: env.LOOKUP_LIMIT_PER_TARGET },
     },
+    campaigns: { senderRatePerSecond: env.CAMPAIGN_SENDER_RATE_PER_SECOND, staleClaimMs: env.CAMPAIGN_STALE_CLAIM_SECONDS * 1000 },
   };
 }
 

@@ -12,6 +12,7 @@ import * as rateLimits from './20261202_C03_rate_limits';
 import * as verification from './20261202_C04_verification';
 import * as paymentReview from './20261202_B01_payment_review';
 import * as limits from './20261202_B02_limits';
+import * as campaigns from './20261202_G01_campaigns';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -31,6 +32,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_C04_verification': verification,
   '20261202_B01_payment_review': paymentReview,
   '20261202_B02_limits': limits,
+  '20261202_G01_campaigns': campaigns,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

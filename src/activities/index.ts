@@ -18,6 +18,10 @@ import { createCashbackActivities } from './payments/cashback';
 import { createPaymentActivities } from './payments/payments';
 import { createRecurringActivities } from './payments/recurring';
 import { createRepairActivities } from './payments/repairs';
+import type { SmsProvider } from '../providers/sms';
+import type { ObjectStorage } from '../providers/storage/port';
+import { createCampaignActivities } from './campaigns';
+import type { CampaignSendSettings } from './campaigns/send-batch';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
 export interface ActivityDeps {
@@ -31,6 +35,13 @@ export interface ActivityDeps {
   limits?: Limits;
   /** A Temporal client, for activities that steer Schedules (pausing a recurring payment's). */
   temporal?: Client;
+  // campaigns
+  /** The SMS/WhatsApp port campaigns send through (the notifier wraps the same one). */
+  sms?: SmsProvider;
+  /** Object storage, where contact imports read their CSV. */
+  storage?: ObjectStorage;
+  /** The sender's rate and the claim/budget timings (config CAMPAIGN_*). */
+  campaignSend?: Partial<CampaignSendSettings>;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -51,6 +62,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities(deps),
     ...createRecurringActivities(deps),
     ...createRepairActivities(deps),
+    // campaigns
+    ...createCampaignActivities(deps),
   };
 }
 

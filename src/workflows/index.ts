@@ -6,3 +6,6 @@ export { bankPosting } from './banking/bank-posting';
 export { payBill } from './payments/pay-bill';
 export { payCard } from './payments/pay-card';
 export { recurringPaymentRun } from './payments/recurring';
+export { campaignRollout } from './campaigns/campaign-rollout';
+export { campaignBatch } from './campaigns/campaign-batch';
+export { contactImport } from './campaigns/contact-import';
