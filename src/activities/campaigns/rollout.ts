@@ -1,7 +1,6 @@
 import type { Db } from '../../db/knex';
 import { applySegment } from '../../campaigns/segments';
 import { findCampaign, findSegment, type CampaignStatus } from '../../campaigns/repository';
-import { CAMPAIGN_BATCH_SIZE } from '../../workflows/campaigns/contract';
 
 /**
  * The rollout's bookkeeping: planning the audience (segment → queued messages, in one
@@ -11,9 +10,11 @@ import { CAMPAIGN_BATCH_SIZE } from '../../workflows/campaigns/contract';
 export interface PlanResult {
   total: number;
   batchCount: number;
+  batchSize: number;
 }
 
-const batchesOf = (total: number) => Math.ceil(total / CAMPAIGN_BATCH_SIZE);
+/** Messages per batch (one child workflow, a few activity calls) unless settings say otherwise. */
+export const DEFAULT_BATCH_SIZE = 1000;
 
 /** Which statuses a control may move a campaign from: cancelled and completed are final. */
 const MOVES: Record<'running' | 'paused' | 'cancelled' | 'completed', CampaignStatus[]> = {
@@ -23,7 +24,9 @@ const MOVES: Record<'running' | 'paused' | 'cancelled' | 'completed', CampaignSt
   completed: ['running', 'completed'],
 };
 
-export function createRolloutActivities({ db }: { db: Db }) {
+export function createRolloutActivities({ db, campaignSend }: { db: Db; campaignSend?: { batchSize?: number } }) {
+  const batchSize = campaignSend?.batchSize ?? DEFAULT_BATCH_SIZE;
+  const plan = (total: number): PlanResult => ({ total, batchCount: Math.ceil(total / batchSize), batchSize });
   return {
     /**
      * Queues one message per contact of the segment, numbered 1..total, in one
@@ -34,7 +37,7 @@ export function createRolloutActivities({ db }: { db: Db }) {
       return db.transaction(async (trx) => {
         const campaign = await findCampaign(trx, campaignId);
         if (!campaign) throw new Error(`campaign ${campaignId} not found`);
-        if (campaign.total !== null) return { total: campaign.total, batchCount: batchesOf(campaign.total) };
+        if (campaign.total !== null) return plan(campaign.total);
         const segment = await findSegment(trx, campaign.segment_id);
         if (!segment) throw new Error(`segment ${campaign.segment_id} not found`);
         const audience = applySegment(trx('contacts').select(trx.raw('?::uuid', [campaignId]), trx.raw('row_number() over (order by contacts.id)'), 'contacts.id'), segment.filters);
@@ -43,7 +46,7 @@ export function createRolloutActivities({ db }: { db: Db }) {
         await trx('campaigns')
           .where({ id: campaignId })
           .update({ total, planned_at: trx.fn.now(), updated_at: trx.fn.now(), status: trx.raw(`case when status in ('scheduled', 'planning') then 'running' else status end`) });
-        return { total, batchCount: batchesOf(total) };
+        return plan(total);
       });
     },
 

@@ -7,12 +7,11 @@ import { reserveSendSlot } from '../../campaigns/send-pacing';
 import { nextSendableAt } from '../../campaigns/send-window';
 import { render, smsSegments } from '../../campaigns/templates';
 import { SmsSendError, type SmsProvider } from '../../providers/sms';
-import { CAMPAIGN_BATCH_SIZE, type CampaignBatchInput, type CampaignBatchResult } from '../../workflows/campaigns/contract';
+import type { CampaignBatchInput, CampaignBatchResult } from '../../workflows/campaigns/contract';
 import { reconcileStaleClaims } from './reconcile';
 
 /**
- * Sends one batch of a campaign (docs/campaigns.md, "Sending"): up to
- * CAMPAIGN_BATCH_SIZE messages, in chunks of a quarter second's worth at the sender's
+ * Sends one batch of a campaign (docs/campaigns.md, "Sending"): `batchSize` messages, in chunks of a quarter second's worth at the sender's
  * rate. For each chunk, at the moment of sending:
  *
  *   1. messages whose contact is inside quiet hours / outside the send window now wait
@@ -35,6 +34,8 @@ export interface CampaignSendSettings {
   staleClaimMs: number;
   /** How long one activity call sends before handing back to its workflow. */
   activityBudgetMs: number;
+  /** Messages per batch, fixed at planning (rollout.ts). */
+  batchSize?: number;
 }
 
 export const DEFAULT_SEND_SETTINGS: CampaignSendSettings = { senderRatePerSecond: 10, staleClaimMs: 60_000, activityBudgetMs: 60_000 };
@@ -77,7 +78,7 @@ export function createSendBatchActivities(deps: SendBatchDeps) {
     async sendCampaignBatch(input: SendBatchInput): Promise<CampaignBatchResult> {
       const sms = deps.sms;
       if (!sms) throw new Error('sendCampaignBatch needs the SMS port');
-      const range = { from: input.batch * CAMPAIGN_BATCH_SIZE + 1, to: (input.batch + 1) * CAMPAIGN_BATCH_SIZE };
+      const range = { from: input.batch * input.batchSize + 1, to: (input.batch + 1) * input.batchSize };
       const startedMs = Date.now();
       // The later of the workflow's clock and ours, plus the time this call has run.
       const now = () => new Date(Math.max(Date.parse(input.at), deps.now().getTime()) + (Date.now() - startedMs));

@@ -64,7 +64,7 @@ export async function campaignRollout(input: CampaignRolloutInput): Promise<Camp
     if (waitMs > 0) await condition(() => cancelled, waitMs);
     if (cancelled) return { status: 'cancelled', batchCount: 0 };
     const plan = await planCampaign({ campaignId });
-    progress = { batchCount: plan.batchCount, nextBatch: 0, deferred: [], paused };
+    progress = { batchCount: plan.batchCount, batchSize: plan.batchSize, nextBatch: 0, deferred: [], paused };
   }
   const state: RolloutProgress = progress;
 
@@ -73,8 +73,11 @@ export async function campaignRollout(input: CampaignRolloutInput): Promise<Camp
   const finished = () => running === 0 && state.nextBatch >= state.batchCount && state.deferred.length === 0;
   const tooLong = () => workflowInfo().historyLength > HISTORY_LIMIT || workflowInfo().continueAsNewSuggested;
 
+  // Bumped whenever a batch hands back, so a wait started before it re-reads the due times.
+  let handedBack = 0;
   const onResult = (batch: number) => (result: CampaignBatchResult) => {
     running--;
+    handedBack++;
     if (result.outcome === 'paused' || result.outcome === 'waiting') state.deferred.push({ batch, ...(result.dueAt ? { dueAt: result.dueAt } : {}) });
   };
 
@@ -90,7 +93,7 @@ export async function campaignRollout(input: CampaignRolloutInput): Promise<Camp
       running++;
       const child = await startChild(campaignBatch, {
         workflowId: `${workflowInfo().workflowId}:batch-${batch}:${workflowInfo().runId.slice(0, 8)}-${workflowInfo().historyLength}`,
-        args: [{ campaignId, batch }],
+        args: [{ campaignId, batch, batchSize: state.batchSize }],
         parentClosePolicy: ParentClosePolicy.TERMINATE,
       });
       // A batch that failed outright (it should not: its activity retries) is tried again in a minute.
@@ -99,7 +102,8 @@ export async function campaignRollout(input: CampaignRolloutInput): Promise<Camp
     }
     const nextDue = Math.min(...state.deferred.map((d) => (d.dueAt ? Date.parse(d.dueAt) : Infinity)));
     const timeoutMs = Number.isFinite(nextDue) ? Math.max(1, nextDue - workflowNowMs()) : undefined;
-    const changed = () => cancelled || canStart() || finished() || (tooLong() && running === 0);
+    const seen = handedBack;
+    const changed = () => cancelled || handedBack !== seen || canStart() || finished() || (tooLong() && running === 0);
     if (timeoutMs === undefined) await condition(changed);
     else await condition(changed, timeoutMs);
   }

@@ -16,6 +16,8 @@ export interface CampaignRolloutInput {
 /** How far a rollout has come: all it carries from one run to the next. */
 export interface RolloutProgress {
   batchCount: number;
+  /** Messages per batch, fixed when the campaign is planned. */
+  batchSize: number;
   /** The next batch never started yet. */
   nextBatch: number;
   /** Batches to run again: paused mid-way, or waiting for contacts' send windows (`dueAt`, ISO). */
@@ -32,7 +34,9 @@ export type CampaignRolloutWorkflow = (input: CampaignRolloutInput) => Promise<C
 
 export interface CampaignBatchInput {
   campaignId: string;
+  /** Batch n holds the messages numbered n × batchSize + 1 … (n + 1) × batchSize. */
   batch: number;
+  batchSize: number;
 }
 
 /**
@@ -68,6 +72,3 @@ export interface ContactImportResult {
 }
 
 export type ContactImportWorkflow = (input: ContactImportInput) => Promise<ContactImportResult>;
-
-/** Messages per batch: one child workflow, sent by a few activity calls. */
-export const CAMPAIGN_BATCH_SIZE = 1000;
