@@ -207,7 +207,7 @@ export interface Config {
     statusCallbackUrl: string | undefined;
     /** The auth token also verifies Plivo's webhooks, whichever provider sends. */
     plivo: { authId: string | undefined; authToken: string | undefined; sourceNumber: string | undefined; apiUrl: string | undefined };
-    /** Twilio posts receipts only to SMS_STATUS_CALLBACK_URL (its receipt webhook is not built yet). */
+    /** Twilio posts receipts to SMS_STATUS_CALLBACK_URL, else PUBLIC_URL + /webhooks/twilio/status. */
     twilio: { accountSid: string | undefined; authToken: string | undefined; from: string | undefined; apiUrl: string | undefined; statusCallbackUrl: string | undefined };
   };
   /** Where money comes from: the card/bank processor that funds wallets. */
@@ -241,6 +241,8 @@ export interface Config {
 
 /** The path Plivo posts message status callbacks to (src/api/webhooks). */
 export const PLIVO_STATUS_WEBHOOK_PATH = '/webhooks/plivo/message-status';
+/** The path Twilio posts message status callbacks to (SMS and WhatsApp; src/api/webhooks/twilio-status.ts). */
+export const TWILIO_STATUS_WEBHOOK_PATH = '/webhooks/twilio/status';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -436,7 +438,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
         authToken: env.TWILIO_AUTH_TOKEN,
         from: env.TWILIO_FROM,
         apiUrl: env.TWILIO_API_URL,
-        statusCallbackUrl: env.SMS_STATUS_CALLBACK_URL,
+        statusCallbackUrl: env.SMS_STATUS_CALLBACK_URL ?? (env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/+$/, '')}${TWILIO_STATUS_WEBHOOK_PATH}` : undefined),
       },
     },
     funding: { provider: env.FUNDING_PROVIDER, stripe: { secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL } },

@@ -96,7 +96,9 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     create table contact_imports (
       id uuid primary key default gen_random_uuid(),
-      object_key text not null,
+      -- The CSV: in the object storage bucket (large files) or inline (source_csv).
+      object_key text,
+      source_csv text,
       status text not null default 'processing' check (status in ('processing', 'completed', 'failed')),
       rows_seen integer not null default 0,
       rows_imported integer not null default 0,

@@ -50,6 +50,11 @@ export function nestingDepth(value: unknown, cap: number): number {
   return deepest;
 }
 import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
+// campaigns
+import { contactRoutes } from './contacts/routes';
+import { templateRoutes } from './templates/routes';
+import { segmentRoutes } from './segments/routes';
+import { campaignRoutes } from './campaigns/routes';
 import { codecSessionRouter } from './codec/session';
 
 /**
@@ -86,6 +91,11 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...auditRoutes(app),
     ...webhookRoutes(app),
     ...codecRoutes(app),
+    // campaigns
+    ...contactRoutes(app),
+    ...templateRoutes(app),
+    ...segmentRoutes(app),
+    ...campaignRoutes(app),
   ];
 }
 

@@ -35,6 +35,10 @@ export const workflowIds = {
    */
   recurringPayment: (recurringPaymentId: string, period: string, retry = 0) =>
     `payment:recurring:${recurringPaymentId}:${period}${retry > 0 ? `:retry-${retry}` : ''}`,
+  // campaigns
+  /** A campaign's rollout: one per campaign, so a second launch cannot start another. */
+  campaignRollout: (campaignId: string) => `campaign:${campaignId}`,
+  contactImport: (importId: string) => `contact-import:${importId}`,
 } as const;
 
 /**

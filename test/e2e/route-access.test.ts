@@ -76,7 +76,36 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/internal/v1/accounts/:accountId/postings', 'service'],
   ['GET', '/internal/v1/postings/:id', 'service'],
   ['POST', '/webhooks/plivo/message-status', 'webhook'],
+  // campaigns
+  ['POST', '/v1/contacts', 'operator'],
+  ['GET', '/v1/contacts', 'operator'],
+  ['GET', '/v1/contacts/:id', 'operator'],
+  ['DELETE', '/v1/contacts/:id', 'operator'],
+  ['POST', '/v1/contacts/import', 'operator'],
+  ['GET', '/v1/contacts/imports/:id', 'operator'],
+  ['POST', '/v1/templates', 'operator'],
+  ['GET', '/v1/templates', 'operator'],
+  ['GET', '/v1/templates/:id', 'operator'],
+  ['GET', '/v1/templates/:id/preview', 'operator'],
+  ['POST', '/v1/segments', 'operator'],
+  ['GET', '/v1/segments', 'operator'],
+  ['GET', '/v1/segments/:id', 'operator'],
+  ['GET', '/v1/segments/:id/preview', 'operator'],
+  ['POST', '/v1/campaigns', 'operator'],
+  ['GET', '/v1/campaigns', 'operator'],
+  ['GET', '/v1/campaigns/:id', 'operator'],
+  ['GET', '/v1/campaigns/:id/messages', 'operator'],
+  ['POST', '/v1/campaigns/:id/launch', 'operator'],
+  ['POST', '/v1/campaigns/:id/pause', 'operator'],
+  ['POST', '/v1/campaigns/:id/resume', 'operator'],
+  ['POST', '/v1/campaigns/:id/cancel', 'operator'],
+  ['POST', '/webhooks/twilio/status', 'webhook'],
 ];
+
+/** A well-formed but unsigned form per webhook whose fields differ from Plivo's status callback. */
+const WEBHOOK_FORMS: Record<string, string> = {
+  '/webhooks/twilio/status': 'MessageSid=SMaccesstest&MessageStatus=delivered',
+};
 
 /** Who gets in; everyone else is refused. */
 const ADMITS: Record<Who, Caller[]> = {
@@ -133,7 +162,7 @@ describe('route access from a hand-written table (e2e)', function () {
     const idempotency: Record<string, string> = method === 'POST' || method === 'PUT' || method === 'DELETE' ? { 'idempotency-key': randomUUID() } : {};
     const body: RequestOptions =
       who === 'webhook'
-        ? { rawBody: 'MessageUUID=access-test&Status=delivered', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } }
+        ? { rawBody: WEBHOOK_FORMS[path] ?? 'MessageUUID=access-test&Status=delivered', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } }
         : method === 'GET' || method === 'DELETE'
           ? { headers: { ...headers, ...idempotency } }
           : { body: {}, headers: { ...headers, ...idempotency } };

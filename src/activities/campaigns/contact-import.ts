@@ -6,8 +6,8 @@ import type { ObjectStorage } from '../../providers/storage/port';
 import type { ContactImportResult } from '../../workflows/campaigns/contract';
 
 /**
- * A contacts CSV import (docs/campaigns.md, "Import"): the file is read from object
- * storage and parsed as a stream; rows are upserted by phone in multi-row statements
+ * A contacts CSV import (docs/campaigns.md, "Import"): the file (in object storage, or
+ * inline in the import row) is parsed as a stream; rows are upserted by phone in multi-row statements
  * of IMPORT_BATCH_ROWS, each rejected row is recorded with its line and reason, and the
  * counters are written after every batch (the progress GET /v1/contacts/imports/{id}
  * shows). One activity holds the whole file; it heartbeats its position, so a retry
@@ -80,12 +80,13 @@ export function createContactImportActivities({ db, storage, now }: { db: Db; st
 
   return {
     async importContacts({ importId }: { importId: string }): Promise<ContactImportResult> {
-      if (!storage) throw new Error('importContacts needs object storage');
-      const job = await db('contact_imports').where({ id: importId }).first<{ object_key: string } | undefined>();
+      const job = await db('contact_imports').where({ id: importId }).first<{ object_key: string | null; source_csv: string | null } | undefined>();
       if (!job) throw new Error(`contact import ${importId} not found`);
+      if (job.object_key && !storage) throw new Error('importContacts needs object storage for a file in the bucket');
+      const source = job.object_key && storage ? await storage.get(job.object_key) : (job.source_csv ?? '');
       const resumed = Context.current().info.heartbeatDetails as Progress | undefined;
       const progress: Progress = resumed ?? { rowsSeen: 0, rowsImported: 0, rowsRejected: 0 };
-      const parser = parse(await storage.get(job.object_key), { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), bom: true, skip_empty_lines: true, relax_column_count: true, info: true });
+      const parser = parse(source, { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), bom: true, skip_empty_lines: true, relax_column_count: true, info: true });
       let batch: Array<{ line: number; record: Record<string, string> }> = [];
       let index = 0;
       for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
