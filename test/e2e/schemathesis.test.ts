@@ -41,6 +41,11 @@ const EXCLUDED_RULES: Record<string, string> = {
   'amount-within-limits': "Limits come from configuration and the day's earlier requests (per customer), not from the document.",
   'verification-code-matches': 'A one-time code is right only if it is the one sent; no schema can know it.',
   'posting-direction': 'Depends on another field (code); also a service-token route, which the customer token cannot reach.',
+  // campaigns
+  'template-placeholders-declared': 'Compares two fields: every placeholder in body must be in placeholders.',
+  'campaign-template-channel': "The template's channel is stored data; the campaign's channel must match it.",
+  'campaign-references-exist': 'Whether a template or segment id exists is stored data.',
+  'campaign-state': "Which controls apply depends on the campaign's stored status (a cancelled campaign cannot launch).",
 };
 
 /** Bounds the run to a minute or two on a small machine; raise locally to search harder. */
