@@ -64,9 +64,10 @@ interface Outcome {
 const PENDING: MessageStatus[] = ['queued', 'waiting_window'];
 
 /**
- * Sends are paced at 90 % of the sender's limit and a message more than 50 ms late takes
- * a new slot: whatever the scheduling jitter up to that tolerance, no one-second window
- * (as the provider sees it) holds more than the limit.
+ * Sends are paced at 90 % of the sender's limit, in mini-slots of about 10 ms of it, and
+ * a message more than 50 ms past its slot's start takes a new slot: whatever the
+ * scheduling jitter up to that tolerance, no one-second window (as the provider sees it)
+ * holds more than the limit.
  */
 const PACING_HEADROOM = 0.9;
 const LATE_TOLERANCE_MS = 50;
@@ -99,7 +100,7 @@ export function createSendBatchActivities(deps: SendBatchDeps) {
         const rate = Math.min(campaign.rate_per_second ?? settings.senderRatePerSecond, settings.senderRatePerSecond);
         const chunk = await nextChunk(db, campaign.id, range, now(), Math.max(1, Math.min(200, Math.floor(rate / 4))));
         if (chunk.length === 0) return settle(db, campaign.id, range, settings.staleClaimMs);
-        await sendChunk({ db, sms, campaign, chunk, now: now(), rate });
+        await sendChunk({ db, sms, campaign, chunk, now: now(), rate, staleClaimMs: settings.staleClaimMs });
         Context.current().heartbeat();
         if (Date.now() - startedMs > settings.activityBudgetMs) return { outcome: 'waiting', dueAt: now().toISOString() };
       }
@@ -120,7 +121,7 @@ function nextChunk(db: Db, campaignId: string, range: { from: number; to: number
     .select('m.seq', 'm.contact_id', 'c.phone', 'c.attributes', 'c.timezone');
 }
 
-async function sendChunk({ db, sms, campaign, chunk, now, rate }: { db: Db; sms: SmsProvider; campaign: CampaignRow; chunk: Candidate[]; now: Date; rate: number }): Promise<void> {
+async function sendChunk({ db, sms, campaign, chunk, now, rate, staleClaimMs }: { db: Db; sms: SmsProvider; campaign: CampaignRow; chunk: Candidate[]; now: Date; rate: number; staleClaimMs: number }): Promise<void> {
   const template = await findTemplate(db, campaign.template_id);
   if (!template) throw new Error(`template ${campaign.template_id} not found`);
   const rules = { quietHours: campaign.quiet_hours, sendWindow: campaign.send_window };
@@ -151,7 +152,7 @@ async function sendChunk({ db, sms, campaign, chunk, now, rate }: { db: Db; sms:
   }
   const toSend = ready.filter((r) => claimed.has(r.seq));
   try {
-    outcomes.push(...(await sendPaced(db, sms, campaign, toSend, rate)));
+    outcomes.push(...(await sendPaced(db, sms, campaign, toSend, rate, staleClaimMs)));
   } finally {
     await recordOutcomes(db, campaign.id, sms.name, outcomes);
   }
@@ -194,26 +195,44 @@ async function claim(db: Db, campaign: CampaignRow, seqs: number[], now: Date): 
  * claim and, when retryable, ends the call with an error so Temporal backs off; a
  * timeout leaves the claim for reconciliation, since the provider may have it.
  */
-async function sendPaced(db: Db, sms: SmsProvider, campaign: CampaignRow, messages: Array<Candidate & { text: string }>, rate: number): Promise<Outcome[]> {
+async function sendPaced(
+  db: Db,
+  sms: SmsProvider,
+  campaign: CampaignRow,
+  messages: Array<Candidate & { text: string }>,
+  rate: number,
+  staleClaimMs: number,
+): Promise<Outcome[]> {
   if (messages.length === 0) return [];
   const sender = `${sms.name}:${campaign.channel}`;
   const paced = rate * PACING_HEADROOM;
+  // Mini-slots of about 10 ms of the rate: each is sent as a burst from its start, so an
+  // activity slower than the rate's spacing is not forever late, and a late burst is short.
+  const slotSize = Math.max(1, Math.floor(paced / 100));
+  const claimedMs = performance.now();
   const outcomes: Outcome[] = [];
-  let slot = { startMs: 0, spacingMs: 0, first: 0 };
-  const reserve = async (first: number) => {
-    const reserved = await reserveSendSlot(db, sender, messages.length - first, paced);
-    slot = { startMs: performance.now() + reserved.waitMs, spacingMs: reserved.spacingMs, first };
+  let slot = { startMs: 0, left: 0 };
+  const release = async (from: number) => {
+    const unsent = messages.slice(from).map((m) => m.seq);
+    await db('campaign_messages').where({ campaign_id: campaign.id, status: 'sending' }).whereIn('seq', unsent).update({ status: 'queued', claimed_at: null, updated_at: db.fn.now() });
   };
-  await reserve(0);
   for (const [index, message] of messages.entries()) {
-    let dueIn = slot.startMs + (index - slot.first) * slot.spacingMs - performance.now();
-    // Late past the tolerance (a stalled event loop, a slow database): the rest of this
-    // slot's times are stale, and sending on them would bunch into the next second.
-    if (dueIn < -LATE_TOLERANCE_MS) {
-      await reserve(index);
-      dueIn = slot.startMs - performance.now();
+    // A claim this old could soon be reconciled by another attempt: hand it back unsent
+    // rather than race that attempt (at most once beats sending late).
+    if (performance.now() - claimedMs > staleClaimMs / 2 || Context.current().cancellationSignal.aborted) {
+      await release(index);
+      return outcomes;
     }
-    if (dueIn > 0) await sleep(dueIn);
+    // Out of slot, or later than the tolerance into it (a stalled event loop, a slow
+    // database): a fresh slot, so late sends never bunch into the next second.
+    if (slot.left === 0 || performance.now() - slot.startMs > LATE_TOLERANCE_MS) {
+      const size = Math.min(slotSize, messages.length - index);
+      const reserved = await reserveSendSlot(db, sender, size, paced);
+      slot = { startMs: performance.now() + reserved.waitMs, left: size };
+      if (reserved.waitMs > 0) await sleep(reserved.waitMs);
+      Context.current().heartbeat();
+    }
+    slot.left--;
     const segments = smsSegments(message.text).segments;
     try {
       const sent = await sms.send({ to: message.phone, body: message.text, reference: messageReference(campaign.id, message.contact_id), channel: campaign.channel });
@@ -224,10 +243,7 @@ async function sendPaced(db: Db, sms: SmsProvider, campaign: CampaignRow, messag
         outcomes.push({ seq: message.seq, status: 'failed', reason: err.description, segments });
         continue;
       }
-      if (err.reason !== 'timeout') {
-        const unsent = messages.slice(index).map((m) => m.seq);
-        await db('campaign_messages').where({ campaign_id: campaign.id, status: 'sending' }).whereIn('seq', unsent).update({ status: 'queued', claimed_at: null, updated_at: db.fn.now() });
-      }
+      if (err.reason !== 'timeout') await release(index);
       await recordOutcomes(db, campaign.id, sms.name, outcomes);
       throw err;
     }
