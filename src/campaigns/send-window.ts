@@ -24,7 +24,16 @@ export interface SendRules {
   sendWindow?: SendWindow | null;
 }
 
-export const isValidTimezone = (zone: string): boolean => IANAZone.isValidZone(zone);
+// Checking a zone builds an Intl formatter (tens of microseconds); imports check one per row.
+const zoneValidity = new Map<string, boolean>();
+export function isValidTimezone(zone: string): boolean {
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (zoneValidity.size < 10_000) zoneValidity.set(zone, valid);
+  }
+  return valid;
+}
 
 const minutesOf = (hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
