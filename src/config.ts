@@ -151,6 +151,9 @@ export const envSchema = z.object({
   CARD_PICKUP_INTERVAL_SECONDS: int(300),
   CARD_STATUS_LIMIT_PER_ADDRESS: int(60),
   CARD_STATUS_LIMIT_PER_CARD: int(10),
+  // Messaging campaigns (docs/campaigns.md).
+  CAMPAIGN_SENDER_RATE_PER_SECOND: int(10),
+  CAMPAIGN_STALE_CLAIM_SECONDS: int(60),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -224,7 +227,7 @@ export interface Config {
     statusCallbackUrl: string | undefined;
     /** The auth token also verifies Plivo's webhooks, whichever provider sends. */
     plivo: { authId: string | undefined; authToken: string | undefined; sourceNumber: string | undefined; apiUrl: string | undefined };
-    /** Twilio posts receipts only to SMS_STATUS_CALLBACK_URL (its receipt webhook is not built yet). */
+    /** Twilio posts receipts to SMS_STATUS_CALLBACK_URL, else PUBLIC_URL + /webhooks/twilio/status. */
     twilio: { accountSid: string | undefined; authToken: string | undefined; from: string | undefined; apiUrl: string | undefined; statusCallbackUrl: string | undefined };
   };
   /** Where money comes from: the card/bank processor that funds wallets. */
@@ -273,10 +276,14 @@ export interface Config {
     otlpEndpoint: string | undefined;
     serviceName: string;
   };
+  /** Messaging campaigns: the sender's limit across all workers, and when a claim's outcome counts as unknown. */
+  campaigns: { senderRatePerSecond: number; staleClaimMs: number };
 }
 
 /** The path Plivo posts message status callbacks to (src/api/webhooks). */
 export const PLIVO_STATUS_WEBHOOK_PATH = '/webhooks/plivo/message-status';
+/** The path Twilio posts message status callbacks to (SMS and WhatsApp; src/api/webhooks/twilio-status.ts). */
+export const TWILIO_STATUS_WEBHOOK_PATH = '/webhooks/twilio/status';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -473,7 +480,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
         authToken: env.TWILIO_AUTH_TOKEN,
         from: env.TWILIO_FROM,
         apiUrl: env.TWILIO_API_URL,
-        statusCallbackUrl: env.SMS_STATUS_CALLBACK_URL,
+        statusCallbackUrl: env.SMS_STATUS_CALLBACK_URL ?? (env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/+$/, '')}${TWILIO_STATUS_WEBHOOK_PATH}` : undefined),
       },
     },
     funding: { provider: env.FUNDING_PROVIDER, stripe: { secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL } },
@@ -502,6 +509,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
       serviceName: env.OTEL_SERVICE_NAME,
     },
+    campaigns: { senderRatePerSecond: env.CAMPAIGN_SENDER_RATE_PER_SECOND, staleClaimMs: env.CAMPAIGN_STALE_CLAIM_SECONDS * 1000 },
   };
 }
 

@@ -17,6 +17,7 @@ import * as walletGaps from './20261202_H01_wallet_gaps';
 import * as contactChange from './20261202_H02_contact_change';
 import * as statements from './20261202_D01_statements';
 import * as cards from './20261202_F01_cards';
+import * as campaigns from './20261202_G01_campaigns';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -40,6 +41,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_H02_contact_change': contactChange,
   '20261202_D01_statements': statements,
   '20261202_F01_cards': cards,
+  '20261202_G01_campaigns': campaigns,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -23,6 +23,9 @@ import { createRecurringActivities } from './payments/recurring';
 import { createRepairActivities } from './payments/repairs';
 import { createCardActivities } from './cards/ingest';
 import { createCardPickupActivities } from './cards/pickup';
+import type { SmsProvider } from '../providers/sms';
+import { createCampaignActivities } from './campaigns';
+import type { CampaignSendSettings } from './campaigns/send-batch';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
 export interface ActivityDeps {
@@ -36,13 +39,17 @@ export interface ActivityDeps {
   limits?: Limits;
   /** A Temporal client, for activities that steer Schedules (pausing a recurring payment's). */
   temporal?: Client;
-  // statements and cards
-  /** Object storage (S3_*): statements and partner card files. */
+  // statements, cards and campaigns
+  /** Object storage (S3_*): statements, partner card files and contact imports. */
   storage?: ObjectStorage;
   /** How long a statement's download link works (STATEMENT_LINK_TTL_SECONDS). */
   statementLinkTtlSeconds?: number;
   /** Rows per batch of a partner file (CARD_FILE_BATCH_ROWS). */
   cardFileBatchRows?: number;
+  /** The SMS/WhatsApp port campaigns send through (the notifier wraps the same one). */
+  sms?: SmsProvider;
+  /** The sender's rate and the claim/budget timings (config CAMPAIGN_*). */
+  campaignSend?: Partial<CampaignSendSettings>;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -68,6 +75,8 @@ export function createActivities(deps: ActivityDeps) {
     // cards
     ...createCardActivities(deps),
     ...createCardPickupActivities(deps),
+    // campaigns
+    ...createCampaignActivities(deps),
   };
 }
 

@@ -56,6 +56,11 @@ export function nestingDepth(value: unknown, cap: number): number {
   return deepest;
 }
 import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
+// campaigns
+import { contactRoutes } from './contacts/routes';
+import { templateRoutes } from './templates/routes';
+import { segmentRoutes } from './segments/routes';
+import { campaignRoutes } from './campaigns/routes';
 import { codecSessionRouter } from './codec/session';
 // Issue 13: wallet customers' and operators' gaps.
 import { cashbackRoutes } from './cashback/routes';
@@ -111,6 +116,11 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...cardRoutes(app),
     ...internalCardRoutes(app),
     ...internalCardFileRoutes(app),
+    // campaigns
+    ...contactRoutes(app),
+    ...templateRoutes(app),
+    ...segmentRoutes(app),
+    ...campaignRoutes(app),
   ];
 }
 

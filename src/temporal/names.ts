@@ -58,6 +58,10 @@ export const workflowIds = {
   /** A partner file's ingestion, keyed by the SHA-256 of its bytes: the same file twice is one ingestion. */
   cardFile: (fileId: string) => `card-file:${fileId}`,
   cardFilePickup: () => 'cards:card-file-pickup',
+  // campaigns
+  /** A campaign's rollout: one per campaign, so a second launch cannot start another. */
+  campaignRollout: (campaignId: string) => `campaign:${campaignId}`,
+  contactImport: (importId: string) => `contact-import:${importId}`,
 } as const;
 
 /**

@@ -11,3 +11,6 @@ export { monthlyStatements } from './banking/monthly-statements';
 export { smsBanking } from './banking/sms-banking';
 export { ingestCardFile } from './cards/ingest-card-file';
 export { pickUpCardFiles } from './cards/pick-up-card-files';
+export { campaignRollout } from './campaigns/campaign-rollout';
+export { campaignBatch } from './campaigns/campaign-batch';
+export { contactImport } from './campaigns/contact-import';

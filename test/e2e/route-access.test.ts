@@ -98,7 +98,36 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/internal/v1/card-files', 'service-or-operator'],
   ['GET', '/internal/v1/card-files/:id', 'service-or-operator'],
   ['GET', '/internal/v1/card-files/:id/rejects', 'service-or-operator'],
+  // campaigns
+  ['POST', '/v1/contacts', 'operator'],
+  ['GET', '/v1/contacts', 'operator'],
+  ['GET', '/v1/contacts/:id', 'operator'],
+  ['DELETE', '/v1/contacts/:id', 'operator'],
+  ['POST', '/v1/contacts/import', 'operator'],
+  ['GET', '/v1/contacts/imports/:id', 'operator'],
+  ['POST', '/v1/templates', 'operator'],
+  ['GET', '/v1/templates', 'operator'],
+  ['GET', '/v1/templates/:id', 'operator'],
+  ['GET', '/v1/templates/:id/preview', 'operator'],
+  ['POST', '/v1/segments', 'operator'],
+  ['GET', '/v1/segments', 'operator'],
+  ['GET', '/v1/segments/:id', 'operator'],
+  ['GET', '/v1/segments/:id/preview', 'operator'],
+  ['POST', '/v1/campaigns', 'operator'],
+  ['GET', '/v1/campaigns', 'operator'],
+  ['GET', '/v1/campaigns/:id', 'operator'],
+  ['GET', '/v1/campaigns/:id/messages', 'operator'],
+  ['POST', '/v1/campaigns/:id/launch', 'operator'],
+  ['POST', '/v1/campaigns/:id/pause', 'operator'],
+  ['POST', '/v1/campaigns/:id/resume', 'operator'],
+  ['POST', '/v1/campaigns/:id/cancel', 'operator'],
+  ['POST', '/webhooks/twilio/status', 'webhook'],
 ];
+
+/** A well-formed but unsigned form per webhook whose fields differ from Plivo's status callback. */
+const WEBHOOK_FORMS: Record<string, string> = {
+  '/webhooks/twilio/status': 'MessageSid=SMaccesstest&MessageStatus=delivered',
+};
 
 /** Who gets in; everyone else is refused. */
 const ADMITS: Record<Who, Caller[]> = {
@@ -156,8 +185,10 @@ describe('route access from a hand-written table (e2e)', function () {
     const concrete = path.replace(/:asset/, 'swagger-ui.css').replace(/:[A-Za-z]+/g, () => randomUUID());
     const idempotency: Record<string, string> = method === 'POST' || method === 'PUT' || method === 'DELETE' ? { 'idempotency-key': randomUUID() } : {};
     const body: RequestOptions =
-      who === 'webhook' || who === 'signed-inbound'
+      who === 'signed-inbound'
         ? { rawBody: 'MessageUUID=access-test&Status=delivered&MessageSid=access-test&From=%2B14155550100&Text=BAL&Body=BAL', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } }
+        : who === 'webhook'
+          ? { rawBody: WEBHOOK_FORMS[path] ?? 'MessageUUID=access-test&Status=delivered', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } }
         : method === 'GET' || method === 'DELETE'
           ? { headers: { ...headers, ...idempotency } }
           : { body: {}, headers: { ...headers, ...idempotency } };

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { SMS_HELP_TEXT } from '../../src/activities/banking/sms-commands';
+import { contactColumns, upsertContacts } from '../../src/campaigns/contacts';
 import { createApp } from '../../src/api/app';
 import { PLIVO_INBOUND_PATH, TWILIO_INBOUND_PATH } from '../../src/api/webhooks/inbound';
 import { withServices } from '../../src/config';
@@ -187,5 +188,19 @@ describe('SMS banking webhooks (e2e)', function () {
     await fromPlivo(start);
     await replyTo('plivo', start.MessageUUID);
     assert.equal(await alertsOn(), true);
+  });
+
+  it('opts a campaign contact out of SMS on STOP, from any number, and back in on START', async () => {
+    const phone = uniquePhone();
+    const columns = contactColumns({ phone, consent: { sms: { status: 'opt_in', source: 'import' } } }, 'test', new Date(Date.now() - 60_000));
+    assert.ok(columns.ok);
+    await upsertContacts(s.db, [columns.row]);
+    const consent = async (): Promise<{ sms_consent: string; sms_consent_source: string } | undefined> => s.db('contacts').where({ phone }).first('sms_consent', 'sms_consent_source');
+    const stop = { MessageSid: `SM${randomUUID().replace(/-/g, '')}`, From: phone, To: '+14155550000', Body: 'STOP' };
+    assert.equal((await fromTwilio(stop)).status < 300, true);
+    await eventually('the contact to be opted out', async () => ((await consent())?.sms_consent === 'opt_out' ? true : undefined));
+    assert.match((await consent())?.sms_consent_source ?? '', /^keyword:twilio:/);
+    await fromPlivo(plivoText(phone, 'START'));
+    await eventually('the contact to be opted in again', async () => ((await consent())?.sms_consent === 'opt_in' ? true : undefined));
   });
 });

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/knex';
+import { applyConsentKeyword } from '../../campaigns/contacts';
 import { transferIdFrom } from '../../ledger/ids';
 import type { Account, Ledger } from '../../ledger/types';
 import { formatMoney, maskAccount } from '../../money/money';
@@ -43,15 +44,19 @@ export interface ConsentKeywordEvent {
   userId: string | null;
   provider: string;
   providerMessageId: string;
+  /** When the provider received the keyword: an older change never overrides a newer one. */
+  at: Date;
 }
 
 /**
  * The one place a STOP / START keyword takes effect, for every number that texts one:
- * a customer's transaction alerts stop or resume here. Anything else that keys on SMS
- * consent (campaign contacts) belongs in this function too.
+ * a customer's transaction alerts stop or resume, and the campaign contact with this
+ * phone changes its SMS consent (so a STOP mid-campaign stops its pending message).
+ * Anything else that keys on SMS consent belongs in this function too.
  */
 export async function onConsentKeyword(db: Db, event: ConsentKeywordEvent): Promise<void> {
   if (event.userId) await db('users').where({ id: event.userId }).update({ sms_alerts_enabled: event.kind === 'opt_in' });
+  await applyConsentKeyword(db, { phone: event.phone, channel: 'sms', kind: event.kind, at: event.at, source: `keyword:${event.provider}:${event.providerMessageId}` });
 }
 
 const CONSENT_REPLIES = {
@@ -109,7 +114,7 @@ export function createSmsBankingActivities({ db, ledger, notifier }: { db: Db; l
       const customer = await customerByPhone(row.from_number);
       const command = parseSmsCommand(row.body);
       if (command.kind === 'opt_out' || command.kind === 'opt_in') {
-        await onConsentKeyword(db, { kind: command.kind, phone: row.from_number, userId: customer?.id ?? null, provider: row.provider, providerMessageId: row.provider_message_id });
+        await onConsentKeyword(db, { kind: command.kind, phone: row.from_number, userId: customer?.id ?? null, provider: row.provider, providerMessageId: row.provider_message_id, at: row.received_at });
       }
       let action: InboundSmsAction;
       if (!customer) {

@@ -48,7 +48,10 @@ export type ProblemType =
   // Issue 13: wallet customers' gaps.
   | 'payment_not_retryable'
   | 'insufficient_cashback'
-  | 'current_password_incorrect';
+  | 'current_password_incorrect'
+  // campaigns
+  | 'campaign_invalid_state'
+  | 'campaign_invalid';
 
 export class ProblemError extends Error {
   readonly expose = true;
@@ -66,6 +69,12 @@ export class ProblemError extends Error {
 }
 
 export const problems = {
+  /** A campaign control its state does not allow (launch of a cancelled one): names the path's id. */
+  campaignInvalidState: (detail: string) =>
+    new ProblemError(409, 'campaign_invalid_state', 'Campaign state', detail, [{ field: 'id', in: 'path', code: 'invalid_state', message: detail }]),
+  /** A campaign whose references do not hold (a missing template, a template of another channel). */
+  campaignInvalid: (field: string, code: string, message: string) =>
+    new ProblemError(422, 'campaign_invalid', 'Invalid campaign', message, [{ field, in: 'body', code, message }]),
   validation: (errors: FieldError[], detail = 'The request has invalid fields.') =>
     new ProblemError(400, 'validation_error', 'Invalid request', detail, errors),
   field: (location: FieldError['in'], field: string, code: string, message: string) =>

@@ -5,6 +5,8 @@ import type { AppContext } from '../core/context';
 import { ProblemSchema } from '../core/openapi';
 import { route, type RouteSpec } from '../core/route';
 import { verifyPlivoSignature } from './plivo-signature';
+import { applyCampaignReceipt } from '../../campaigns/repository';
+import { twilioStatusRoute } from './twilio-status';
 
 /** Provider callbacks. Public routes: each proves where it came from by its signature. */
 
@@ -62,6 +64,16 @@ export function webhookRoutes(app: AppContext): RouteSpec[] {
         }
         const errorReason = body.ErrorCode ? `${status}: Plivo error code ${body.ErrorCode}` : status;
         const receipt = { status, errorReason };
+        // A campaign message first (docs/campaigns.md), then the notification outbox.
+        const campaign = await applyCampaignReceipt(app.deps.db, { provider: 'plivo', providerMessageId: body.MessageUUID }, {
+          status: status === 'undelivered' ? 'failed' : status,
+          errorReason: status === 'sent' || status === 'delivered' ? null : errorReason,
+          raw: { ...body },
+        });
+        if (campaign.matched) {
+          ctx.body = { outcome: campaign.applied ? 'applied' : 'unchanged' };
+          return;
+        }
         let result = await outbox.applyReceipt({ provider: 'plivo', providerMessageId: body.MessageUUID }, receipt);
         // A part of a long message carries its own uuid; the outbox knows the first part's.
         if (!result.matched && body.ParentMessageUUID && body.ParentMessageUUID !== body.MessageUUID) {
@@ -76,5 +88,7 @@ export function webhookRoutes(app: AppContext): RouteSpec[] {
         ctx.body = { outcome: result.applied ? 'applied' : 'unchanged' };
       },
     }),
+    // campaigns
+    twilioStatusRoute(app),
   ];
 }

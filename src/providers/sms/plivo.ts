@@ -31,6 +31,8 @@ export function createPlivoSms(options: PlivoSmsOptions): SmsProvider {
 
   return {
     name: 'plivo',
+    // finflow sends WhatsApp through Twilio only.
+    channels: ['sms'],
     // Plivo's message API takes no client reference or idempotency key, so `reference`
     // is not sent: the outbox claim is what keeps a message from going out twice.
     async send({ to, body }: SmsMessage): Promise<SmsSendResult> {

@@ -15,6 +15,16 @@ export interface SmsMessage {
    * client reference; the sandbox also uses it to find the row its receipt updates.
    */
   reference: string;
+  /** `whatsapp` goes through WhatsApp where the provider offers it (Twilio); default `sms`. */
+  channel?: MessageChannel;
+}
+
+export type MessageChannel = 'sms' | 'whatsapp';
+
+/** What a provider knows of a message it was handed, found by the sender's reference. */
+export interface SmsLookup {
+  providerMessageId: string;
+  status: 'sent' | 'delivered' | 'undelivered' | 'failed';
 }
 
 export interface SmsSendResult {
@@ -24,6 +34,14 @@ export interface SmsSendResult {
 export interface SmsProvider {
   readonly name: SmsProviderName;
   send(message: SmsMessage): Promise<SmsSendResult>;
+  /**
+   * The message sent under `reference`, or undefined when the provider never took one.
+   * Only where the provider can answer by the sender's reference (the sandbox); the
+   * campaigns line reconciles an unknown outcome with it instead of sending again.
+   */
+  lookup?(reference: string): Promise<SmsLookup | undefined>;
+  /** The channels this provider can send on; absent, `sms` only. */
+  readonly channels?: readonly MessageChannel[];
 }
 
 /**

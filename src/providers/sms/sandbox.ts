@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/knex';
 import { createOutbox, type ReceiptStatus } from '../outbox';
-import { SmsSendError, type SmsMessage, type SmsProvider, type SmsSendResult } from './port';
+import { SmsSendError, type SmsLookup, type SmsMessage, type SmsProvider, type SmsSendResult } from './port';
 
 /**
  * The sandbox SMS provider: no network, and an outcome scripted by the recipient's last
@@ -51,6 +51,7 @@ export function createSandboxSms({ db }: { db: Db }): SmsProvider {
 
   return {
     name: 'sandbox',
+    channels: ['sms', 'whatsapp'],
     async send(message: SmsMessage): Promise<SmsSendResult> {
       const script = scriptFor(message.to);
       if (script.outcome === 'rejected') throw new SmsSendError(script.reason, false, script.detail);
@@ -60,6 +61,13 @@ export function createSandboxSms({ db }: { db: Db }): SmsProvider {
       }
 
       const providerMessageId = sandboxMessageId(message.reference);
+      // What the sandbox "sent", where the API and lookups find it; a second send of one
+      // reference counts up `sends`, which is how tests and the benchmark see duplicates.
+      await db.raw(
+        `insert into sandbox_sms_messages (reference, channel, to_phone, body, provider_message_id, status) values (?, ?, ?, ?, ?, ?)
+         on conflict (reference) do update set sends = sandbox_sms_messages.sends + 1`,
+        [message.reference, message.channel ?? 'sms', message.to, message.body, providerMessageId, script.receipt],
+      );
       await outbox.applyReceipt(
         { dedupeKey: message.reference },
         {
@@ -70,6 +78,10 @@ export function createSandboxSms({ db }: { db: Db }): SmsProvider {
         },
       );
       return { providerMessageId };
+    },
+    async lookup(reference: string): Promise<SmsLookup | undefined> {
+      const row = await db('sandbox_sms_messages').where({ reference }).first<{ provider_message_id: string; status: SmsLookup['status'] } | undefined>();
+      return row ? { providerMessageId: row.provider_message_id, status: row.status } : undefined;
     },
   };
 }

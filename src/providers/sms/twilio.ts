@@ -32,15 +32,19 @@ const BLOCKED_CODES = new Set([21610, 21612, 21408, 30004, 30007]);
 export function createTwilioSms(options: TwilioSmsOptions): SmsProvider {
   const client = twilio(options.accountSid, options.authToken, { timeout: options.timeoutMs ?? REQUEST_TIMEOUT_MS, autoRetry: false });
   if (options.apiUrl) client.api.baseUrl = options.apiUrl.replace(/\/+$/, '');
-  const sender = options.from.startsWith('MG') ? { messagingServiceSid: options.from } : { from: options.from };
+  const sender: { from?: string; messagingServiceSid?: string } = options.from.startsWith('MG') ? { messagingServiceSid: options.from } : { from: options.from };
 
   return {
     name: 'twilio',
+    channels: ['sms', 'whatsapp'],
     // Twilio's message API takes no idempotency key, so `reference` is not sent: the
     // outbox claim is what keeps a message from going out twice.
-    async send({ to, body }: SmsMessage): Promise<SmsSendResult> {
+    async send({ to, body, channel }: SmsMessage): Promise<SmsSendResult> {
+      // WhatsApp is the same API with both addresses prefixed (a Messaging Service picks its own sender).
+      const address = (phone: string) => (channel === 'whatsapp' ? `whatsapp:${phone}` : phone);
+      const from = sender.from === undefined ? sender : { from: address(sender.from) };
       try {
-        const message = await client.messages.create({ to, body, ...sender, ...(options.statusCallbackUrl ? { statusCallback: options.statusCallbackUrl } : {}) });
+        const message = await client.messages.create({ to: address(to), body, ...from, ...(options.statusCallbackUrl ? { statusCallback: options.statusCallbackUrl } : {}) });
         if (!message.sid) throw new SmsSendError('provider_error', true, 'Twilio answered without a message sid');
         return { providerMessageId: message.sid };
       } catch (err) {
