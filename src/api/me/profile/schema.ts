@@ -18,7 +18,9 @@ export const ProfileBody = z
     email: EmailField.optional().meta({ description: 'A new email: it replaces yours only once the code sent to it is confirmed (POST /v1/me/verifications/confirm).' }),
     phone: PhoneField.optional().meta({ description: 'A new phone: it replaces yours only once the code sent to it by SMS is confirmed.' }),
   })
-  .meta({ id: 'ProfileUpdateRequest' });
+  .refine((body) => Object.values(body).some((value) => value !== undefined), { message: 'Give at least one of name, timezone, email or phone.' })
+  // The refinement above, as JSON Schema states it.
+  .meta({ id: 'ProfileUpdateRequest', minProperties: 1 });
 
 export type ProfileBody = z.infer<typeof ProfileBody>;
 
