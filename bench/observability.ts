@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [variant, { url }] of servers) {
         // Tracing is a process-wide registration: on only while its variant runs.
-        const tracing = variant === 'metrics + tracing on' ? installTracing({ observability: { otlpEndpoint: undefined, serviceName: 'bench', metricsToken: undefined, workerMetrics: { host: '127.0.0.1', port: 0 } } }, 'api', new NoopSpanProcessor()) : undefined;
+        const tracing = variant === 'metrics + tracing on' ? await installTracing({ observability: { otlpEndpoint: undefined, serviceName: 'bench', metricsToken: undefined, workerMetrics: { host: '127.0.0.1', port: 0 } } }, 'api', new NoopSpanProcessor()) : undefined;
         await tallies.get(variant)!.round(CLIENTS, REQUESTS / ROUNDS, request(url));
         await tracing?.shutdown();
       }

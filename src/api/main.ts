@@ -15,7 +15,7 @@ import { installTracing, tracingClientInterceptors } from '../observability/trac
 async function main(): Promise<void> {
   const config = loadConfig(process.env, { defaultEnv: 'production' });
   const logger = createLogger(config, 'finflow-api');
-  const tracing = installTracing(config, 'api');
+  const tracing = await installTracing(config, 'api');
   const db = createDb(config);
   const temporal = createClient(config.temporal, tracing ? tracingClientInterceptors() : undefined);
   const server = createApp(config, { db, temporal, logger, ...appPorts(createPorts(config, { db })) }).listen(config.http.port, config.http.host);

@@ -45,13 +45,16 @@ async function main(): Promise<void> {
   // `on`, not `once`: a Ctrl-C reaches this process both from the terminal and relayed by
   // npm and tsx; a repeat must not fall through to Node's default and skip the orderly stop.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(signal));
-  // The orchestrator owns the signals so it can stop the worker before the servers it needs.
-  installTemporalRuntime(logger, { level: 'WARN', shutdownSignals: [], metrics: base.observability.workerMetrics });
 
   const step = <T>(what: string, work: Promise<T>) => withDeadline(what, base.startupTimeoutMs, work);
   try {
     // The API's port is checked first, so a second `npm start` fails before it starts anything.
     if (!(await isPortFree(base.http.port, base.http.host))) throw new PortInUseError('finflow API', base.http.port, 'PORT');
+    // The worker's metrics endpoint binds when the Temporal runtime is installed: checked here, named by its variable.
+    const metrics = base.observability.workerMetrics;
+    if (!(await isPortFree(metrics.port, metrics.host))) throw new PortInUseError('worker metrics', metrics.port, 'WORKER_METRICS_PORT');
+    // The orchestrator owns the signals so it can stop the worker before the servers it needs.
+    installTemporalRuntime(logger, { level: 'WARN', shutdownSignals: [], metrics });
     const config = await startServices(base, logger, stops);
     const db = createDb(config);
     stops.push(() => db.destroy());

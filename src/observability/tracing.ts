@@ -1,6 +1,5 @@
 import * as otel from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ClientInterceptors } from '@temporalio/client';
@@ -32,11 +31,13 @@ export interface Tracing {
  * Registers the process's tracer provider (with an AsyncLocalStorage context manager, so
  * a request's span is the parent of what it starts). Undefined when tracing is off.
  */
-export function installTracing(config: Pick<Config, 'observability'>, role: 'api' | 'worker', processor?: SpanProcessor): Tracing | undefined {
+export async function installTracing(config: Pick<Config, 'observability'>, role: 'api' | 'worker', processor?: SpanProcessor): Promise<Tracing | undefined> {
   const endpoint = config.observability.otlpEndpoint;
   if (!processor && !endpoint) return undefined;
   const resource = new Resource({ 'service.name': `${config.observability.serviceName}-${role}` });
-  const spanProcessor = processor ?? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${(endpoint ?? '').replace(/\/+$/, '')}/v1/traces` }));
+  // Loaded only when exporting: the OTLP exporter is the heaviest module here.
+  const exporter = async () => new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter({ url: `${(endpoint ?? '').replace(/\/+$/, '')}/v1/traces` });
+  const spanProcessor = processor ?? new BatchSpanProcessor(await exporter());
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
   return {

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, { defaultEnv: 'production' });
   const logger = createLogger(config, 'finflow-worker');
   installTemporalRuntime(logger, { metrics: config.observability.workerMetrics });
-  const tracing = installTracing(config, 'worker');
+  const tracing = await installTracing(config, 'worker');
   const db = createDb(config);
   const client = createClient(config.temporal, tracing ? tracingClientInterceptors() : undefined);
   await ensureSearchAttributes(client, config.temporal.namespace);

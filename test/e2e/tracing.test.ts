@@ -45,7 +45,7 @@ describe('traces across API, workflow and activities (e2e)', function () {
     await dev.client.connection.workflowService.registerNamespace({ namespace: NAMESPACE, workflowExecutionRetentionPeriod: msToTs('1 day') }).catch((err: unknown) => {
       if (!(isGrpcServiceError(err) && err.code === 6)) throw err;
     });
-    tracing = installTracing(config, 'api', new SimpleSpanProcessor(exporter)) as Tracing;
+    tracing = (await installTracing(config, 'api', new SimpleSpanProcessor(exporter))) as Tracing;
     temporal = createClient(config.temporal, tracingClientInterceptors());
     await eventually('the tracing namespace', async () => ensureSearchAttributes(temporal, NAMESPACE).then(() => true, () => undefined));
     const ports = createPorts(config, { db });

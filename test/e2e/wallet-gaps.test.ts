@@ -257,6 +257,12 @@ describe('wallet gaps: cashback, retries, operator views, profile and password (
       assert.deepEqual([res.body.user.name, res.body.user.timezone], ['Ada King', 'Europe/Stockholm']);
     });
 
+    it('an empty change is a validation error and changes nothing', async () => {
+      const user = await signUpAndLogin(s.baseUrl);
+      const res = await patch(user, {});
+      assert.deepEqual([res.status, res.body.type], [400, 'validation_error']);
+    });
+
     it('an unknown timezone is a validation error naming the field', async () => {
       const user = await signUpAndLogin(s.baseUrl);
       const res = await patch(user, { timezone: 'Mars/Olympus' });

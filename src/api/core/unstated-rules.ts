@@ -45,6 +45,7 @@ export const RULES = {
   // Issue 13: wallet customers' gaps.
   cashbackBalance: rule('cashback-balance', 'body', 'amount', 'insufficient_cashback', "amount must not exceed the cashback account's available balance (422)."),
   walletInCurrency: rule('wallet-in-currency', 'body', 'currency', 'no_wallet', 'You must have a wallet in `currency` (400).'),
+  newPasswordPolicy: rule('password-policy', 'body', 'newPassword', 'custom', 'The new password must not be one character repeated or a common password.'),
   currentPassword: rule('current-password', 'body', 'currentPassword', 'current_password_incorrect', 'currentPassword must be your password now (422).'),
   contactAvailable: rule('contact-available', 'body', 'email', 'custom', 'A new email must not be another account\'s (409).'),
   statementPeriodFromBeforeTo: rule('statement-from-before-to', 'body', 'from', 'custom', '`from` must be before `to`, and is required with `to`.'),

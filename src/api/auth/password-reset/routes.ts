@@ -36,7 +36,7 @@ export function passwordResetRoutes(app: AppContext): RouteSpec[] {
       summary: 'Set a new password with the code: every session ends and you get a new token pair.',
       tags: ['auth'],
       access: 'public',
-      rules: [RULES.verificationCode, RULES.passwordPolicy],
+      rules: [RULES.verificationCode, RULES.newPasswordPolicy],
       body: ConfirmPasswordResetBody,
       responses: {
         200: { description: 'The password is changed; a new token pair.', schema: TokenPairSchema },

@@ -38,7 +38,7 @@ export function profileRoutes(app: AppContext): RouteSpec[] {
       summary: 'Change your password: every session ends (refresh tokens revoked) and you get a new token pair.',
       tags: ['auth'],
       access: 'user',
-      rules: [RULES.currentPassword, RULES.passwordPolicy],
+      rules: [RULES.currentPassword, RULES.newPasswordPolicy],
       body: ChangePasswordBody,
       responses: {
         200: { description: 'Changed; a new token pair for this client.', schema: TokenPairSchema },

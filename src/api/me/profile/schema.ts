@@ -1,10 +1,22 @@
 import { z } from 'zod';
 import { canonicalTimeZone } from '../../../payments/recurring/period';
-import { EmailField, PasswordField, PhoneField, UserSchema } from '../../auth/schema';
+import { PasswordField, PhoneField, UserSchema } from '../../auth/schema';
 import { NOT_BLANK_PATTERN } from '../../core/patterns';
 import { VerificationSchema } from '../verifications/schema';
 
 /** Shapes of the profile and password routes (docs/security.md, "Profile and password"). */
+
+/**
+ * A new email, untrimmed: unlike signup's, surrounding whitespace is refused rather than
+ * cut, and the document states zod's own pattern, so what it says is what is checked.
+ */
+const NewEmail = z
+  .string()
+  .max(254)
+  // The pattern alone (no `format: email`, whose checkers disagree at the edges): the document states exactly what is checked.
+  .regex(z.regexes.email, { message: 'email must be a valid email address.' })
+  .transform((value) => value.toLowerCase())
+  .meta({ example: 'ada@example.com' });
 
 export const ProfileBody = z
   .object({
@@ -15,10 +27,12 @@ export const ProfileBody = z
       .refine((name) => canonicalTimeZone(name) !== undefined, { message: 'timezone must be an IANA timezone name, e.g. America/New_York.' })
       .meta({ example: 'Europe/Stockholm' })
       .optional(),
-    email: EmailField.optional().meta({ description: 'A new email: it replaces yours only once the code sent to it is confirmed (POST /v1/me/verifications/confirm).' }),
+    email: NewEmail.optional().meta({ description: 'A new email: it replaces yours only once the code sent to it is confirmed (POST /v1/me/verifications/confirm).' }),
     phone: PhoneField.optional().meta({ description: 'A new phone: it replaces yours only once the code sent to it by SMS is confirmed.' }),
   })
-  .meta({ id: 'ProfileUpdateRequest' });
+  .refine((body) => Object.values(body).some((value) => value !== undefined), { message: 'Give at least one of name, timezone, email or phone.' })
+  // The refinement above, as JSON Schema states it.
+  .meta({ id: 'ProfileUpdateRequest', minProperties: 1 });
 
 export type ProfileBody = z.infer<typeof ProfileBody>;
 
