@@ -103,17 +103,13 @@ export const CHECKS: Check[] = [
   {
     name: 'each funding charged once and credited once, none for a refused request',
     async run({ db, issued }) {
-      const requests = byKind(issued, 'funding');
-      const { problems, rows } = await requestRows(db, 'wallet_fundings', requests, 'funding');
-      const charges = new Map(
-        (requests.length === 0 ? [] : await db('sandbox_funding_charges').whereIn('charge_id', requests.map((i) => `${i.workflowId}:charge`))).map((c: Row) => [String(c.charge_id), c]),
-      );
-      for (const i of requests) {
-        const row = rows.get(i.workflowId as string);
-        const charge = charges.get(`${i.workflowId}:charge`);
-        if (charge?.status === 'succeeded' && row?.status !== 'succeeded') problems.push(`funding ${i.workflowId}: charged (${charge.processor_charge_id}) but ${row?.status ?? 'no row'}`);
-        if (row?.status === 'succeeded' && charge?.status !== 'succeeded') problems.push(`funding ${i.workflowId}: credited without a successful charge`);
-      }
+      const { problems } = await requestRows(db, 'wallet_fundings', byKind(issued, 'funding'), 'funding');
+      // The processor's side: a successful charge is a succeeded funding and the reverse, and no charge is without a funding.
+      const mismatched = await rowsOf<{ workflow_id: string; status: string | null; charge: string | null }>(db, `
+        select coalesce(f.workflow_id, c.charge_id) as workflow_id, f.status, c.status as charge
+          from wallet_fundings f full join sandbox_funding_charges c on c.charge_id = f.workflow_id || ':charge'
+         where (coalesce(c.status, '') = 'succeeded') <> (coalesce(f.status, '') = 'succeeded')`);
+      problems.push(...mismatched.map((m) => `funding ${m.workflow_id}: ${m.charge === 'succeeded' ? 'charged' : `charge ${m.charge ?? 'missing'}`} but ${m.status ?? 'no funding row'}`));
       // Credits per funding: one wallet_funding transfer per succeeded funding, found by its id.
       const credits = await rowsOf<{ id: string; n: string }>(db, `
         select f.workflow_id as id, count(t.id) as n from wallet_fundings f
@@ -265,6 +261,15 @@ export async function runChecks(ctx: CheckContext): Promise<Violation[]> {
 export interface WorkflowReport {
   total: number;
   running: number;
+  /** Running at the end, by workflow type: each is parked on a timer, an activity or a child. */
+  runningByType: Record<string, number>;
+  /**
+   * Evidence that kills landed mid-task: activity attempts started again after the
+   * previous attempt timed out (its worker died holding it), and workflow tasks that
+   * timed out (their worker died during the task).
+   */
+  activityRetriesAfterTimeout: number;
+  workflowTaskTimeouts: number;
   stuck: string[];
   taskFailures: string[];
 }
@@ -277,7 +282,7 @@ const CODE_FAILURES = new Set([WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUS
 export async function inspectWorkflows({ temporal: client }: CheckContext): Promise<WorkflowReport> {
   const executions: WorkflowExecutionInfo[] = [];
   for await (const execution of client.workflow.list()) executions.push(execution);
-  const report: WorkflowReport = { total: executions.length, running: 0, stuck: [], taskFailures: [] };
+  const report: WorkflowReport = { total: executions.length, running: 0, runningByType: {}, activityRetriesAfterTimeout: 0, workflowTaskTimeouts: 0, stuck: [], taskFailures: [] };
   const queue = [...executions];
   await Promise.all(
     Array.from({ length: 8 }, async () => {
@@ -286,6 +291,9 @@ export async function inspectWorkflows({ temporal: client }: CheckContext): Prom
         const history = await handle.fetchHistory();
         const events = history.events ?? [];
         for (const event of events) {
+          if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) report.workflowTaskTimeouts += 1;
+          const attempt = event.activityTaskStartedEventAttributes;
+          if (attempt && (attempt.attempt ?? 1) > 1 && attempt.lastFailure?.timeoutFailureInfo) report.activityRetriesAfterTimeout += 1;
           const cause = event.workflowTaskFailedEventAttributes?.cause;
           if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED && cause !== undefined && cause !== null && CODE_FAILURES.has(cause)) {
             report.taskFailures.push(`${execution.workflowId}: ${event.workflowTaskFailedEventAttributes?.failure?.message ?? 'workflow task failed'}`);
@@ -293,6 +301,7 @@ export async function inspectWorkflows({ temporal: client }: CheckContext): Prom
         }
         if (execution.status.name !== 'RUNNING') continue;
         report.running += 1;
+        report.runningByType[execution.type] = (report.runningByType[execution.type] ?? 0) + 1;
         const started = new Set<string>();
         for (const event of events) {
           const id = event.timerStartedEventAttributes?.timerId ?? event.timerFiredEventAttributes?.timerId ?? event.timerCanceledEventAttributes?.timerId;

@@ -88,6 +88,8 @@ export class Cluster {
   private apiPorts: number[] = [];
   private logs = new Map<string, WriteStream>();
   private stopped = false;
+  /** How long each restart after a kill took, until the process was ready again. */
+  readonly restartMs: number[] = [];
 
   constructor(private readonly options: ClusterOptions) {}
 
@@ -130,16 +132,25 @@ export class Cluster {
     return slot;
   }
 
-  /** SIGKILL to the process group, as a crash or an OOM kill would; the restart runs in the background. */
-  async kill(kind: ProcessKind, index: number): Promise<void> {
+  /**
+   * SIGKILL to the process group, as a crash or an OOM kill would; resolves once it is
+   * dead, and the process starts again in the background. Kills of one process queue
+   * behind its restart, so a slot never runs two processes.
+   */
+  kill(kind: ProcessKind, index: number): Promise<void> {
     const slot = this.slot(kind, index);
-    await slot.restarting;
-    const running = slot.running;
-    slot.running = undefined;
-    await running?.kill();
-    slot.restarting = this.startSlot(slot).finally(() => {
-      slot.restarting = undefined;
+    const killed = (slot.restarting ?? Promise.resolve()).then(async () => {
+      const running = slot.running;
+      slot.running = undefined;
+      await running?.kill();
     });
+    const restarted = killed.then(async () => {
+      const started = Date.now();
+      await this.startSlot(slot);
+      this.restartMs.push(Date.now() - started);
+    });
+    slot.restarting = restarted.catch(() => undefined);
+    return killed;
   }
 
   /** PostgreSQL's fast shutdown (every connection dropped), then a start on the same data and port. */

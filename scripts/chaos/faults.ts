@@ -27,27 +27,29 @@ export interface FaultPlan {
   workerKillEveryMs: number;
 }
 
-/** Relative frequency of each fault among all faults. */
-const MIX: Array<{ kind: FaultKind; weight: number }> = [
-  { kind: 'kill_worker', weight: 14 },
-  { kind: 'kill_api', weight: 3 },
-  { kind: 'restart_temporal', weight: 1 },
-  { kind: 'restart_postgres', weight: 1 },
-];
+/** Mean time between faults of the rarer kinds; worker kills come every `workerKillEveryMs`. */
+const MEAN_GAP_MS: Record<Exclude<FaultKind, 'kill_worker'>, number> = {
+  kill_api: 20_000,
+  restart_temporal: 150_000,
+  restart_postgres: 150_000,
+};
 
 export function faultSchedule(seed: number, plan: FaultPlan): Fault[] {
   const prng = new Prng(seed ^ 0x5eed_fa17);
-  const workerShare = (MIX[0] as { weight: number }).weight / MIX.reduce((sum, m) => sum + m.weight, 0);
-  const meanGapMs = plan.workerKillEveryMs * workerShare;
   const faults: Fault[] = [];
-  // Faults stop before the end, so the last restarts are done when the load stops.
-  for (let at = prng.exponential(meanGapMs); at < plan.durationMs - 5_000; at += Math.max(500, prng.exponential(meanGapMs))) {
-    const { kind } = prng.weighted(MIX);
-    faults.push({ atMs: Math.round(at), kind, target: prng.int(0, (kind === 'kill_api' ? plan.apis : plan.workers) - 1) });
+  // Faults stop a few seconds before the load does, so the last restarts are under load too.
+  const end = plan.durationMs - 3_000;
+  // Worker kills: evenly spread with jitter (half to one and a half times the mean gap), so
+  // a run of a given length makes a predictable number of them.
+  for (let at = prng.next() * plan.workerKillEveryMs; at < end; at += plan.workerKillEveryMs * (0.5 + prng.next())) {
+    faults.push({ atMs: Math.round(at), kind: 'kill_worker', target: prng.int(0, plan.workers - 1) });
   }
-  // At least one of each server restart in every run, at drawn moments.
-  for (const kind of ['restart_temporal', 'restart_postgres'] as const) {
-    if (!faults.some((f) => f.kind === kind)) faults.push({ atMs: prng.int(plan.durationMs / 4, (plan.durationMs * 3) / 4), kind, target: 0 });
+  for (const [kind, meanMs] of Object.entries(MEAN_GAP_MS) as Array<[FaultKind, number]>) {
+    const moments: number[] = [];
+    for (let at = prng.exponential(meanMs); at < end; at += prng.exponential(meanMs)) moments.push(at);
+    // Every run restarts each server at least once, at a drawn moment in its middle half.
+    if (moments.length === 0 && kind !== 'kill_api') moments.push(end / 4 + prng.next() * (end / 2));
+    for (const at of moments) faults.push({ atMs: Math.round(at), kind, target: prng.int(0, (kind === 'kill_api' ? plan.apis : plan.workers) - 1) });
   }
   return faults.sort((a, b) => a.atMs - b.atMs);
 }
@@ -55,27 +57,32 @@ export function faultSchedule(seed: number, plan: FaultPlan): Fault[] {
 export type FaultCounts = Record<FaultKind, number>;
 
 /**
- * Plays the schedule against the cluster until it ends or `stop` says so. Worker and API
- * kills return at once (the restart runs in the background, and a second kill of the
- * same process waits for it); a server restart is waited for.
+ * Plays the schedule against the cluster until it ends or `stop` says so. A kill returns
+ * at once and its process restarts in the background (a second kill of the same process
+ * waits for that restart); a server restart holds the schedule until it is done.
  */
 export async function playFaults(cluster: Cluster, faults: Fault[], startedAt: number, stop: () => boolean, log: (line: string) => void): Promise<FaultCounts> {
   const counts: FaultCounts = { kill_worker: 0, kill_api: 0, restart_temporal: 0, restart_postgres: 0 };
-  for (const fault of faults) {
-    const wait = startedAt + fault.atMs - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (stop()) break;
-    const at = ((Date.now() - startedAt) / 1000).toFixed(1);
+  const kills: Array<Promise<void>> = [];
+  const perform = async (fault: Fault) => {
     try {
       if (fault.kind === 'kill_worker') await cluster.kill('worker', fault.target);
       else if (fault.kind === 'kill_api') await cluster.kill('api', fault.target);
       else if (fault.kind === 'restart_temporal') await cluster.restartTemporal();
       else await cluster.restartPostgres();
       counts[fault.kind] += 1;
-      log(`${at}s ${fault.kind}${fault.kind.startsWith('kill') ? ` ${fault.target}` : ''}`);
+      log(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${fault.kind}${fault.kind.startsWith('kill') ? ` ${fault.target}` : ''}`);
     } catch (err) {
-      log(`${at}s ${fault.kind} failed: ${(err as Error).message.split('\n')[0]}`);
+      log(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${fault.kind} failed: ${(err as Error).message.split('\n')[0]}`);
     }
+  };
+  for (const fault of faults) {
+    const wait = startedAt + fault.atMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (stop()) break;
+    if (fault.kind.startsWith('kill')) kills.push(perform(fault));
+    else await perform(fault);
   }
+  await Promise.all(kills);
   return counts;
 }

@@ -48,7 +48,9 @@ export interface ChaosResult {
   kills: { worker: number; api: number };
   restarts: { worker: number; api: number; temporal: number; postgres: number; unplanned: number };
   routes: Record<string, RouteFigures>;
-  workflows: { total: number; runningAtEnd: number };
+  /** Until a killed process was ready again: median and slowest. */
+  restartSeconds: { p50: number; max: number };
+  workflows: { total: number; runningAtEnd: Record<string, number>; activityRetriesAfterTimeout: number; workflowTaskTimeouts: number };
   violations: Violation[];
   file?: string;
 }
@@ -178,7 +180,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       kills: { worker: counts.kill_worker, api: counts.kill_api },
       restarts: { worker: counts.kill_worker, api: counts.kill_api, temporal: counts.restart_temporal, postgres: counts.restart_postgres, unplanned },
       routes: routeFigures(answers, loadSeconds),
-      workflows: { total: workflows.total, runningAtEnd: workflows.running },
+      restartSeconds: restartFigures(cluster.restartMs),
+      workflows: { total: workflows.total, runningAtEnd: workflows.runningByType, activityRetriesAfterTimeout: workflows.activityRetriesAfterTimeout, workflowTaskTimeouts: workflows.workflowTaskTimeouts },
       violations,
     };
     result.file = await writeResult(result);
@@ -186,6 +189,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await cluster.stop();
   }
+}
+
+function restartFigures(ms: number[]): { p50: number; max: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { p50: Number((percentile(sorted, 50) / 1000).toFixed(1)), max: Number(((sorted[sorted.length - 1] ?? 0) / 1000).toFixed(1)) };
 }
 
 async function writeResult(result: ChaosResult): Promise<string> {
@@ -208,7 +216,8 @@ export function printResult(result: ChaosResult, log: (line: string) => void = (
   const total = Object.values(result.routes).reduce((sum, r) => sum + r.requests, 0);
   log(`all routes: ${total} requests, ${(total / Math.max(1, result.durationSeconds)).toFixed(2)} req/s sustained`);
   log('');
-  log(`kills: ${JSON.stringify(result.kills)}; restarts: ${JSON.stringify(result.restarts)}; workflows: ${JSON.stringify(result.workflows)}`);
+  log(`kills: ${JSON.stringify(result.kills)}; restarts: ${JSON.stringify(result.restarts)}, ready again in ${result.restartSeconds.p50} s (p50), ${result.restartSeconds.max} s (max)`);
+  log(`workflows: ${JSON.stringify(result.workflows)}`);
   if (result.violations.length === 0) {
     log(`seed ${result.seed}: every check held (${result.file})`);
   } else {
@@ -228,7 +237,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       'no-faults': { type: 'boolean', default: false },
       workers: { type: 'string', default: '2' },
       clients: { type: 'string', default: '6' },
-      'kill-every': { type: 'string', default: '5' },
+      'kill-every': { type: 'string', default: '3.3' },
     },
   });
   return {
