@@ -135,16 +135,20 @@ export class Cluster {
   /**
    * SIGKILL to the process group, as a crash or an OOM kill would; resolves once it is
    * dead, and the process starts again in the background. Kills of one process queue
-   * behind its restart, so a slot never runs two processes.
+   * behind its restart, so a slot never runs two processes; `skip` drops a queued kill.
    */
-  kill(kind: ProcessKind, index: number): Promise<void> {
+  kill(kind: ProcessKind, index: number, skip: () => boolean = () => false): Promise<boolean> {
     const slot = this.slot(kind, index);
+    // A kill still queued when the run stops is dropped: the load is over.
     const killed = (slot.restarting ?? Promise.resolve()).then(async () => {
+      if (skip()) return false;
       const running = slot.running;
       slot.running = undefined;
       await running?.kill();
+      return true;
     });
-    const restarted = killed.then(async () => {
+    const restarted = killed.then(async (done) => {
+      if (!done) return;
       const started = Date.now();
       await this.startSlot(slot);
       this.restartMs.push(Date.now() - started);

@@ -66,9 +66,9 @@ export async function playFaults(cluster: Cluster, faults: Fault[], startedAt: n
   const kills: Array<Promise<void>> = [];
   const perform = async (fault: Fault) => {
     try {
-      if (fault.kind === 'kill_worker') await cluster.kill('worker', fault.target);
-      else if (fault.kind === 'kill_api') await cluster.kill('api', fault.target);
-      else if (fault.kind === 'restart_temporal') await cluster.restartTemporal();
+      if (fault.kind === 'kill_worker' || fault.kind === 'kill_api') {
+        if (!(await cluster.kill(fault.kind === 'kill_worker' ? 'worker' : 'api', fault.target, stop))) return;
+      } else if (fault.kind === 'restart_temporal') await cluster.restartTemporal();
       else await cluster.restartPostgres();
       counts[fault.kind] += 1;
       log(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${fault.kind}${fault.kind.startsWith('kill') ? ` ${fault.target}` : ''}`);

@@ -235,7 +235,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       minutes: { type: 'string', default: '10' },
       seed: { type: 'string' },
       'no-faults': { type: 'boolean', default: false },
-      workers: { type: 'string', default: '2' },
+      workers: { type: 'string', default: '3' },
       clients: { type: 'string', default: '6' },
       'kill-every': { type: 'string', default: '3.3' },
     },
