@@ -216,16 +216,19 @@ export const CHECKS: Check[] = [
     },
   },
   {
-    name: 'every transaction alert owed went out (or its failure was recorded)',
+    name: 'every message owed went out (or its failure was recorded)',
     async run({ db }) {
+      // Transaction alerts of fundings, both sides of transfers and postings; the notice of a failed payment
+      // (a recurring payment short of funds is told by its dunning messages instead).
       const owed = await rowsOf<{ key: string; status: string | null }>(db, `
-        with alerts as (
-          select transfer_id, account_id from wallet_fundings where status = 'succeeded'
-          union all select transfer_id, from_account_id from customer_transfers where status = 'succeeded'
-          union all select transfer_id, to_account_id from customer_transfers where status = 'succeeded'
-          union all select coalesce(transfer_id, id), account_id from bank_postings where status = 'succeeded')
-        select 'alert:' || a.transfer_id || ':' || a.account_id as key, n.status
-          from alerts a left join notifications n on n.dedupe_key = 'alert:' || a.transfer_id || ':' || a.account_id
+        with owed(key) as (
+          select 'alert:' || transfer_id || ':' || account_id from wallet_fundings where status = 'succeeded'
+          union all select 'alert:' || transfer_id || ':' || from_account_id from customer_transfers where status = 'succeeded'
+          union all select 'alert:' || transfer_id || ':' || to_account_id from customer_transfers where status = 'succeeded'
+          union all select 'alert:' || coalesce(transfer_id, id) || ':' || account_id from bank_postings where status = 'succeeded'
+          union all select workflow_id || ':notice' from payments
+           where status in ('failed', 'cancelled') and not (recurring_payment_id is not null and failure_reason = 'insufficient_funds'))
+        select o.key, n.status from owed o left join notifications n on n.dedupe_key = o.key
          where n.status is null or n.status = 'queued'`);
       return owed.map((o) => `${o.key}: ${o.status ?? 'never sent'}`);
     },

@@ -81,7 +81,7 @@ describe('chaos checks', () => {
 
   it('finds a posted transfer whose alert never went out', async () => {
     let key = '';
-    const found = await findings('every transaction alert owed', [], async (trx) => {
+    const found = await findings('every message owed', [], async (trx) => {
       const { wallet } = await customerWithWallet(trx);
       const transferId = await deposit(trx, wallet.id, 700n);
       await trx('bank_postings').insert({ id: transferId, account_id: wallet.id, direction: 'credit', amount_minor: 700, currency: 'USD', code: 'deposit', description: 'test', status: 'succeeded', transfer_id: transferId, workflow_id: `posting:${randomUUID()}` });
