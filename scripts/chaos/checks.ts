@@ -1,4 +1,4 @@
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Db } from '../../src/db/knex';
 import { createLedger } from '../../src/ledger/service';
@@ -281,6 +281,21 @@ const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
 /** Causes that say the code, not the weather, failed the task. */
 const CODE_FAILURES = new Set([WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE]);
 
+/** Running, and waiting on nothing: no pending activity, child or workflow task, no timer started and not fired. */
+async function isIdle(handle: WorkflowHandle): Promise<boolean> {
+  const { raw, status } = await handle.describe();
+  if (status.name !== 'RUNNING') return false;
+  if ((raw.pendingActivities?.length ?? 0) > 0 || (raw.pendingChildren?.length ?? 0) > 0 || raw.pendingWorkflowTask) return false;
+  const open = new Set<string>();
+  for (const event of (await handle.fetchHistory()).events ?? []) {
+    const id = event.timerStartedEventAttributes?.timerId ?? event.timerFiredEventAttributes?.timerId ?? event.timerCanceledEventAttributes?.timerId;
+    if (!id) continue;
+    if (event.eventType === EventType.EVENT_TYPE_TIMER_STARTED) open.add(id);
+    else open.delete(id);
+  }
+  return open.size === 0;
+}
+
 /** Every workflow's history: a running one must wait on an activity, a child or a timer; none may have failed a task on its code. */
 export async function inspectWorkflows({ temporal: client }: CheckContext): Promise<WorkflowReport> {
   const executions: WorkflowExecutionInfo[] = [];
@@ -303,19 +318,18 @@ export async function inspectWorkflows({ temporal: client }: CheckContext): Prom
           }
         }
         if (execution.status.name !== 'RUNNING') continue;
-        report.running += 1;
-        report.runningByType[execution.type] = (report.runningByType[execution.type] ?? 0) + 1;
-        const started = new Set<string>();
-        for (const event of events) {
-          const id = event.timerStartedEventAttributes?.timerId ?? event.timerFiredEventAttributes?.timerId ?? event.timerCanceledEventAttributes?.timerId;
-          if (!id) continue;
-          if (event.eventType === EventType.EVENT_TYPE_TIMER_STARTED) started.add(id);
-          else started.delete(id);
+        // A workflow between two steps can look idle for an instant: it is stuck only if it looks so twice, 5 s apart.
+        let idle = await isIdle(handle);
+        if (idle) {
+          await new Promise((resolve) => setTimeout(resolve, 5_000));
+          idle = await isIdle(handle);
         }
-        const described = await handle.describe();
-        const raw = described.raw;
-        const waiting = started.size > 0 || (raw.pendingActivities?.length ?? 0) > 0 || (raw.pendingChildren?.length ?? 0) > 0 || raw.pendingWorkflowTask != null;
-        if (!waiting) report.stuck.push(`${execution.workflowId} (${execution.type}) is running with no pending activity, child or timer`);
+        const still = (await handle.describe()).status.name === 'RUNNING';
+        if (still) {
+          report.running += 1;
+          report.runningByType[execution.type] = (report.runningByType[execution.type] ?? 0) + 1;
+        }
+        if (idle && still) report.stuck.push(`${execution.workflowId} (${execution.type}) is running with no pending activity, child, workflow task or timer`);
       }
     }),
   );

@@ -157,6 +157,11 @@ export class Cluster {
     return killed;
   }
 
+  /** The worker whose process has this pid (a worker's Temporal identity is `<pid>@<host>`). */
+  workerByPid(pid: number): number | undefined {
+    return this.slots.find((s) => s.kind === 'worker' && s.running?.pid === pid)?.index;
+  }
+
   /** PostgreSQL's fast shutdown (every connection dropped), then a start on the same data and port. */
   async restartPostgres(): Promise<void> {
     await this.pg?.stop();

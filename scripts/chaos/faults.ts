@@ -1,3 +1,4 @@
+import { temporal } from '@temporalio/proto';
 import type { Cluster } from './cluster';
 import { Prng } from './prng';
 
@@ -17,6 +18,8 @@ export interface Fault {
   kind: FaultKind;
   /** Which worker or API process. */
   target: number;
+  /** A worker kill aimed at whichever worker holds a started activity now (the target when none does). */
+  aimed?: boolean;
 }
 
 export interface FaultPlan {
@@ -42,7 +45,7 @@ export function faultSchedule(seed: number, plan: FaultPlan): Fault[] {
   // Worker kills: evenly spread with jitter (half to one and a half times the mean gap), so
   // a run of a given length makes a predictable number of them.
   for (let at = prng.next() * plan.workerKillEveryMs; at < end; at += plan.workerKillEveryMs * (0.5 + prng.next())) {
-    faults.push({ atMs: Math.round(at), kind: 'kill_worker', target: prng.int(0, plan.workers - 1) });
+    faults.push({ atMs: Math.round(at), kind: 'kill_worker', target: prng.int(0, plan.workers - 1), aimed: prng.next() < 1 / 3 });
   }
   for (const [kind, meanMs] of Object.entries(MEAN_GAP_MS) as Array<[FaultKind, number]>) {
     const moments: number[] = [];
@@ -54,7 +57,7 @@ export function faultSchedule(seed: number, plan: FaultPlan): Fault[] {
   return faults.sort((a, b) => a.atMs - b.atMs);
 }
 
-export type FaultCounts = Record<FaultKind, number>;
+export type FaultCounts = Record<FaultKind | 'kill_worker_mid_activity', number>;
 
 /**
  * Plays the schedule against the cluster until it ends or `stop` says so. A kill returns
@@ -62,16 +65,18 @@ export type FaultCounts = Record<FaultKind, number>;
  * waits for that restart); a server restart holds the schedule until it is done.
  */
 export async function playFaults(cluster: Cluster, faults: Fault[], startedAt: number, stop: () => boolean, log: (line: string) => void): Promise<FaultCounts> {
-  const counts: FaultCounts = { kill_worker: 0, kill_api: 0, restart_temporal: 0, restart_postgres: 0 };
+  const counts: FaultCounts = { kill_worker: 0, kill_worker_mid_activity: 0, kill_api: 0, restart_temporal: 0, restart_postgres: 0 };
   const kills: Array<Promise<void>> = [];
   const perform = async (fault: Fault) => {
     try {
       if (fault.kind === 'kill_worker' || fault.kind === 'kill_api') {
-        if (!(await cluster.kill(fault.kind === 'kill_worker' ? 'worker' : 'api', fault.target, stop))) return;
+        const holder = fault.aimed ? await activityHolder(cluster).catch(() => undefined) : undefined;
+        if (!(await cluster.kill(fault.kind === 'kill_worker' ? 'worker' : 'api', holder ?? fault.target, stop))) return;
+        if (holder !== undefined) counts.kill_worker_mid_activity += 1;
       } else if (fault.kind === 'restart_temporal') await cluster.restartTemporal();
       else await cluster.restartPostgres();
       counts[fault.kind] += 1;
-      log(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${fault.kind}${fault.kind.startsWith('kill') ? ` ${fault.target}` : ''}`);
+      log(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${fault.kind}${fault.kind.startsWith('kill') ? ` ${fault.target}` : ''}${fault.aimed ? ' (aimed)' : ''}`);
     } catch (err) {
       log(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${fault.kind} failed: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -85,4 +90,25 @@ export async function playFaults(cluster: Cluster, faults: Fault[], startedAt: n
   }
   await Promise.all(kills);
   return counts;
+}
+
+const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+
+/**
+ * The worker holding a started activity right now, found by describing running
+ * workflows (a few, within a second or two); undefined when none holds one.
+ */
+async function activityHolder(cluster: Cluster): Promise<number | undefined> {
+  const deadline = Date.now() + 2_000;
+  let described = 0;
+  for await (const execution of cluster.client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+    if (Date.now() > deadline || described++ >= 25) return undefined;
+    const { raw } = await cluster.client.workflow.getHandle(execution.workflowId, execution.runId).describe();
+    for (const activity of raw.pendingActivities ?? []) {
+      const pid = Number(/^(\d+)@/.exec(activity.lastWorkerIdentity ?? '')?.[1]);
+      const worker = activity.state === STARTED && pid ? cluster.workerByPid(pid) : undefined;
+      if (worker !== undefined) return worker;
+    }
+  }
+  return undefined;
 }
