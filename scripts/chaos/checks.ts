@@ -37,7 +37,7 @@ type Row = Record<string, string | null>;
 
 const byKind = (issued: Issued[], kind: string) => issued.filter((i) => i.kind === kind && i.workflowId);
 
-/** Per requested workflow: the client saw success ⇒ one row; saw a 4xx ⇒ no row; no row may still be processing. */
+/** Per requested workflow: the client saw success ⇒ one row; saw a 4xx ⇒ no row or a `failed` one; no row may still be processing. */
 async function requestRows(db: Db, table: string, issued: Issued[], label: string): Promise<{ problems: string[]; rows: Map<string, Row> }> {
   const problems: string[] = [];
   const ids = issued.map((i) => i.workflowId as string);
@@ -46,7 +46,8 @@ async function requestRows(db: Db, table: string, issued: Issued[], label: strin
   for (const i of issued) {
     const row = rows.get(i.workflowId as string);
     if (i.outcome === 'succeeded' && !row) problems.push(`${label} ${i.workflowId}: the client saw ${i.status} but there is no ${table} row`);
-    if (i.outcome === 'failed' && row) problems.push(`${label} ${i.workflowId}: the client saw ${i.status} but a ${table} row exists (${row.status})`);
+    // A refusal may be recorded with its reason (a `failed` row); it must not have taken effect.
+    if (i.outcome === 'failed' && row && row.status !== 'failed') problems.push(`${label} ${i.workflowId}: the client saw ${i.status} but it is ${row.status}`);
     if (row?.status === 'processing') problems.push(`${label} ${i.workflowId}: still processing after the system settled`);
   }
   return { problems, rows };

@@ -57,10 +57,10 @@ describe('chaos checks', () => {
   it('finds an effect of a request the client saw refused', async () => {
     const issued: Issued[] = [];
     const found = await findings('each funding charged once', issued, async (trx) => {
-      const workflowId = await funding(trx, 'failed', 'declined');
+      const workflowId = await funding(trx, 'succeeded', 'succeeded');
       issued.push({ kind: 'funding', outcome: 'failed', status: 422, workflowId });
     });
-    assert.ok(found.some((f) => f.includes(issued[0]?.workflowId as string) && f.includes('saw 422')), found.join('\n'));
+    assert.ok(found.includes(`funding ${issued[0]?.workflowId}: the client saw 422 but it is succeeded`), found.join('\n'));
   });
 
   it('finds a request the client saw succeed that left no record', async () => {
@@ -100,6 +100,15 @@ describe('chaos checks', () => {
       await trx('sandbox_biller_payments').insert({ payment_id: id, biller_id: 'brightgrid-power', customer_ref: '4820193755', amount_minor: 1000, currency: 'USD', status: 'accepted', biller_reference: 'BRIGHTGRID-TEST', calls: 1 });
     });
     assert.ok(found.includes(`payment ${workflowId}: failed (refunded) but the biller accepted it`), found.join('\n'));
+  });
+
+  it('accepts a refusal recorded as failed', async () => {
+    const issued: Issued[] = [];
+    const found = await findings('each funding charged once', issued, async (trx) => {
+      const workflowId = await funding(trx, 'failed', 'declined');
+      issued.push({ kind: 'funding', outcome: 'failed', status: 422, workflowId });
+    });
+    assert.equal(found.filter((f) => f.includes(issued[0]?.workflowId as string)).length, 0, found.join('\n'));
   });
 
   it('finds nothing wrong with a funding charged and credited once', async () => {
