@@ -21,7 +21,6 @@ type Check = { name: string; run: (ctx: CheckContext) => Promise<string[]> };
 export interface CheckContext {
   db: Db;
   temporal: Client;
-  namespace: string;
   issued: Issued[];
   /** Workflows seen stuck or failing a task (filled by the workflow checks). */
   workflows?: WorkflowReport;

@@ -25,7 +25,6 @@ import type { Client } from '@temporalio/client';
  */
 
 export type ProcessKind = 'worker' | 'api';
-export type ServerKind = 'postgres' | 'temporal';
 
 export interface ClusterOptions {
   workers: number;

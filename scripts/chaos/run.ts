@@ -174,7 +174,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const settleSeconds = (Date.now() - settleStarted) / 1000;
     log(`settled in ${settleSeconds.toFixed(0)} s; checking`);
 
-    const ctx = { db: cluster.db, temporal: cluster.client, namespace: cluster.config.temporal.namespace, issued };
+    const ctx = { db: cluster.db, temporal: cluster.client, issued };
     const workflows = await inspectWorkflows(ctx);
     const violations = await runChecks({ ...ctx, workflows });
     const operations: ChaosResult['operations'] = {};

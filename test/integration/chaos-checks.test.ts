@@ -29,7 +29,7 @@ describe('chaos checks', () => {
     const trx = await db.transaction();
     try {
       await plant(trx);
-      const ctx: CheckContext = { db: trx, temporal: undefined as unknown as Client, namespace: 'default', issued };
+      const ctx: CheckContext = { db: trx, temporal: undefined as unknown as Client, issued };
       return await found.run(ctx);
     } finally {
       await trx.rollback();
