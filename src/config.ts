@@ -132,6 +132,14 @@ export const envSchema = z.object({
   VERIFICATION_LIMIT_PER_TARGET: int(5),
   LOOKUP_LIMIT_PER_ADDRESS: int(120),
   LOOKUP_LIMIT_PER_TARGET: int(100),
+
+  // Invoices from a mailbox (docs/invoices.md).
+  MAILBOX_SECRET_KEYS: optionalString,
+  MAILBOX_SECRET_KEY_ID: optionalString,
+  INVOICE_MAX_ATTACHMENT_BYTES: int(10 * 1024 * 1024),
+  IMAP_TIMEOUT_MS: int(15_000),
+  INVOICE_BATCH_MESSAGES: int(50),
+  INVOICE_TEMPLATES_DIR: optionalString,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -231,6 +239,19 @@ export interface Config {
     verification: { perAddress: number; perTarget: number };
     lookup: { perAddress: number; perTarget: number };
   };
+  /** Invoices from a mailbox (docs/invoices.md). */
+  invoices: {
+    /** AES-256-GCM keys that seal mailbox passwords at rest: seal with the current one, open with any (rotation). */
+    mailboxKeys: CodecKeyring;
+    /** Attachments larger than this are skipped and recorded, never downloaded. */
+    maxAttachmentBytes: number;
+    /** Connection, greeting and socket timeout of each IMAP session. */
+    imapTimeoutMs: number;
+    /** Messages one ingestion activity reads before it reports progress and the next begins. */
+    batchMessages: number;
+    /** Where the issuer templates (YAML) are read from; unset means the ones shipped with finflow. */
+    templatesDir: string | undefined;
+  };
 }
 
 /** The path Plivo posts message status callbacks to (src/api/webhooks). */
@@ -309,25 +330,35 @@ export interface LoadConfigOptions {
   defaultEnv?: Env['NODE_ENV'];
 }
 
+/** Which variables hold one AES-256-GCM keyring, and its published development value. */
+interface KeyringVars {
+  keys: string;
+  keyId: string;
+  devKeys: string;
+}
+
 /**
- * The payload codec's keys. Development and test fall back to the published dev key;
- * anywhere else a real key is required and the dev key is refused.
+ * An AES-256-GCM keyring (the payload codec's, the mailbox secrets'). Development and test
+ * fall back to the published dev key; anywhere else a real key is required and the dev
+ * key is refused. With several keys, the id names the one that seals; all of them open.
  */
-function payloadCodecKeyring(source: NodeJS.ProcessEnv, nodeEnv: string): { keyring?: CodecKeyring; problems: string[] } {
+function keyringFrom(source: NodeJS.ProcessEnv, nodeEnv: string, vars: KeyringVars): { keyring?: CodecKeyring; problems: string[] } {
   const devOrTest = nodeEnv === 'development' || nodeEnv === 'test';
-  const configured = source.PAYLOAD_CODEC_KEYS || undefined;
-  if (!configured && !devOrTest) return { problems: ['PAYLOAD_CODEC_KEYS: required outside development and test (id:base64key,...)'] };
-  const { keys, problems } = parseCodecKeys(configured ?? DEV_PAYLOAD_CODEC_KEYS);
-  const listed = problems.map((p) => `PAYLOAD_CODEC_KEYS: ${p}`);
-  if (!devOrTest && configured?.includes(DEV_PAYLOAD_CODEC_KEYS.split(':')[1] as string)) {
-    listed.push('PAYLOAD_CODEC_KEYS: the development key is published; generate a real one (openssl rand -base64 32)');
+  const configured = source[vars.keys] || undefined;
+  if (!configured && !devOrTest) return { problems: [`${vars.keys}: required outside development and test (id:base64key,...)`] };
+  const { keys, problems } = parseCodecKeys(configured ?? vars.devKeys);
+  const listed = problems.map((p) => `${vars.keys}: ${p}`);
+  if (!devOrTest && configured?.includes(vars.devKeys.split(':')[1] as string)) {
+    listed.push(`${vars.keys}: the development key is published; generate a real one (openssl rand -base64 32)`);
   }
-  const currentKeyId = source.PAYLOAD_CODEC_KEY_ID || (keys.length === 1 ? keys[0]?.id : undefined);
-  if (!currentKeyId) listed.push('PAYLOAD_CODEC_KEY_ID: required when PAYLOAD_CODEC_KEYS lists several keys (the one new payloads are sealed with)');
-  else if (keys.length > 0 && !keys.some((k) => k.id === currentKeyId)) listed.push(`PAYLOAD_CODEC_KEY_ID: "${currentKeyId}" is not listed in PAYLOAD_CODEC_KEYS`);
+  const currentKeyId = source[vars.keyId] || (keys.length === 1 ? keys[0]?.id : undefined);
+  if (!currentKeyId) listed.push(`${vars.keyId}: required when ${vars.keys} lists several keys (the one new values are sealed with)`);
+  else if (keys.length > 0 && !keys.some((k) => k.id === currentKeyId)) listed.push(`${vars.keyId}: "${currentKeyId}" is not listed in ${vars.keys}`);
   if (listed.length > 0 || !currentKeyId) return { problems: listed };
   return { keyring: { currentKeyId, keys }, problems: [] };
 }
+
+export const DEV_MAILBOX_SECRET_KEYS = 'finflow-dev-mailbox:511XUJcAHJYJkdpE742zGE76V10+dVJQ63iQX90IsHo=';
 
 /** The Web UI's origin(s): TEMPORAL_UI_URL's, or the dev server's UI under either local name. */
 function webUiOrigins(env: Env): string[] {
@@ -348,9 +379,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
   if ('error' in trustProxy) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
   const limits = parseLimits(source.LIMITS ?? DEFAULT_LIMITS);
   if ('problems' in limits) problems.push(...limits.problems.map((p) => `LIMITS: ${p}`));
-  const codec = payloadCodecKeyring(source, nodeEnv);
+  const codec = keyringFrom(source, nodeEnv, { keys: 'PAYLOAD_CODEC_KEYS', keyId: 'PAYLOAD_CODEC_KEY_ID', devKeys: DEV_PAYLOAD_CODEC_KEYS });
   problems.push(...codec.problems);
-  if (!parsed.success || problems.length > 0 || 'error' in trustProxy || 'problems' in limits || !codec.keyring) throw new ConfigError(problems);
+  const mailboxKeys = keyringFrom(source, nodeEnv, { keys: 'MAILBOX_SECRET_KEYS', keyId: 'MAILBOX_SECRET_KEY_ID', devKeys: DEV_MAILBOX_SECRET_KEYS });
+  problems.push(...mailboxKeys.problems);
+  if (!parsed.success || problems.length > 0 || 'error' in trustProxy || 'problems' in limits || !codec.keyring || !mailboxKeys.keyring) throw new ConfigError(problems);
   const env = parsed.data;
   const list = (value: string) =>
     value
@@ -445,6 +478,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       signup: { perAddress: env.SIGNUP_LIMIT_PER_ADDRESS, perTarget: env.SIGNUP_LIMIT_PER_EMAIL },
       verification: { perAddress: env.VERIFICATION_LIMIT_PER_ADDRESS, perTarget: env.VERIFICATION_LIMIT_PER_TARGET },
       lookup: { perAddress: env.LOOKUP_LIMIT_PER_ADDRESS, perTarget: env.LOOKUP_LIMIT_PER_TARGET },
+    },
+    invoices: {
+      mailboxKeys: mailboxKeys.keyring,
+      maxAttachmentBytes: env.INVOICE_MAX_ATTACHMENT_BYTES,
+      imapTimeoutMs: env.IMAP_TIMEOUT_MS,
+      batchMessages: env.INVOICE_BATCH_MESSAGES,
+      templatesDir: env.INVOICE_TEMPLATES_DIR,
     },
   };
 }

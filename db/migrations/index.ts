@@ -12,6 +12,8 @@ import * as rateLimits from './20261202_C03_rate_limits';
 import * as verification from './20261202_C04_verification';
 import * as paymentReview from './20261202_B01_payment_review';
 import * as limits from './20261202_B02_limits';
+// Invoices from a mailbox (issue 10).
+import * as invoices from './20261202_E01_invoices';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -31,6 +33,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_C04_verification': verification,
   '20261202_B01_payment_review': paymentReview,
   '20261202_B02_limits': limits,
+  '20261202_E01_invoices': invoices,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -18,9 +18,10 @@ import { createCashbackActivities } from './payments/cashback';
 import { createPaymentActivities } from './payments/payments';
 import { createRecurringActivities } from './payments/recurring';
 import { createRepairActivities } from './payments/repairs';
+import { createInvoiceActivities, type InvoiceActivityDeps } from './invoices/invoices';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
-export interface ActivityDeps {
+export interface ActivityDeps extends Omit<InvoiceActivityDeps, 'db' | 'notifier' | 'now'> {
   db: Db;
   notifier: Notifier;
   ledger: Ledger;
@@ -51,6 +52,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities(deps),
     ...createRecurringActivities(deps),
     ...createRepairActivities(deps),
+    // invoices
+    ...createInvoiceActivities(deps),
   };
 }
 

@@ -38,7 +38,12 @@ export type BusinessFailureType =
   | 'payment_not_cancellable'
   // Recurring payments (docs/payments.md, "Recurring payments").
   /** The recurring payment a run or notice names does not exist (its customer was erased). */
-  | 'recurring_payment_not_found';
+  | 'recurring_payment_not_found'
+  // Invoices (docs/invoices.md).
+  /** The customer has no mailbox connected (removed, or erased, since the run was asked for). */
+  | 'mailbox_not_connected'
+  /** The invoice a notice or payment names does not exist (erased). */
+  | 'invoice_not_found';
 
 export function businessFailure(type: BusinessFailureType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });

@@ -35,6 +35,17 @@ export const workflowIds = {
    */
   recurringPayment: (recurringPaymentId: string, period: string, retry = 0) =>
     `payment:recurring:${recurringPaymentId}:${period}${retry > 0 ? `:retry-${retry}` : ''}`,
+  // Invoices (docs/invoices.md).
+  /** One id per mailbox (a customer has one): two ingestions of a mailbox never overlap. */
+  invoiceIngestion: (customerId: string) => `invoice-ingestion:${customerId}`,
+  /** The weekday Schedule starts this small workflow, which starts invoiceIngestion unless one runs. */
+  scheduledInvoiceIngestion: (customerId: string) => `invoice-ingestion-schedule:${customerId}`,
+  /** One re-parse of unparsed invoices at a time, whoever asks. */
+  invoiceReparse: () => 'invoice-reparse',
+  /** Paying an invoice is a payment whose Idempotency-Key is the invoice: once per invoice. */
+  invoicePaymentKey: (invoiceId: string) => `invoice:${invoiceId}`,
+  /** Erasing a customer: one id, so a second DELETE /v1/me joins the first. */
+  erasure: (customerId: string) => `erasure:${customerId}`,
 } as const;
 
 /**
@@ -45,6 +56,8 @@ export const dedupeKeys = {
   transactionAlert: (transferId: string, accountId: string) => `alert:${transferId}:${accountId}`,
   /** A recurring payment's notice about one period: `retry-1`, `retry-2` (dunning) or `paused`. */
   recurringPaymentNotice: (recurringPaymentId: string, period: string, notice: string) => `recurring:${recurringPaymentId}:${period}:${notice}`,
+  /** One email and one SMS per invoice, whichever ingestion or re-parse found it. */
+  invoiceNotice: (invoiceId: string, channel: 'email' | 'sms') => `invoice:${invoiceId}:${channel}`,
 } as const;
 
 /** Signals the API sends and workflows handle. */
@@ -58,6 +71,8 @@ export const scheduleIds = {
   pendingHoldExpiry: 'finflow-pending-hold-expiry',
   paymentRepairs: 'finflow-payment-repairs',
   recurringPayment: (recurringPaymentId: string) => `recurring-payment:${recurringPaymentId}`,
+  /** Weekdays at 08:30 in the customer's timezone: fetch new invoices. */
+  invoiceIngestion: (customerId: string) => `invoice-ingestion:${customerId}`,
 } as const;
 
 export const searchAttributes = {

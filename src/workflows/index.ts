@@ -6,3 +6,6 @@ export { bankPosting } from './banking/bank-posting';
 export { payBill } from './payments/pay-bill';
 export { payCard } from './payments/pay-card';
 export { recurringPaymentRun } from './payments/recurring';
+// Invoices (docs/invoices.md).
+export { ingestMailbox, scheduledIngestion } from './invoices/ingest-mailbox';
+export { reparseInvoices } from './invoices/reparse';

@@ -5,6 +5,9 @@ import type { Ledger } from '../../ledger/types';
 import type { Logger } from '../../logger';
 import type { BillerPort } from '../../payments/billers/port';
 import type { Notifier } from '../../providers/notifier';
+import type { MailboxPort } from '../../providers/mailbox/port';
+import type { SecretBox } from '../../providers/mailbox/secret-box';
+import type { ObjectStorage } from '../../providers/storage/port';
 
 /** What the API needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -17,8 +20,19 @@ export interface AppDeps {
   billers: BillerPort;
   /** Sends verification codes (built by createPorts from SMS_PROVIDER and EMAIL_PROVIDER). */
   notifier: Notifier;
+  /** The invoices line's ports (built by createPorts); an app built without them answers its routes with 503. */
+  invoices?: AppInvoicePorts;
   /** Injectable clock so tests can move time; defaults to the wall clock. */
   now?: () => Date;
+}
+
+export interface AppInvoicePorts {
+  /** Presigned links to invoice PDFs. */
+  storage: ObjectStorage;
+  /** The login test before a mailbox is saved. */
+  mailbox: MailboxPort;
+  /** Seals the mailbox password at rest. */
+  secrets: SecretBox;
 }
 
 export type Principal =
@@ -37,5 +51,5 @@ export interface AppState {
 
 export interface AppContext {
   config: Config;
-  deps: Required<AppDeps>;
+  deps: Required<Omit<AppDeps, 'invoices'>> & Pick<AppDeps, 'invoices'>;
 }
