@@ -381,7 +381,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
   if ('problems' in limits) problems.push(...limits.problems.map((p) => `LIMITS: ${p}`));
   const codec = keyringFrom(source, nodeEnv, { keys: 'PAYLOAD_CODEC_KEYS', keyId: 'PAYLOAD_CODEC_KEY_ID', devKeys: DEV_PAYLOAD_CODEC_KEYS });
   problems.push(...codec.problems);
-  const mailboxKeys = keyringFrom(source, nodeEnv, { keys: 'MAILBOX_SECRET_KEYS', keyId: 'MAILBOX_SECRET_KEY_ID', devKeys: DEV_MAILBOX_SECRET_KEYS });
+  // Without keys of their own, mailbox passwords are sealed with the payload codec's keys (AES-256-GCM either way).
+  const mailboxKeys = source.MAILBOX_SECRET_KEYS || DEVELOPMENT_ENVS.includes(nodeEnv) ? keyringFrom(source, nodeEnv, { keys: 'MAILBOX_SECRET_KEYS', keyId: 'MAILBOX_SECRET_KEY_ID', devKeys: DEV_MAILBOX_SECRET_KEYS }) : codec;
   problems.push(...mailboxKeys.problems);
   if (!parsed.success || problems.length > 0 || 'error' in trustProxy || 'problems' in limits || !codec.keyring || !mailboxKeys.keyring) throw new ConfigError(problems);
   const env = parsed.data;
