@@ -71,6 +71,8 @@ export async function up(knex: Knex): Promise<void> {
       due_date date,
       payment_reference text,
       period text,
+      -- The biller the issuer's template names: the invoice is paid to it (POST /v1/invoices/{id}/pay).
+      biller_id text references billers (id),
       line_items jsonb not null default '[]',
       -- The ingestion or re-parse that stored or parsed it; its notices are owed once (noticed_at).
       ingestion_id uuid,
@@ -83,6 +85,22 @@ export async function up(knex: Knex): Promise<void> {
     )`);
   await knex.raw('create index invoices_user_due_idx on invoices (user_id, due_date desc nulls last, id desc)');
   await knex.raw("create index invoices_unparsed_idx on invoices (created_at) where status = 'unparsed'");
+
+  // The German template's issuer, so its invoices can be paid (in EUR) like any bill.
+  await knex('billers').insert({
+    id: 'stadtwerke-musterstadt',
+    name: 'Stadtwerke Musterstadt',
+    // A municipal utility (water, power); 'water' keeps the electricity list as it was.
+    category: 'water',
+    currency: 'EUR',
+    fee_fixed_minor: 0,
+    fee_rate_bps: 0,
+    min_amount_minor: 100,
+    max_amount_minor: 1_000_000,
+    customer_ref_pattern: '^RF[0-9]{8}$',
+    customer_ref_example: 'RF00018055',
+    cashback_rate_bps: null,
+  });
 
   await knex.raw(`
     create table invoice_skips (
@@ -104,6 +122,7 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop table invoice_skips');
   await knex.raw('drop table invoices');
+  await knex('billers').where({ id: 'stadtwerke-musterstadt' }).delete();
   await knex.raw('drop table invoice_ingestions');
   await knex.raw('drop table mailboxes');
 }

@@ -51,6 +51,10 @@ export function nestingDepth(value: unknown, cap: number): number {
 }
 import { CODEC_BASE_PATH, codecRoutes } from './codec/routes';
 import { codecSessionRouter } from './codec/session';
+// Invoices (docs/invoices.md).
+import { mailboxRoutes } from './me/mailbox/routes';
+import { invoiceRoutes } from './invoices/routes';
+import { internalInvoiceRoutes } from './internal/invoices/routes';
 
 /**
  * Every resource's routes, in the order they appear in the OpenAPI document.
@@ -86,6 +90,10 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...auditRoutes(app),
     ...webhookRoutes(app),
     ...codecRoutes(app),
+    // Invoices (docs/invoices.md).
+    ...mailboxRoutes(app),
+    ...invoiceRoutes(app),
+    ...internalInvoiceRoutes(app),
   ];
 }
 

@@ -55,5 +55,5 @@ export const germanInvoiceLines = (n = 0) => [
   'MwSt 19 % 197,11',
   'Rechnungsbetrag: 1.234,56',
   'Fällig am: 15.12.2026',
-  `Verwendungszweck: RF${pad(18000 + n, 8)}`,
+  `Verwendungszweck: RF${pad(18055 + n * 100, 8)}`,
 ];

@@ -76,6 +76,16 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/internal/v1/accounts/:accountId/postings', 'service'],
   ['GET', '/internal/v1/postings/:id', 'service'],
   ['POST', '/webhooks/plivo/message-status', 'webhook'],
+  // Invoices (docs/invoices.md).
+  ['PUT', '/v1/me/mailbox', 'customer'],
+  ['GET', '/v1/me/mailbox', 'customer'],
+  ['DELETE', '/v1/me/mailbox', 'customer'],
+  ['GET', '/v1/invoices', 'customer'],
+  ['POST', '/v1/invoices/ingest', 'customer'],
+  ['GET', '/v1/invoices/ingestions/:id', 'customer'],
+  ['GET', '/v1/invoices/:id', 'customer'],
+  ['POST', '/v1/invoices/:id/pay', 'customer'],
+  ['POST', '/internal/v1/invoices/reparse', 'service-or-operator'],
 ];
 
 /** Who gets in; everyone else is refused. */

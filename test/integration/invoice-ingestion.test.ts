@@ -116,7 +116,7 @@ describe('invoice ingestion (IMAP, S3, PostgreSQL)', function () {
       [
         ['parsed', 'se-rent', '914563', 'SEK', '4820193700', null],
         ['parsed', 'us-utility', '123456', 'USD', '4820193755', null],
-        ['parsed', 'de-invoice', '123456', 'EUR', 'RF00018000', null],
+        ['parsed', 'de-invoice', '123456', 'EUR', 'RF00018055', null],
         ['unparsed', null, null, null, null, 'no template matches this document'],
       ],
     );

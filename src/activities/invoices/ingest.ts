@@ -208,6 +208,7 @@ export function invoiceColumns(reading: Awaited<ReturnType<InvoiceReader['read']
     due_date: reading.dueDate,
     payment_reference: reading.paymentReference,
     period: reading.period ?? null,
+    biller_id: reading.billerId ?? null,
     line_items: JSON.stringify(reading.lineItems.map((l) => ({ name: l.name, amountMinor: l.amountMinor.toString() }))),
     parsed_at: now,
   };

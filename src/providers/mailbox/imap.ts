@@ -13,7 +13,6 @@ interface ImapError {
   code?: string;
   message?: string;
   responseText?: string;
-  mailboxMissing?: boolean;
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET']);
@@ -30,9 +29,6 @@ export function mailboxFailureOf(err: unknown, settings: Pick<MailboxSettings, '
   }
   if (/timeout/i.test(`${e.code ?? ''} ${e.message ?? ''}`)) {
     return new MailboxError('timeout', `The mail server at ${where} did not answer in time${settings.tls ? '' : ' (does it expect TLS on this port? try tls: true)'}.`);
-  }
-  if (e.mailboxMissing || /nonexistent|doesn't exist|does not exist|no such|not found/i.test(e.responseText ?? '')) {
-    return new MailboxError('folder_not_found', `The folder "${settings.folder}" does not exist in this mailbox.`);
   }
   return new MailboxError('protocol_error', `The mail server at ${where} answered unexpectedly: ${e.responseText ?? e.message ?? 'unknown error'}.`);
 }
@@ -100,11 +96,16 @@ export function createImapMailboxPort({ timeoutMs }: { timeoutMs: number }): Mai
     let uidValidity: bigint;
     try {
       await imap.connect();
-      const box = await imap.mailboxOpen(settings.folder, { readOnly: true });
-      uidValidity = BigInt(box.uidValidity);
     } catch (err) {
       imap.close();
       throw mailboxFailureOf(err, settings);
+    }
+    try {
+      uidValidity = BigInt((await imap.mailboxOpen(settings.folder, { readOnly: true })).uidValidity);
+    } catch (err) {
+      imap.close();
+      // Logged in, and the server refused to select the folder (NO, or BAD from some servers): it is not there.
+      throw ['NO', 'BAD'].includes((err as { responseStatus?: string }).responseStatus ?? '') ? new MailboxError('folder_not_found', `The folder "${settings.folder}" does not exist in this mailbox.`) : mailboxFailureOf(err, settings);
     }
     return {
       uidValidity,
