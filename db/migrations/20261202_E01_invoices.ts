@@ -117,9 +117,21 @@ export async function up(knex: Knex): Promise<void> {
       created_at timestamptz not null default now(),
       unique (user_id, uid_validity, uid, part)
     )`);
+
+  // An erasure in progress (DELETE /v1/me): what to search for once the user's row is gone.
+  // Its last step deletes the row, so nothing of the customer outlives the erasure.
+  await knex.raw(`
+    create table erasures (
+      user_id uuid primary key,
+      email text not null,
+      phone text not null,
+      name text not null,
+      started_at timestamptz not null default now()
+    )`);
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('drop table erasures');
   await knex.raw('drop table invoice_skips');
   await knex.raw('drop table invoices');
   await knex('billers').where({ id: 'stadtwerke-musterstadt' }).delete();

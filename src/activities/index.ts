@@ -19,6 +19,7 @@ import { createPaymentActivities } from './payments/payments';
 import { createRecurringActivities } from './payments/recurring';
 import { createRepairActivities } from './payments/repairs';
 import { createInvoiceActivities, type InvoiceActivityDeps } from './invoices/invoices';
+import { createErasureActivities } from './platform/erasure';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
 export interface ActivityDeps extends Omit<InvoiceActivityDeps, 'db' | 'notifier' | 'now'> {
@@ -54,6 +55,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createRepairActivities(deps),
     // invoices
     ...createInvoiceActivities(deps),
+    // erasure of a customer (platform; its steps reach every line)
+    ...createErasureActivities(deps),
   };
 }
 

@@ -162,6 +162,8 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
       // Any JSON value parses, so `[]`, `"text"` or `42` where an object is expected is a
       // validation_error naming the body, not malformed_json: it is well-formed JSON.
       jsonStrict: false,
+      // DELETE /v1/me carries the password that re-authenticates the erasure.
+      parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
       onError: (err) => {
         const status = (err as { status?: number }).status;
         if (status === 413) throw problems.payloadTooLarge(config.http.bodyLimitBytes);

@@ -9,3 +9,4 @@ export { recurringPaymentRun } from './payments/recurring';
 // Invoices (docs/invoices.md).
 export { ingestMailbox, scheduledIngestion } from './invoices/ingest-mailbox';
 export { reparseInvoices } from './invoices/reparse';
+export { eraseUser } from './platform/erasure';

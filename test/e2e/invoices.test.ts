@@ -17,11 +17,14 @@ import { scheduleIds } from '../../src/temporal/names';
 import { createWorker } from '../../src/worker/create-worker';
 import { appPorts, createPorts } from '../../src/worker/deps';
 import { client, type HttpResponse } from '../helpers/http';
-import { deposit } from '../helpers/money';
+import { deposit, uniquePhone } from '../helpers/money';
 import { localS3, startupTimeoutMs, testConfig, testDb, postgresUrl, workflowBundle } from '../helpers/services';
 import { signUpAndLogin, type SignedIn } from '../helpers/users';
 import { eventually } from '../helpers/wait';
 import type { Db } from '../../src/db/knex';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { createLedger } from '../../src/ledger/service';
+import type { EraseUserResult, EraseUserWorkflow } from '../../src/workflows/platform/contract';
 
 /**
  * The invoices line over HTTP: the API, a worker and a Temporal dev server of this file's
@@ -93,7 +96,7 @@ describe('invoices from a mailbox (e2e)', function () {
   const mailboxBody = (overrides: Record<string, unknown> = {}) => ({ host: imap.host, port: imap.port, tls: false, username: IMAP_USER, password: IMAP_PASSWORD, folder: 'INBOX', timezone: 'Europe/Stockholm', ...overrides });
 
   async function connected(): Promise<SignedIn> {
-    const customer = await signUpAndLogin(`http://127.0.0.1:${(api.address() as AddressInfo).port}`);
+    const customer = await signUpAndLogin(`http://127.0.0.1:${(api.address() as AddressInfo).port}`, { phone: uniquePhone() });
     const res = await http('PUT', '/v1/me/mailbox', { token: customer.accessToken, body: mailboxBody() });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return customer;
@@ -250,6 +253,80 @@ describe('invoices from a mailbox (e2e)', function () {
       const wallet = (await http('GET', '/v1/accounts', { token: customer.accessToken })).body.data[0];
       const res = await http('POST', `/v1/invoices/${list.body.data[0].id}/pay`, { token: customer.accessToken, body: { fromAccountId: wallet.id } });
       assert.deepEqual([res.status, res.body.type], [409, 'conflict']);
+    });
+  });
+
+  describe('erasing a customer (DELETE /v1/me)', () => {
+    let customer: SignedIn;
+    let result: EraseUserResult;
+    let walletId: string;
+    let balanceBefore: string;
+
+    before(async function () {
+      this.timeout(120_000);
+      customer = await connected();
+      await ingested(customer);
+      const wallet = (await http('GET', '/v1/accounts', { token: customer.accessToken })).body.data[0];
+      walletId = wallet.id;
+      await deposit(db, wallet.id, 500_000n);
+      const invoice = (await http('GET', '/v1/invoices?issuer=BrightGrid%20Power', { token: customer.accessToken })).body.data[0];
+      await http('POST', `/v1/invoices/${invoice.id}/pay`, { token: customer.accessToken, body: { fromAccountId: wallet.id } });
+      await eventually('the payment to finish', async () => ((await db('payments').where({ user_id: customer.user.id }).first())?.status === 'processing' ? undefined : true));
+      balanceBefore = (await http('GET', `/v1/accounts/${wallet.id}`, { token: customer.accessToken })).body.balances.posted;
+      const res = await http('DELETE', '/v1/me', { token: customer.accessToken, body: { password: customer.password } });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      result = await temporal.workflow.getHandle<EraseUserWorkflow>(res.body.workflowId).result();
+    });
+
+    it('refuses a wrong password with 400 naming it', async () => {
+      const other = await signUpAndLogin(`http://127.0.0.1:${(api.address() as AddressInfo).port}`);
+      const res = await http('DELETE', '/v1/me', { token: other.accessToken, body: { password: 'not my password' } });
+      assert.deepEqual([res.status, res.body.errors[0].field, res.body.errors[0].code], [400, 'password', 'wrong_password']);
+    });
+
+    it('lists what each step erased', () => {
+      const erased = Object.fromEntries(result.steps.map((s) => [s.step, s.erased]));
+      assert.deepEqual(
+        [erased.schedules?.schedules, erased.tokens?.refresh_tokens, erased.mailbox?.mailboxes, erased.invoices?.invoices, (erased.objects?.objects ?? 0) >= 4, erased.user?.users, erased.forget?.erasures],
+        [1, 1, 1, 4, true, 1, 1],
+      );
+    });
+
+    it("leaves the customer's id, email and phone in no table", async () => {
+      const columns = (await db.raw(`
+        select c.table_name, c.column_name from information_schema.columns c
+        join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+        where c.table_schema = current_schema() and t.table_type = 'BASE TABLE'`)).rows as Array<{ table_name: string; column_name: string }>;
+      const found: string[] = [];
+      for (const { table_name: table, column_name: column } of columns) {
+        for (const term of [customer.user.id, customer.email, customer.user.phone]) {
+          const hit = await db(table).whereRaw('strpos(lower(??::text), lower(?)) > 0', [column, term]).first();
+          if (hit) found.push(`${table}.${column} has ${term}`);
+        }
+      }
+      assert.deepEqual(found, []);
+    });
+
+    it('leaves no object under the customer prefix in the bucket', async () => {
+      const s3 = await localS3();
+      const listed = await new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }).send(new ListObjectsV2Command({ Bucket: 'invoices-e2e' }));
+      assert.deepEqual((listed.Contents ?? []).map((o) => o.Key).filter((key) => key?.includes(customer.user.id)), []);
+    });
+
+    it('keeps the ledger balances, the accounts owned by no one', async () => {
+      const account = await db('ledger_accounts').where({ id: walletId }).first();
+      const balance = await createLedger(db).getAccount(walletId);
+      assert.deepEqual([account.owner_user_id, String(balance?.balances.postedMinor)], [null, balanceBefore]);
+    });
+
+    it('refuses the access token afterwards', async () => {
+      const res = await http('GET', '/v1/me', { token: customer.accessToken });
+      assert.equal(res.status, 401);
+    });
+
+    it('erases nothing more when run again', async () => {
+      const again = await temporal.workflow.execute<EraseUserWorkflow>('eraseUser', { taskQueue: 'finflow-core', workflowId: `erasure-again-${customer.user.id}`, args: [{ userId: customer.user.id }] });
+      assert.deepEqual(again.steps.filter((s) => Object.keys(s.erased).length > 0), []);
     });
   });
 

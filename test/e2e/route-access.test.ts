@@ -77,6 +77,7 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['GET', '/internal/v1/postings/:id', 'service'],
   ['POST', '/webhooks/plivo/message-status', 'webhook'],
   // Invoices (docs/invoices.md).
+  ['DELETE', '/v1/me', 'customer'],
   ['PUT', '/v1/me/mailbox', 'customer'],
   ['GET', '/v1/me/mailbox', 'customer'],
   ['DELETE', '/v1/me/mailbox', 'customer'],

@@ -1,6 +1,6 @@
 /**
  * What the invoices line's workflows take and answer (docs/invoices.md): mailbox
- * ingestion, the weekday Schedule's starter, re-parsing and erasure. The only workflow
+ * ingestion, the weekday Schedule's starter and re-parsing. The only workflow
  * module the API and the activities import.
  */
 
@@ -41,20 +41,3 @@ export interface ReparseInvoicesResult {
 }
 
 export type ReparseInvoicesWorkflow = (input: ReparseInvoicesInput) => Promise<ReparseInvoicesResult>;
-
-/** One erasure step: its name and what it erased (counts of rows or objects). */
-export interface ErasureStepResult {
-  step: string;
-  erased: Record<string, number>;
-}
-
-export interface EraseUserInput {
-  userId: string;
-}
-
-export interface EraseUserResult {
-  userId: string;
-  steps: ErasureStepResult[];
-}
-
-export type EraseUserWorkflow = (input: EraseUserInput) => Promise<EraseUserResult>;
