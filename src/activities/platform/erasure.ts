@@ -115,13 +115,13 @@ export function createErasureActivities(deps: ErasureDeps) {
       return { notifications, users: await db('users').where({ id: userId }).delete() };
     },
     async sweep(subject) {
-      const columns = (await db('information_schema.columns as c')
+      const columns: Array<{ table_name: string; column_name: string; data_type: string }> = await db('information_schema.columns as c')
         .join('information_schema.tables as t', function () {
           this.on('t.table_schema', 'c.table_schema').andOn('t.table_name', 'c.table_name');
         })
         .whereRaw('c.table_schema = current_schema()')
         .where('t.table_type', 'BASE TABLE')
-        .select('c.table_name', 'c.column_name', 'c.data_type')) as Array<{ table_name: string; column_name: string; data_type: string }>;
+        .select('c.table_name', 'c.column_name', 'c.data_type');
       const byTable = new Map<string, Array<{ column_name: string; data_type: string }>>();
       for (const c of columns) {
         if (SWEEP_SKIPS.has(c.table_name) || !SEARCHED_TYPES.has(c.data_type)) continue;
