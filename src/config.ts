@@ -140,6 +140,11 @@ export const envSchema = z.object({
   IMAP_TIMEOUT_MS: int(15_000),
   INVOICE_BATCH_MESSAGES: int(50),
   INVOICE_TEMPLATES_DIR: optionalString,
+  // Read by the tools resolver, and `npm start`'s mail catcher and demo mailbox.
+  MAILPIT_PATH: optionalString,
+  LOCAL_MAILPIT_SMTP_PORT: int(1025),
+  LOCAL_MAILPIT_UI_PORT: int(8025),
+  LOCAL_IMAP_PORT: int(1143),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -251,6 +256,8 @@ export interface Config {
     batchMessages: number;
     /** Where the issuer templates (YAML) are read from; unset means the ones shipped with finflow. */
     templatesDir: string | undefined;
+    /** `npm start`'s mail catcher (mailpit: SMTP and web UI) and demo IMAP mailbox. */
+    local: { mailpitSmtpPort: number; mailpitUiPort: number; imapPort: number };
   };
 }
 
@@ -486,6 +493,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       imapTimeoutMs: env.IMAP_TIMEOUT_MS,
       batchMessages: env.INVOICE_BATCH_MESSAGES,
       templatesDir: env.INVOICE_TEMPLATES_DIR,
+      local: { mailpitSmtpPort: env.LOCAL_MAILPIT_SMTP_PORT, mailpitUiPort: env.LOCAL_MAILPIT_UI_PORT, imapPort: env.LOCAL_IMAP_PORT },
     },
   };
 }
