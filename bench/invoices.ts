@@ -4,17 +4,14 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import { createInvoiceActivities } from '../src/activities/invoices/invoices';
-import { createInvoiceReader } from '../src/activities/invoices/reading';
 import { loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { germanInvoiceLines, swedishRentLines, textPdf, usUtilityLines } from '../src/dev/demo-invoices';
 import { composeMail, startLocalImap } from '../src/dev/imap';
 import { startLocalS3 } from '../src/dev/versitygw';
 import { saveMailbox } from '../src/invoices/mailboxes';
-import { attachmentsOf, createImapMailboxPort } from '../src/providers/mailbox/imap';
-import { createSecretBox } from '../src/providers/mailbox/secret-box';
-import { createSandboxNotifier } from '../src/providers/sandbox-notifier';
-import { createS3Storage } from '../src/providers/storage/s3';
+import { attachmentsOf } from '../src/providers/mailbox/imap';
+import { createPorts } from '../src/worker/deps';
 import { benchPostgres, benchStartupTimeoutMs } from './postgres';
 
 /**
@@ -66,7 +63,6 @@ async function bareFetch(host: string, port: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
   console.log(`rendering ${MAILS} invoice mails…`);
   const mails = await mailbox();
   const imap = await startLocalImap({ username: USER, password: PASSWORD, folders: { INBOX: { messages: mails } } });
@@ -76,17 +72,17 @@ async function main(): Promise<void> {
   const db = createDb({ database: { url: pg.url, poolMax: 4, embeddedPort: 0 }, dependencyTimeoutMs: 10_000 });
   try {
     await migrateLatest(db);
-    const storage = createS3Storage({ endpoint: s3.endpoint, region: 'us-east-1', bucket: 'bench', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'bench', S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true', IMAP_TIMEOUT_MS: '30000' });
+    const { storage, notifier, mailbox, secrets, invoiceReader } = createPorts(config, { db });
     await storage.ensureBucket();
-    const secrets = createSecretBox(config.invoices.mailboxKeys);
     const activities = createInvoiceActivities({
       db,
-      notifier: createSandboxNotifier(db),
+      notifier,
       now: () => new Date(),
       storage,
-      mailbox: createImapMailboxPort({ timeoutMs: 30_000 }),
+      mailbox,
       secrets,
-      invoiceReader: createInvoiceReader(),
+      invoiceReader,
       invoiceLimits: { maxAttachmentBytes: config.invoices.maxAttachmentBytes, batchMessages: BATCH },
     });
 
