@@ -1,9 +1,10 @@
 import { currentUserId } from '../../core/middleware/auth';
 import { ProblemSchema } from '../../core/openapi';
 import { route, type RouteSpec } from '../../core/route';
+import { RULES } from '../../core/unstated-rules';
 import type { AppContext } from '../../core/context';
 import { MailboxBody, MailboxSchema } from './schema';
-import { connectMailbox, disconnectMailbox, presentMailbox, viewMailbox } from './service';
+import { FIELD_OF, connectMailbox, disconnectMailbox, presentMailbox, viewMailbox } from './service';
 
 const NONE = { description: 'No mailbox connected (`not_found`).', schema: ProblemSchema };
 
@@ -27,15 +28,16 @@ export function mailboxRoutes(app: AppContext): RouteSpec[] {
           schema: ProblemSchema,
         },
       },
+      // One entry per cause: the refusal names the field to fix and the cause as its code.
       rules: [
-        {
-          rule: 'mailbox-login',
-          in: 'body',
-          field: 'password',
-          code: 'authentication_failed',
-          description: 'The mail server must accept the login and have the folder; the answer names the cause (422 mailbox_connection_failed).',
-        },
-      ],
+        RULES.timezone,
+        ...Object.entries(FIELD_OF).map(([code, field]) => ({
+        rule: 'mailbox-login',
+        in: 'body' as const,
+        field,
+        code,
+        description: `The mail server must accept the login and have the folder; otherwise 422 mailbox_connection_failed names ${field} with ${code}.`,
+      })),
       handler: async (ctx, { body }) => {
         const { row, created } = await connectMailbox(app, currentUserId(ctx.state), body);
         ctx.status = created ? 201 : 200;

@@ -9,7 +9,7 @@ import type { MailboxBody } from './schema';
 /** Connecting, showing and removing the customer's mailbox (docs/invoices.md). */
 
 /** The field a customer fixes for each cause of a failed login test. */
-const FIELD_OF: Record<MailboxFailureCause, string> = {
+export const FIELD_OF: Record<MailboxFailureCause, string> = {
   authentication_failed: 'password',
   host_unreachable: 'host',
   tls_mismatch: 'tls',
