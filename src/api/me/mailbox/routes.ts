@@ -32,12 +32,13 @@ export function mailboxRoutes(app: AppContext): RouteSpec[] {
       rules: [
         RULES.timezone,
         ...Object.entries(FIELD_OF).map(([code, field]) => ({
-        rule: 'mailbox-login',
-        in: 'body' as const,
-        field,
-        code,
-        description: `The mail server must accept the login and have the folder; otherwise 422 mailbox_connection_failed names ${field} with ${code}.`,
-      })),
+          rule: 'mailbox-login',
+          in: 'body' as const,
+          field,
+          code,
+          description: `The mail server must accept the login and have the folder; otherwise 422 mailbox_connection_failed names ${field} with ${code}.`,
+        })),
+      ],
       handler: async (ctx, { body }) => {
         const { row, created } = await connectMailbox(app, currentUserId(ctx.state), body);
         ctx.status = created ? 201 : 200;
