@@ -154,6 +154,18 @@ export const envSchema = z.object({
   // Messaging campaigns (docs/campaigns.md).
   CAMPAIGN_SENDER_RATE_PER_SECOND: int(10),
   CAMPAIGN_STALE_CLAIM_SECONDS: int(60),
+  // Invoices from a mailbox (docs/invoices.md).
+  MAILBOX_SECRET_KEYS: optionalString,
+  MAILBOX_SECRET_KEY_ID: optionalString,
+  INVOICE_MAX_ATTACHMENT_BYTES: int(10 * 1024 * 1024),
+  IMAP_TIMEOUT_MS: int(15_000),
+  INVOICE_BATCH_MESSAGES: int(50),
+  INVOICE_TEMPLATES_DIR: optionalString,
+  // Read by the tools resolver, and `npm start`'s mail catcher and demo mailbox.
+  MAILPIT_PATH: optionalString,
+  LOCAL_MAILPIT_SMTP_PORT: int(1025),
+  LOCAL_MAILPIT_UI_PORT: int(8025),
+  LOCAL_IMAP_PORT: int(1143),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -278,6 +290,21 @@ export interface Config {
   };
   /** Messaging campaigns: the sender's limit across all workers, and when a claim's outcome counts as unknown. */
   campaigns: { senderRatePerSecond: number; staleClaimMs: number };
+  /** Invoices from a mailbox (docs/invoices.md). */
+  invoices: {
+    /** AES-256-GCM keys that seal mailbox passwords at rest: seal with the current one, open with any (rotation). */
+    mailboxKeys: CodecKeyring;
+    /** Attachments larger than this are skipped and recorded, never downloaded. */
+    maxAttachmentBytes: number;
+    /** Connection, greeting and socket timeout of each IMAP session. */
+    imapTimeoutMs: number;
+    /** Messages one ingestion activity reads before it reports progress and the next begins. */
+    batchMessages: number;
+    /** Where the issuer templates (YAML) are read from; unset means the ones shipped with finflow. */
+    templatesDir: string | undefined;
+    /** `npm start`'s mail catcher (mailpit: SMTP and web UI) and demo IMAP mailbox. */
+    local: { mailpitSmtpPort: number; mailpitUiPort: number; imapPort: number };
+  };
 }
 
 /** The path Plivo posts message status callbacks to (src/api/webhooks). */
@@ -358,25 +385,35 @@ export interface LoadConfigOptions {
   defaultEnv?: Env['NODE_ENV'];
 }
 
+/** Which variables hold one AES-256-GCM keyring, and its published development value. */
+interface KeyringVars {
+  keys: string;
+  keyId: string;
+  devKeys: string;
+}
+
 /**
- * The payload codec's keys. Development and test fall back to the published dev key;
- * anywhere else a real key is required and the dev key is refused.
+ * An AES-256-GCM keyring (the payload codec's, the mailbox secrets'). Development and test
+ * fall back to the published dev key; anywhere else a real key is required and the dev
+ * key is refused. With several keys, the id names the one that seals; all of them open.
  */
-function payloadCodecKeyring(source: NodeJS.ProcessEnv, nodeEnv: string): { keyring?: CodecKeyring; problems: string[] } {
+function keyringFrom(source: NodeJS.ProcessEnv, nodeEnv: string, vars: KeyringVars): { keyring?: CodecKeyring; problems: string[] } {
   const devOrTest = nodeEnv === 'development' || nodeEnv === 'test';
-  const configured = source.PAYLOAD_CODEC_KEYS || undefined;
-  if (!configured && !devOrTest) return { problems: ['PAYLOAD_CODEC_KEYS: required outside development and test (id:base64key,...)'] };
-  const { keys, problems } = parseCodecKeys(configured ?? DEV_PAYLOAD_CODEC_KEYS);
-  const listed = problems.map((p) => `PAYLOAD_CODEC_KEYS: ${p}`);
-  if (!devOrTest && configured?.includes(DEV_PAYLOAD_CODEC_KEYS.split(':')[1] as string)) {
-    listed.push('PAYLOAD_CODEC_KEYS: the development key is published; generate a real one (openssl rand -base64 32)');
+  const configured = source[vars.keys] || undefined;
+  if (!configured && !devOrTest) return { problems: [`${vars.keys}: required outside development and test (id:base64key,...)`] };
+  const { keys, problems } = parseCodecKeys(configured ?? vars.devKeys);
+  const listed = problems.map((p) => `${vars.keys}: ${p}`);
+  if (!devOrTest && configured?.includes(vars.devKeys.split(':')[1] as string)) {
+    listed.push(`${vars.keys}: the development key is published; generate a real one (openssl rand -base64 32)`);
   }
-  const currentKeyId = source.PAYLOAD_CODEC_KEY_ID || (keys.length === 1 ? keys[0]?.id : undefined);
-  if (!currentKeyId) listed.push('PAYLOAD_CODEC_KEY_ID: required when PAYLOAD_CODEC_KEYS lists several keys (the one new payloads are sealed with)');
-  else if (keys.length > 0 && !keys.some((k) => k.id === currentKeyId)) listed.push(`PAYLOAD_CODEC_KEY_ID: "${currentKeyId}" is not listed in PAYLOAD_CODEC_KEYS`);
+  const currentKeyId = source[vars.keyId] || (keys.length === 1 ? keys[0]?.id : undefined);
+  if (!currentKeyId) listed.push(`${vars.keyId}: required when ${vars.keys} lists several keys (the one new values are sealed with)`);
+  else if (keys.length > 0 && !keys.some((k) => k.id === currentKeyId)) listed.push(`${vars.keyId}: "${currentKeyId}" is not listed in ${vars.keys}`);
   if (listed.length > 0 || !currentKeyId) return { problems: listed };
   return { keyring: { currentKeyId, keys }, problems: [] };
 }
+
+export const DEV_MAILBOX_SECRET_KEYS = 'finflow-dev-mailbox:511XUJcAHJYJkdpE742zGE76V10+dVJQ63iQX90IsHo=';
 
 /** The Web UI's origin(s): TEMPORAL_UI_URL's, or the dev server's UI under either local name. */
 function webUiOrigins(env: Env): string[] {
@@ -397,9 +434,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
   if ('error' in trustProxy) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
   const limits = parseLimits(source.LIMITS ?? DEFAULT_LIMITS);
   if ('problems' in limits) problems.push(...limits.problems.map((p) => `LIMITS: ${p}`));
-  const codec = payloadCodecKeyring(source, nodeEnv);
+  const codec = keyringFrom(source, nodeEnv, { keys: 'PAYLOAD_CODEC_KEYS', keyId: 'PAYLOAD_CODEC_KEY_ID', devKeys: DEV_PAYLOAD_CODEC_KEYS });
   problems.push(...codec.problems);
-  if (!parsed.success || problems.length > 0 || 'error' in trustProxy || 'problems' in limits || !codec.keyring) throw new ConfigError(problems);
+  // Without keys of their own, mailbox passwords are sealed with the payload codec's keys (AES-256-GCM either way).
+  const mailboxKeys = source.MAILBOX_SECRET_KEYS || DEVELOPMENT_ENVS.includes(nodeEnv) ? keyringFrom(source, nodeEnv, { keys: 'MAILBOX_SECRET_KEYS', keyId: 'MAILBOX_SECRET_KEY_ID', devKeys: DEV_MAILBOX_SECRET_KEYS }) : codec;
+  problems.push(...mailboxKeys.problems);
+  if (!parsed.success || problems.length > 0 || 'error' in trustProxy || 'problems' in limits || !codec.keyring || !mailboxKeys.keyring) throw new ConfigError(problems);
   const env = parsed.data;
   const list = (value: string) =>
     value
@@ -510,6 +550,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
       serviceName: env.OTEL_SERVICE_NAME,
     },
     campaigns: { senderRatePerSecond: env.CAMPAIGN_SENDER_RATE_PER_SECOND, staleClaimMs: env.CAMPAIGN_STALE_CLAIM_SECONDS * 1000 },
+    invoices: {
+      mailboxKeys: mailboxKeys.keyring,
+      maxAttachmentBytes: env.INVOICE_MAX_ATTACHMENT_BYTES,
+      imapTimeoutMs: env.IMAP_TIMEOUT_MS,
+      batchMessages: env.INVOICE_BATCH_MESSAGES,
+      templatesDir: env.INVOICE_TEMPLATES_DIR,
+      local: { mailpitSmtpPort: env.LOCAL_MAILPIT_SMTP_PORT, mailpitUiPort: env.LOCAL_MAILPIT_UI_PORT, imapPort: env.LOCAL_IMAP_PORT },
+    },
   };
 }
 

@@ -18,6 +18,8 @@ import * as contactChange from './20261202_H02_contact_change';
 import * as statements from './20261202_D01_statements';
 import * as cards from './20261202_F01_cards';
 import * as campaigns from './20261202_G01_campaigns';
+// Invoices from a mailbox (issue 10).
+import * as invoices from './20261202_E01_invoices';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -42,6 +44,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_D01_statements': statements,
   '20261202_F01_cards': cards,
   '20261202_G01_campaigns': campaigns,
+  '20261202_E01_invoices': invoices,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

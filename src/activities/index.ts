@@ -26,9 +26,11 @@ import { createCardPickupActivities } from './cards/pickup';
 import type { SmsProvider } from '../providers/sms';
 import { createCampaignActivities } from './campaigns';
 import type { CampaignSendSettings } from './campaigns/send-batch';
+import { createInvoiceActivities, type InvoiceActivityDeps } from './invoices/invoices';
+import { createErasureActivities } from './platform/erasure';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
-export interface ActivityDeps {
+export interface ActivityDeps extends Omit<InvoiceActivityDeps, 'db' | 'notifier' | 'now'> {
   db: Db;
   notifier: Notifier;
   ledger: Ledger;
@@ -77,6 +79,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createCardPickupActivities(deps),
     // campaigns
     ...createCampaignActivities(deps),
+    // invoices
+    ...createInvoiceActivities(deps),
+    // erasure of a customer (platform; its steps reach every line)
+    ...createErasureActivities(deps),
   };
 }
 

@@ -69,6 +69,10 @@ import { profileRoutes } from './me/profile/routes';
 import { passwordResetRoutes } from './auth/password-reset/routes';
 import { createApiMetrics, metricsMiddleware, metricsRouter } from './core/metrics';
 import { tracingMiddleware } from '../observability/tracing';
+// Invoices (docs/invoices.md).
+import { mailboxRoutes } from './me/mailbox/routes';
+import { invoiceRoutes } from './invoices/routes';
+import { internalInvoiceRoutes } from './internal/invoices/routes';
 
 /**
  * Every resource's routes, in the order they appear in the OpenAPI document.
@@ -121,6 +125,10 @@ export function allRoutes(app: AppContext): RouteSpec[] {
     ...templateRoutes(app),
     ...segmentRoutes(app),
     ...campaignRoutes(app),
+    // Invoices (docs/invoices.md).
+    ...mailboxRoutes(app),
+    ...invoiceRoutes(app),
+    ...internalInvoiceRoutes(app),
   ];
 }
 
@@ -193,6 +201,8 @@ export function createApp(config: Config, deps: AppDeps): Koa<AppState> {
       // Any JSON value parses, so `[]`, `"text"` or `42` where an object is expected is a
       // validation_error naming the body, not malformed_json: it is well-formed JSON.
       jsonStrict: false,
+      // DELETE /v1/me carries the password that re-authenticates the erasure.
+      parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
       onError: (err) => {
         const status = (err as { status?: number }).status;
         if (status === 413) throw problems.payloadTooLarge(config.http.bodyLimitBytes);

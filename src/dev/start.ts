@@ -16,6 +16,9 @@ import { startEmbeddedPostgres } from './postgres';
 import { ServiceStartError } from './service';
 import { startDevServer } from './temporal';
 import { startLocalS3 } from './versitygw';
+// Invoices: the mail catcher and the demo mailbox (docs/invoices.md).
+import { startMailpit } from './mailpit';
+import { connectDemoMailbox, startDemoMailbox } from './demo-mailbox';
 import { seedDemoData, seedDemoStatementLines, DEMO_ACCOUNTS } from './seed';
 import { installTemporalRuntime } from '../worker/runtime';
 
@@ -80,6 +83,9 @@ async function main(): Promise<void> {
     const app = createApp(config, { db, temporal: client, logger, ...appPorts(ports) });
     await step('the demo data to be seeded', seedDemoData({ config, deps: { db, temporal: client, logger, ...appPorts(ports), now: () => new Date() } }, logger));
     await step('the demo statement lines to be seeded', seedDemoStatementLines({ config, deps: { db, temporal: client, logger, ...appPorts(ports), now: () => new Date() } }, logger));
+    const demoImap = await step('the demo IMAP mailbox', startDemoMailbox(config.invoices.local.imapPort));
+    stops.push(() => demoImap.stop());
+    await step('the demo mailbox to be connected', connectDemoMailbox({ config, deps: { db, temporal: client, logger, ...appPorts(ports), now: () => new Date() } }, demoImap, logger));
     const server: Server = app.listen(config.http.port, config.http.host);
     await once(server, 'listening').catch((err: unknown) => {
       throw isAddressInUse(err) ? new PortInUseError('finflow API', config.http.port, 'PORT') : err;
@@ -154,7 +160,26 @@ async function startServices(config: Config, logger: ReturnType<typeof createLog
   if (database.status === 'rejected') throw database.reason;
   if (temporal.status === 'rejected') throw temporal.reason;
   if (storage.status === 'rejected') throw storage.reason;
-  return { ...withServices(config, database.value, temporal.value), storage: storage.value };
+  return { ...withServices(config, database.value, temporal.value), storage: storage.value, email: await startMailCatcher(config, dataDir, logger, stops) };
+}
+
+/**
+ * Unless EMAIL_PROVIDER=smtp names a server, the email port sends to a local mailpit
+ * whose web UI shows every email finflow sent. Without Go to build mailpit, emails stay
+ * in the sandbox outbox (GET /v1/operator/notifications) and the log says why.
+ */
+async function startMailCatcher(config: Config, dataDir: string, logger: ReturnType<typeof createLogger>, stops: Stop[]): Promise<Config['email']> {
+  if (config.email.provider === 'smtp') return config.email;
+  try {
+    const { smtpPort, uiPort } = { smtpPort: config.invoices.local.mailpitSmtpPort, uiPort: config.invoices.local.mailpitUiPort };
+    const mailpit = await startMailpit({ dataDir: join(dataDir, 'mailpit'), smtpPort, uiPort, timeoutMs: config.startupTimeoutMs });
+    stops.push(() => mailpit.stop());
+    logger.info({ smtp: mailpit.smtpPort, ui: mailpit.uiUrl }, 'mail catcher (mailpit) started');
+    return { ...config.email, provider: 'smtp', smtp: { host: '127.0.0.1', port: mailpit.smtpPort, secure: false, user: undefined, password: undefined } };
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'mail catcher (mailpit) not started: emails stay in the sandbox outbox');
+    return config.email;
+  }
 }
 
 /** The local S3 server's keys: it listens on 127.0.0.1 only and holds demo data. */
@@ -177,6 +202,8 @@ function printBanner(config: Config): void {
     `  metrics        API ${api}/metrics, worker http://${config.observability.workerMetrics.host}:${config.observability.workerMetrics.port}/metrics (docs/observability.md)`,
     `  payload codec  ${api}${CODEC_BASE_PATH} (operators sign in at ${api}${CODEC_BASE_PATH}/login; docs/security.md)`,
     `  object storage ${config.storage.endpoint ?? `AWS S3 (${config.storage.region})`}, bucket ${config.storage.bucket}`,
+    `  emails         ${config.email.provider === 'smtp' && config.email.smtp.host === '127.0.0.1' && config.email.smtp.port === config.invoices.local.mailpitSmtpPort ? `mail catcher (mailpit) http://127.0.0.1:${config.invoices.local.mailpitUiPort}` : config.email.provider === 'smtp' ? `SMTP ${config.email.smtp.host}:${config.email.smtp.port}` : 'sandbox (outbox: GET /v1/operator/notifications)'}`,
+    `  demo mailbox   IMAP 127.0.0.1:${config.invoices.local.imapPort} (connected to the demo customer: GET /v1/invoices)`,
     `  SMS            ${config.sms.provider}${config.sms.provider === 'sandbox' ? ' (outbox: GET /v1/operator/notifications)' : ''}`,
     `  funding        ${config.funding.provider}${config.funding.provider === 'sandbox' ? ' (test tokens: docs/wallet.md)' : ''}`,
     `  billers        ${config.billers.provider}${config.billers.provider === 'sandbox' ? ' (scripted references: docs/payments.md)' : ''}`,

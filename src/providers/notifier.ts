@@ -52,6 +52,7 @@ export interface NotifierDeps {
 /** Email subjects by template; the outbox keeps template and body, so a retry rebuilds the same mail. */
 const EMAIL_SUBJECTS: Record<string, string> = {
   verification_code: 'Your finflow verification code',
+  invoice_received: 'A new invoice arrived in your mailbox',
 };
 
 export function createNotifier({ db, sms, email, sendLeaseMs = DEFAULT_SEND_LEASE_MS }: NotifierDeps): Notifier {

@@ -41,7 +41,12 @@ export type BusinessFailureType =
   | 'recurring_payment_not_found'
   // Statements (docs/statements.md).
   /** The statement a step names has no row (or its holder was erased). */
-  | 'statement_not_found';
+  | 'statement_not_found'
+  // Invoices (docs/invoices.md).
+  /** The customer has no mailbox connected (removed, or erased, since the run was asked for). */
+  | 'mailbox_not_connected'
+  /** The invoice a notice or payment names does not exist (erased). */
+  | 'invoice_not_found';
 
 export function businessFailure(type: BusinessFailureType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });

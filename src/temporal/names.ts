@@ -62,6 +62,17 @@ export const workflowIds = {
   /** A campaign's rollout: one per campaign, so a second launch cannot start another. */
   campaignRollout: (campaignId: string) => `campaign:${campaignId}`,
   contactImport: (importId: string) => `contact-import:${importId}`,
+  // Invoices (docs/invoices.md).
+  /** One id per mailbox (a customer has one): two ingestions of a mailbox never overlap. */
+  invoiceIngestion: (customerId: string) => `invoice-ingestion:${customerId}`,
+  /** The weekday Schedule starts this small workflow, which starts invoiceIngestion unless one runs. */
+  scheduledInvoiceIngestion: (customerId: string) => `invoice-ingestion-schedule:${customerId}`,
+  /** One re-parse of unparsed invoices at a time, whoever asks. */
+  invoiceReparse: () => 'invoice-reparse',
+  /** Paying an invoice is a payment whose Idempotency-Key is the invoice: once per invoice. */
+  invoicePaymentKey: (invoiceId: string) => `invoice:${invoiceId}`,
+  /** Erasing a customer: one id, so a second DELETE /v1/me joins the first. */
+  erasure: (customerId: string) => `erasure:${customerId}`,
 } as const;
 
 /**
@@ -74,6 +85,8 @@ export const dedupeKeys = {
   recurringPaymentNotice: (recurringPaymentId: string, period: string, notice: string) => `recurring:${recurringPaymentId}:${period}:${notice}`,
   /** The one reply to one inbound SMS. */
   smsReply: (inboundId: string) => `sms-reply:${inboundId}`,
+  /** One email and one SMS per invoice, whichever ingestion or re-parse found it. */
+  invoiceNotice: (invoiceId: string, channel: 'email' | 'sms') => `invoice:${invoiceId}:${channel}`,
 } as const;
 
 /** Signals the API sends and workflows handle. */
@@ -90,6 +103,8 @@ export const scheduleIds = {
   monthlyStatements: 'finflow-monthly-statements',
   // cards
   cardFilePickup: 'finflow-card-file-pickup',
+  /** Weekdays at 08:30 in the customer's timezone: fetch new invoices. */
+  invoiceIngestion: (customerId: string) => `invoice-ingestion:${customerId}`,
 } as const;
 
 export const searchAttributes = {

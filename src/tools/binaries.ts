@@ -37,6 +37,8 @@ export const TOOL_PINS = {
   'stripe-mock': { envVar: 'STRIPE_MOCK_PATH', binary: 'stripe-mock', source: goModule('github.com/stripe/stripe-mock', 'v0.203.0') },
   // An S3 server that verifies SigV4 signatures, for `npm start` and the storage tests.
   versitygw: { envVar: 'VERSITYGW_PATH', binary: 'versitygw', source: goModule('github.com/versity/versitygw/cmd/versitygw', 'v1.8.0') },
+  // A mail catcher with a web UI: `npm start` points the email port's SMTP at it, so a person sees the emails finflow sent.
+  mailpit: { envVar: 'MAILPIT_PATH', binary: 'mailpit', source: goModule('github.com/axllent/mailpit', 'v1.33.1') },
   // The API fuzzer the contract test runs against the OpenAPI document (test/e2e/schemathesis.test.ts).
   schemathesis: { envVar: 'SCHEMATHESIS_PATH', binary: 'schemathesis', source: pypi('schemathesis', '4.32.5'), python: true },
 } satisfies Record<string, ToolPin>;

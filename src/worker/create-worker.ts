@@ -33,7 +33,7 @@ export async function createWorker(config: Config, deps: ActivityDeps, options: 
     connection: options.connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUES.core,
-    activities: createActivities({ limits: config.limits, statementLinkTtlSeconds: config.statements.linkTtlSeconds, cardFileBatchRows: config.cards.batchRows, campaignSend: config.campaigns, ...deps }),
+    activities: createActivities({ limits: config.limits, statementLinkTtlSeconds: config.statements.linkTtlSeconds, cardFileBatchRows: config.cards.batchRows, campaignSend: config.campaigns, invoiceLimits: config.invoices, ...deps }),
     dataConverter: dataConverter(config.temporal),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     ...options.overrides,

@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import type { AppInvoicePorts } from '../api/core/context';
 import type { Db } from '../db/knex';
 import { createLedger } from '../ledger/service';
 import type { Ledger } from '../ledger/types';
@@ -13,6 +14,10 @@ import { createNotifier, type Notifier } from '../providers/notifier';
 import { createSmsProvider, type SmsProvider } from '../providers/sms';
 import type { ObjectStorage } from '../providers/storage/port';
 import { createS3Storage } from '../providers/storage/s3';
+import { createImapMailboxPort } from '../providers/mailbox/imap';
+import type { MailboxPort } from '../providers/mailbox/port';
+import { createSecretBox, type SecretBox } from '../providers/mailbox/secret-box';
+import { createInvoiceReader, type InvoiceReader } from '../activities/invoices/reading';
 
 /**
  * The one place config becomes ports: the worker, the API, `npm start`, the test stack
@@ -29,9 +34,13 @@ export interface Ports {
   funding: FundingProcessor;
   billers: BillerPort;
   storage: ObjectStorage;
+  // Invoices: the customer's IMAP mailbox, the box that seals its password, the issuer templates.
+  mailbox: MailboxPort;
+  secrets: SecretBox;
+  invoiceReader: InvoiceReader;
 }
 
-export type PortsConfig = Pick<Config, 'sms' | 'email' | 'funding' | 'billers' | 'storage'>;
+export type PortsConfig = Pick<Config, 'sms' | 'email' | 'funding' | 'billers' | 'storage' | 'invoices'>;
 
 export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
   const sms = createSmsProvider(config, db);
@@ -44,12 +53,15 @@ export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
     funding: createFundingProcessor(config, db),
     billers: createBillers(config, db),
     storage: createS3Storage(config.storage),
+    mailbox: createImapMailboxPort({ timeoutMs: config.invoices.imapTimeoutMs }),
+    secrets: createSecretBox(config.invoices.mailboxKeys),
+    invoiceReader: createInvoiceReader(config.invoices.templatesDir),
   };
 }
 
 /** The ports the API uses (it answers requests; the worker moves money). */
-export function appPorts({ ledger, billers, notifier, storage }: Ports): Pick<Ports, 'ledger' | 'billers' | 'notifier' | 'storage'> {
-  return { ledger, billers, notifier, storage };
+export function appPorts({ ledger, billers, notifier, storage, mailbox, secrets }: Ports): Pick<Ports, 'ledger' | 'billers' | 'notifier' | 'storage'> & { invoices: AppInvoicePorts } {
+  return { ledger, billers, notifier, storage, invoices: { storage, mailbox, secrets } };
 }
 
 function createFundingProcessor({ funding }: PortsConfig, db: Db): FundingProcessor {

@@ -14,3 +14,7 @@ export { pickUpCardFiles } from './cards/pick-up-card-files';
 export { campaignRollout } from './campaigns/campaign-rollout';
 export { campaignBatch } from './campaigns/campaign-batch';
 export { contactImport } from './campaigns/contact-import';
+// Invoices (docs/invoices.md).
+export { ingestMailbox, scheduledIngestion } from './invoices/ingest-mailbox';
+export { reparseInvoices } from './invoices/reparse';
+export { eraseUser } from './platform/erasure';

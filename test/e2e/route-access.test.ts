@@ -122,6 +122,17 @@ const ROUTES: Array<[method: string, path: string, who: Who]> = [
   ['POST', '/v1/campaigns/:id/resume', 'operator'],
   ['POST', '/v1/campaigns/:id/cancel', 'operator'],
   ['POST', '/webhooks/twilio/status', 'webhook'],
+  // Invoices (docs/invoices.md).
+  ['DELETE', '/v1/me', 'customer'],
+  ['PUT', '/v1/me/mailbox', 'customer'],
+  ['GET', '/v1/me/mailbox', 'customer'],
+  ['DELETE', '/v1/me/mailbox', 'customer'],
+  ['GET', '/v1/invoices', 'customer'],
+  ['POST', '/v1/invoices/ingest', 'customer'],
+  ['GET', '/v1/invoices/ingestions/:id', 'customer'],
+  ['GET', '/v1/invoices/:id', 'customer'],
+  ['POST', '/v1/invoices/:id/pay', 'customer'],
+  ['POST', '/internal/v1/invoices/reparse', 'service-or-operator'],
 ];
 
 /** A well-formed but unsigned form per webhook whose fields differ from Plivo's status callback. */

@@ -28,6 +28,8 @@ export const TemplateSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9-]+$/),
     issuer: z.string().min(1),
+    /** The biller an invoice of this issuer is paid to (POST /v1/invoices/{id}/pay); none: it cannot be paid through finflow. */
+    billerId: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/).optional(),
     match: z.object({ all: z.array(z.string().min(1)).min(1) }).strict(),
     currency: z.string().regex(/^[A-Z]{3}$/),
     number: z.object({ decimal: z.enum([',', '.']), thousands: z.enum([' ', ',', '.', "'", '']) }).strict(),
@@ -75,6 +77,8 @@ export interface ParsedInvoice {
   paymentReference: string;
   period: string | undefined;
   lineItems: Array<{ name: string; amountMinor: bigint }>;
+  /** The template's biller, when its issuer can be paid through finflow. */
+  billerId?: string;
 }
 
 export interface UnparsedInvoice {
@@ -149,5 +153,6 @@ export function parseInvoiceText(text: string, templates: readonly InvoiceTempla
     paymentReference,
     period: template.fields.period ? capture(template.fields.period, text) : undefined,
     lineItems,
+    ...(template.billerId ? { billerId: template.billerId } : {}),
   };
 }

@@ -5,6 +5,8 @@ import type { Ledger } from '../../ledger/types';
 import type { Logger } from '../../logger';
 import type { BillerPort } from '../../payments/billers/port';
 import type { Notifier } from '../../providers/notifier';
+import type { MailboxPort } from '../../providers/mailbox/port';
+import type { SecretBox } from '../../providers/mailbox/secret-box';
 import type { ObjectStorage } from '../../providers/storage/port';
 
 /** What the API needs from the outside world; tests pass their own. */
@@ -20,8 +22,19 @@ export interface AppDeps {
   notifier: Notifier;
   /** Object storage (built by createPorts from S3_*): signs statement download links and takes partner card files; tests of other routes may leave it out. */
   storage?: ObjectStorage;
+  /** The invoices line's ports (built by createPorts); an app built without them answers its routes with 503. */
+  invoices?: AppInvoicePorts;
   /** Injectable clock so tests can move time; defaults to the wall clock. */
   now?: () => Date;
+}
+
+export interface AppInvoicePorts {
+  /** Presigned links to invoice PDFs. */
+  storage: ObjectStorage;
+  /** The login test before a mailbox is saved. */
+  mailbox: MailboxPort;
+  /** Seals the mailbox password at rest. */
+  secrets: SecretBox;
 }
 
 export type Principal =
@@ -40,6 +53,6 @@ export interface AppState {
 
 export interface AppContext {
   config: Config;
-  /** Storage stays optional: only the statements and cards routes need it, and they say so when it is missing. */
-  deps: Required<Omit<AppDeps, 'storage'>> & Pick<AppDeps, 'storage'>;
+  /** Storage and the invoice ports stay optional: only their routes need them, and they say so when missing. */
+  deps: Required<Omit<AppDeps, 'storage' | 'invoices'>> & Pick<AppDeps, 'storage' | 'invoices'>;
 }

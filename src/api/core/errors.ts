@@ -51,7 +51,10 @@ export type ProblemType =
   | 'current_password_incorrect'
   // campaigns
   | 'campaign_invalid_state'
-  | 'campaign_invalid';
+  | 'campaign_invalid'
+  // Invoices (docs/invoices.md).
+  | 'mailbox_connection_failed'
+  | 'mailbox_not_connected';
 
 export class ProblemError extends Error {
   readonly expose = true;
@@ -194,5 +197,9 @@ export const problems = {
       [],
       { 'Retry-After': '5' },
     ),
+  /** The login test before saving a mailbox failed; `errors[0]` names the field to fix and the cause (`authentication_failed`, `host_unreachable`, `tls_mismatch`, …). */
+  mailboxConnectionFailed: (field: string, cause: string, detail: string) =>
+    new ProblemError(422, 'mailbox_connection_failed', 'Mailbox connection failed', detail, [{ field, in: 'body', code: cause, message: detail }]),
+  mailboxNotConnected: () => new ProblemError(409, 'mailbox_not_connected', 'No mailbox connected', 'Connect a mailbox first (PUT /v1/me/mailbox).'),
   internal: () => new ProblemError(500, 'internal_error', 'Internal error', 'Something went wrong on our side.'),
 } as const;

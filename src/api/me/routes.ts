@@ -2,9 +2,11 @@ import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
 import { currentUserId } from '../core/middleware/auth';
 import { route, type RouteSpec } from '../core/route';
-import { UserSchema } from '../auth/schema';
+import { findMailbox } from '../../invoices/mailboxes';
+import { ProblemSchema } from '../core/openapi';
+import { EraseMeBody, ErasureSchema, requestErasure } from './erasure';
 import { findUser } from '../auth/service';
-import { DashboardSchema, PreferencesSchema } from './schema';
+import { DashboardSchema, MeSchema, PreferencesSchema } from './schema';
 import { dashboardOf, preferencesOf, setSmsAlerts } from './service';
 
 /** The signed-in user, their dashboard and their notification preferences (`/v1/me/verifications` is in verifications/). */
@@ -16,12 +18,29 @@ export function meRoutes(app: AppContext): RouteSpec[] {
       summary: 'The signed-in user.',
       tags: ['auth'],
       access: 'user',
-      responses: { 200: { description: 'The signed-in user.', schema: UserSchema } },
+      responses: { 200: { description: 'The signed-in user.', schema: MeSchema } },
       handler: async (ctx) => {
         const user = await findUser(app, currentUserId(ctx.state));
         // The token outlived its user (erased): the credential no longer stands for anyone.
         if (!user) throw problems.unauthenticated('The access token is invalid or expired.');
-        ctx.body = user;
+        ctx.body = { ...user, mailboxConnected: (await findMailbox(app.deps.db, user.id)) !== undefined };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/me',
+      summary: 'Erase yourself: every row and stored object that names you; ledger history stays, anonymised. Asks for your password again.',
+      tags: ['auth'],
+      access: 'customer',
+      body: EraseMeBody,
+      rules: [{ rule: 'reauthentication', in: 'body', field: 'password', code: 'wrong_password', description: "The password must be the customer's own (400)." }],
+      responses: {
+        202: { description: 'Erasing: the workflow `erasure:<id>` runs the listed steps; the result lists what each erased.', schema: ErasureSchema },
+        400: { description: '`validation_error`: the password is wrong.', schema: ProblemSchema },
+      },
+      handler: async (ctx, { body }) => {
+        ctx.status = 202;
+        ctx.body = await requestErasure(app, currentUserId(ctx.state), body.password);
       },
     }),
     route({
