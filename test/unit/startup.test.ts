@@ -189,7 +189,8 @@ describe('finflow services on a taken port', () => {
     }
   });
 
-  it('npm start names PORT and exits 1 before starting anything', async () => {
+  it('npm start names PORT and exits 1 before starting anything', async function () {
+    this.timeout(120_000);
     const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/dev/start.ts')], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, NODE_ENV: 'development', PORT: String(port), LOG_LEVEL: 'warn', FINFLOW_DATA_DIR: join(tmpdir(), 'finflow-never-used') },
@@ -198,7 +199,11 @@ describe('finflow services on a taken port', () => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await withDeadline('npm start to give up', 30_000, new Promise<number | null>((resolve) => child.once('exit', resolve)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Loading the whole program through tsx can take most of a minute on a busy machine. If the
+    // deadline passes, the child is killed: left alone it would start every service once the
+    // squatter is gone, and outlive the test.
+    const code = await withDeadline('npm start to give up', 90_000, exited).finally(() => child.kill('SIGKILL'));
     assert.equal(code, 1, output);
     assert.match(output, new RegExp(`finflow API: port ${port} is already in use .*set PORT to another port`));
   });
