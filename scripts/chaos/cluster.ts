@@ -242,6 +242,8 @@ export class Cluster {
     const log = this.log(slot);
     let started = false;
     const port = slot.kind === 'api' ? this.apiPorts[slot.index] : undefined;
+    // Each worker serves its own Prometheus endpoint; on one machine each needs its own port.
+    const metricsPort = slot.kind === 'worker' ? await freePort() : undefined;
     return startService({
       name: `${slot.kind} ${slot.index}`,
       ports: {},
@@ -249,7 +251,7 @@ export class Cluster {
       args: () => ['--import', 'tsx', slot.kind === 'worker' ? 'src/worker/main.ts' : 'src/api/main.ts'],
       cwd: PROJECT_ROOT,
       // The worker says "worker started" at info; the API's request logs stay quiet.
-      env: { ...this.env, ...(port ? { PORT: String(port) } : { LOG_LEVEL: 'info' }) },
+      env: { ...this.env, ...(port ? { PORT: String(port) } : { LOG_LEVEL: 'info', WORKER_METRICS_PORT: String(metricsPort) }) },
       ready: async () => {
         if (slot.kind === 'worker') return started;
         const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) });

@@ -143,12 +143,15 @@ export const devServer = once(async (): Promise<TestWorkflowEnvironment> => {
 /** The workflow code bundled once per run; every workflow test's workers share it. */
 export const workflowBundle = once(() => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }));
 
-export const timeSkippingServer = once(async (): Promise<TestWorkflowEnvironment> => {
+/** A time-skipping test server of its own, stopped with the other services at the end of the run. */
+async function freshTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   const env = await startTimeSkippingServer({ timeoutMs: startupTimeoutMs() });
   teardowns.push(() => env.teardown());
   await ensureSearchAttributes(env.client, env.namespace ?? 'default');
   return env;
-});
+}
+
+export const timeSkippingServer = once(freshTimeSkippingServer);
 
 /** stripe-mock on a free port, for the Stripe funding adapter's tests. */
 export const stripeMock = once(async (): Promise<StripeMockHandle> => {
@@ -215,8 +218,12 @@ export const localS3 = once(async () => {
   return server;
 });
 
-/** What a workflow test needs: the time-skipping server, the run's database and the one workflow bundle. */
-export const workflowTestBed = once(async () => {
-  const [env, db, bundle] = await Promise.all([timeSkippingServer(), testDb(), workflowBundle()]);
+/**
+ * What a workflow test file needs: its own time-skipping server (time only skips when
+ * nothing anywhere on the server is in flight, so one file's leftovers must never hold
+ * back another's clock), the shared database and the workflow bundle, built once.
+ */
+export async function workflowTestBed() {
+  const [env, db, bundle] = await Promise.all([freshTimeSkippingServer(), testDb(), workflowBundle()]);
   return { env, db, workflowBundle: bundle };
-});
+}

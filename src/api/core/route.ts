@@ -123,6 +123,12 @@ export function nulCharacterErrors(value: unknown, location: FieldError['in']): 
 function validate(spec: RouteSpec): Middleware<AppState> {
   return async (ctx, next) => {
     if (spec.body && ctx.request.length && !ctx.is(mediaType(spec))) throw problems.unsupportedMediaType(mediaType(spec));
+    if (spec.streamedBody) {
+      // A streamed body is stored and hashed as sent: it must be the documented type, and an
+      // encoded (compressed) one would be neither. Checked first, like a parsed body's type.
+      if (!ctx.is(spec.streamedBody.mediaType, 'text/plain')) throw problems.unsupportedMediaType(spec.streamedBody.mediaType);
+      if (!['', 'identity'].includes(ctx.get('content-encoding').trim().toLowerCase())) throw problems.unsupportedMediaType(`${spec.streamedBody.mediaType}, with no Content-Encoding`);
+    }
     const nul = [...nulCharacterErrors(ctx.query, 'query'), ...(spec.body ? nulCharacterErrors((ctx.request as { body?: unknown }).body, 'body') : [])];
     if (nul.length > 0) throw problems.validation(nul);
     const body = parse(spec.body, (ctx.request as { body?: unknown }).body, 'body');

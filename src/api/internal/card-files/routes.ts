@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { AppContext } from '../../core/context';
-import { problems } from '../../core/errors';
 import { ProblemSchema } from '../../core/openapi';
 import { route, type RouteSpec } from '../../core/route';
 import { CardFileIdParams, CardFileSchema, CardFileUploadQuery } from './schema';
@@ -25,9 +24,7 @@ export function internalCardFileRoutes(app: AppContext): RouteSpec[] {
         415: { description: 'The body is not sent as text/csv, or is sent with a Content-Encoding.', schema: ProblemSchema },
       },
       handler: async (ctx, { query }) => {
-        if (!ctx.is('text/csv', 'text/plain')) throw problems.unsupportedMediaType('text/csv');
-        // The bytes are stored as sent and hashed as the file: an encoded (compressed) body would be neither.
-        if (!['', 'identity'].includes(ctx.get('content-encoding').trim().toLowerCase())) throw problems.unsupportedMediaType('text/csv, with no Content-Encoding');
+        // The route checked the media type and that the body is not encoded (core/route.ts).
         const { file, created } = await uploadCardFile(app, ctx, query.partner);
         ctx.status = created ? 202 : 200;
         ctx.set('Location', `/internal/v1/card-files/${file.id}`);
