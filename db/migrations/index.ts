@@ -17,6 +17,7 @@ import * as walletGaps from './20261202_H01_wallet_gaps';
 import * as contactChange from './20261202_H02_contact_change';
 import * as statements from './20261202_D01_statements';
 import * as cards from './20261202_F01_cards';
+import * as cardEventsErasure from './20261202_F02_card_events_erasure';
 import * as campaigns from './20261202_G01_campaigns';
 // Invoices from a mailbox (issue 10).
 import * as invoices from './20261202_E01_invoices';
@@ -43,6 +44,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_H02_contact_change': contactChange,
   '20261202_D01_statements': statements,
   '20261202_F01_cards': cards,
+  '20261202_F02_card_events_erasure': cardEventsErasure,
   '20261202_G01_campaigns': campaigns,
   '20261202_E01_invoices': invoices,
 };

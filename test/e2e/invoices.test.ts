@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -256,6 +257,22 @@ describe('invoices from a mailbox (e2e)', function () {
     });
   });
 
+  /**
+   * The customer in every other line's tables: a statement, a banking SMS from their
+   * phone, a campaign contact and a delivered card with their phone.
+   */
+  async function rowsInTheOtherLines(customer: SignedIn, accountId: string): Promise<void> {
+    const { phone } = customer.user;
+    await db('statements').insert({ id: randomUUID(), workflow_id: `statement:${customer.user.id}:erasure`, user_id: customer.user.id, account_id: accountId, source: 'api', last_n: 10, status: 'processing' });
+    await db('sms_inbound').insert({ id: randomUUID(), provider: 'plivo', provider_message_id: randomUUID(), from_number: phone, to_number: '+14155550000', body: 'BAL' });
+    await db('contacts').insert({ phone, attributes: {}, timezone: 'UTC' });
+    const fileId = randomBytes(32).toString('hex');
+    await db('card_files').insert({ id: fileId, partner: 'courier-delivered', object_key: `card-files/${fileId}.csv`, source: 'upload', size_bytes: 1 });
+    const cardId = `CARD-${randomUUID()}`;
+    await db('cards').insert({ card_id: cardId, phone_e164: phone, phone_seen_at: new Date(), status: 'delivered', status_at: new Date() });
+    await db('card_events').insert({ card_id: cardId, status: 'delivered', event_at: new Date(), partner: 'courier-delivered', file_id: fileId, line_no: 2 });
+  }
+
   describe('erasing a customer (DELETE /v1/me)', () => {
     let customer: SignedIn;
     let result: EraseUserResult;
@@ -273,6 +290,7 @@ describe('invoices from a mailbox (e2e)', function () {
       await http('POST', `/v1/invoices/${invoice.id}/pay`, { token: customer.accessToken, body: { fromAccountId: wallet.id } });
       await eventually('the payment to finish', async () => ((await db('payments').where({ user_id: customer.user.id }).first())?.status === 'processing' ? undefined : true));
       balanceBefore = (await http('GET', `/v1/accounts/${wallet.id}`, { token: customer.accessToken })).body.balances.posted;
+      await rowsInTheOtherLines(customer, wallet.id);
       const res = await http('DELETE', '/v1/me', { token: customer.accessToken, body: { password: customer.password } });
       assert.equal(res.status, 202, JSON.stringify(res.body));
       result = await temporal.workflow.getHandle<EraseUserWorkflow>(res.body.workflowId).result();
