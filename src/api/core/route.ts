@@ -126,7 +126,8 @@ function validate(spec: RouteSpec): Middleware<AppState> {
     if (spec.streamedBody) {
       // A streamed body is stored and hashed as sent: it must be the documented type, and an
       // encoded (compressed) one would be neither. Checked first, like a parsed body's type.
-      if (!ctx.is(spec.streamedBody.mediaType, 'text/plain')) throw problems.unsupportedMediaType(spec.streamedBody.mediaType);
+      const hasBody = Boolean(ctx.request.length) || ctx.get('transfer-encoding') !== '';
+      if (hasBody && !ctx.is(spec.streamedBody.mediaType, 'text/plain')) throw problems.unsupportedMediaType(spec.streamedBody.mediaType);
       if (!['', 'identity'].includes(ctx.get('content-encoding').trim().toLowerCase())) throw problems.unsupportedMediaType(`${spec.streamedBody.mediaType}, with no Content-Encoding`);
     }
     const nul = [...nulCharacterErrors(ctx.query, 'query'), ...(spec.body ? nulCharacterErrors((ctx.request as { body?: unknown }).body, 'body') : [])];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../core/context';
+import { problems } from '../../core/errors';
 import { ProblemSchema } from '../../core/openapi';
 import { route, type RouteSpec } from '../../core/route';
 import { CardFileIdParams, CardFileSchema, CardFileUploadQuery } from './schema';
@@ -24,7 +25,8 @@ export function internalCardFileRoutes(app: AppContext): RouteSpec[] {
         415: { description: 'The body is not sent as text/csv, or is sent with a Content-Encoding.', schema: ProblemSchema },
       },
       handler: async (ctx, { query }) => {
-        // The route checked the media type and that the body is not encoded (core/route.ts).
+        // The route checked a body's media type and that it is not encoded (core/route.ts); no body at all is no file.
+        if (!ctx.is('text/csv', 'text/plain')) throw problems.unsupportedMediaType('text/csv');
         const { file, created } = await uploadCardFile(app, ctx, query.partner);
         ctx.status = created ? 202 : 200;
         ctx.set('Location', `/internal/v1/card-files/${file.id}`);
