@@ -218,19 +218,7 @@ export const CHECKS: Check[] = [
   {
     name: 'every message owed went out (or its failure was recorded)',
     async run({ db }) {
-      // Transaction alerts of fundings, both sides of transfers and postings; the notice of a failed payment
-      // (a recurring payment short of funds is told by its dunning messages instead).
-      const owed = await rowsOf<{ key: string; status: string | null }>(db, `
-        with owed(key) as (
-          select 'alert:' || transfer_id || ':' || account_id from wallet_fundings where status = 'succeeded'
-          union all select 'alert:' || transfer_id || ':' || from_account_id from customer_transfers where status = 'succeeded'
-          union all select 'alert:' || transfer_id || ':' || to_account_id from customer_transfers where status = 'succeeded'
-          union all select 'alert:' || coalesce(transfer_id, id) || ':' || account_id from bank_postings where status = 'succeeded'
-          union all select workflow_id || ':notice' from payments
-           where status in ('failed', 'cancelled') and not (recurring_payment_id is not null and failure_reason = 'insufficient_funds'))
-        select o.key, n.status from owed o left join notifications n on n.dedupe_key = o.key
-         where n.status is null or n.status = 'queued'`);
-      return owed.map((o) => `${o.key}: ${o.status ?? 'never sent'}`);
+      return unsentMessages(db);
     },
   },
   {
@@ -246,6 +234,25 @@ export const CHECKS: Check[] = [
     },
   },
 ];
+
+/**
+ * Messages owed that are not out yet: transaction alerts of fundings, both sides of
+ * transfers and postings; the notice of a failed payment (a recurring payment short of
+ * funds is told by its dunning messages instead). Settling waits for these too.
+ */
+export async function unsentMessages(db: Db): Promise<string[]> {
+  const owed = await rowsOf<{ key: string; status: string | null }>(db, `
+    with owed(key) as (
+      select 'alert:' || transfer_id || ':' || account_id from wallet_fundings where status = 'succeeded'
+      union all select 'alert:' || transfer_id || ':' || from_account_id from customer_transfers where status = 'succeeded'
+      union all select 'alert:' || transfer_id || ':' || to_account_id from customer_transfers where status = 'succeeded'
+      union all select 'alert:' || coalesce(transfer_id, id) || ':' || account_id from bank_postings where status = 'succeeded'
+      union all select workflow_id || ':notice' from payments
+       where status in ('failed', 'cancelled') and not (recurring_payment_id is not null and failure_reason = 'insufficient_funds'))
+    select o.key, n.status from owed o left join notifications n on n.dedupe_key = o.key
+     where n.status is null or n.status = 'queued'`);
+  return owed.map((o) => `${o.key}: ${o.status ?? 'never sent'}`);
+}
 
 export async function runChecks(ctx: CheckContext): Promise<Violation[]> {
   const violations: Violation[] = [];

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../src/paths';
-import { runChecks, inspectWorkflows, type Violation } from './checks';
+import { runChecks, inspectWorkflows, unsentMessages, type Violation } from './checks';
 import { ChaosClient, type Answer, type Outcome, type RequestSpec } from './client';
 import { Cluster } from './cluster';
 import { faultSchedule, playFaults, type FaultCounts } from './faults';
@@ -94,7 +94,8 @@ async function settle(cluster: Cluster, log: (line: string) => void): Promise<vo
            + (select count(*) from customer_transfers where status = 'processing')
            + (select count(*) from bank_postings where status = 'processing')
            + (select count(*) from payments where status = 'processing') as n`);
-    const processing = Number(rows[0].n);
+    // A request's row is decided before its messages go out: wait for those as well.
+    const processing = Number(rows[0].n) + (Number(rows[0].n) === 0 ? (await unsentMessages(cluster.db)).length : 0);
     if (processing === 0) return;
     if (processing < best) {
       if (best !== Number.POSITIVE_INFINITY && Math.floor(best / 50) !== Math.floor(processing / 50)) log(`settle: ${processing} requests still processing`);
