@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { ParameterizedContext } from 'koa';
 import { z } from 'zod';
-import { isValidPlivoSignature, PLIVO_NONCE_HEADER, PLIVO_SIGNATURE_HEADER } from '../../providers/sms/plivo';
-import { isValidTwilioSignature, TWILIO_SIGNATURE_HEADER } from '../../providers/sms/twilio';
 import { withDeadline } from '../../temporal/client';
 import { TASK_QUEUES, workflowIds } from '../../temporal/names';
 import type { SmsBankingWorkflow } from '../../workflows/banking/contract';
-import type { AppContext, AppState } from '../core/context';
-import { problems } from '../core/errors';
+import type { AppContext } from '../core/context';
 import { ProblemSchema } from '../core/openapi';
 import { route, type RouteSpec } from '../core/route';
-import { publicRequestUrl, rawFormParams } from './plivo-signature';
+import { verifyPlivoSignature, type SignaturePolicy } from './plivo-signature';
+import { verifyTwilioSignature } from './twilio-status';
 
 /**
  * Inbound SMS banking (docs/statements.md, "SMS banking"): Plivo and Twilio post each
@@ -36,26 +33,9 @@ const TwilioInbound = z
 
 const InboundOutcome = z.object({ outcome: z.enum(['accepted', 'duplicate']) }).meta({ id: 'InboundSmsOutcome' });
 
-const rawBodyOf = (ctx: ParameterizedContext<AppState>) => (ctx.request as { rawBody?: string }).rawBody;
+/** An inbound message with no signature is refused like a wrongly signed one: 403, nothing stored. */
+const INBOUND_POLICY: SignaturePolicy = { unsigned: 'forbidden' };
 
-function verifyPlivo(app: AppContext, ctx: ParameterizedContext<AppState>): void {
-  const signature = ctx.get(PLIVO_SIGNATURE_HEADER);
-  const nonce = ctx.get(PLIVO_NONCE_HEADER);
-  const authToken = app.config.sms.plivo.authToken;
-  const valid =
-    Boolean(signature && nonce && authToken) &&
-    isValidPlivoSignature({ method: 'POST', url: publicRequestUrl(app, ctx), nonce, signature, authToken: authToken as string, params: rawFormParams(rawBodyOf(ctx)) });
-  if (!valid) throw problems.forbidden('The request carries no valid Plivo V3 signature (or no PLIVO_AUTH_TOKEN is configured).');
-}
-
-function verifyTwilio(app: AppContext, ctx: ParameterizedContext<AppState>): void {
-  const signature = ctx.get(TWILIO_SIGNATURE_HEADER);
-  const authToken = app.config.sms.twilio.authToken;
-  // Twilio signs each field once; a repeated name keeps its last value, as Twilio's own validator reads it.
-  const params = Object.fromEntries(Object.entries(rawFormParams(rawBodyOf(ctx))).map(([name, value]) => [name, Array.isArray(value) ? (value.at(-1) ?? '') : value]));
-  const valid = Boolean(signature && authToken) && isValidTwilioSignature({ authToken: authToken as string, signature, url: publicRequestUrl(app, ctx), params });
-  if (!valid) throw problems.forbidden('The request carries no valid X-Twilio-Signature (or no TWILIO_AUTH_TOKEN is configured).');
-}
 
 interface InboundMessage {
   provider: 'plivo' | 'twilio';
@@ -108,7 +88,7 @@ export function inboundSmsRoutes(app: AppContext): RouteSpec[] {
       bodyType: 'form',
       responses: responses('Plivo'),
       handler: async (ctx, { body }) => {
-        verifyPlivo(app, ctx);
+        verifyPlivoSignature(app, ctx, INBOUND_POLICY);
         ctx.body = await receive(app, { provider: 'plivo', providerMessageId: body.MessageUUID, from: body.From, to: body.To, body: body.Text });
       },
     }),
@@ -122,7 +102,7 @@ export function inboundSmsRoutes(app: AppContext): RouteSpec[] {
       bodyType: 'form',
       responses: responses('Twilio'),
       handler: async (ctx, { body }) => {
-        verifyTwilio(app, ctx);
+        verifyTwilioSignature(app, ctx, INBOUND_POLICY);
         ctx.body = await receive(app, { provider: 'twilio', providerMessageId: body.MessageSid, from: body.From, to: body.To, body: body.Body });
       },
     }),

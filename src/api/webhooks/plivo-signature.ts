@@ -26,11 +26,23 @@ export function publicRequestUrl(app: AppContext, ctx: ParameterizedContext<AppS
   return `${base}${ctx.originalUrl}`;
 }
 
-/** Throws 401 for an unsigned request, 403 for a wrongly signed one (or when no token is set). */
-export function verifyPlivoSignature(app: AppContext, ctx: ParameterizedContext<AppState>): void {
+/**
+ * How a webhook answers a request with no signature at all: 401 (the callbacks), or 403
+ * like a wrong one (the inbound-message webhooks, which store nothing unsigned).
+ */
+export interface SignaturePolicy {
+  unsigned: 'unauthenticated' | 'forbidden';
+}
+
+export const CALLBACK_POLICY: SignaturePolicy = { unsigned: 'unauthenticated' };
+
+export const refuseUnsigned = (policy: SignaturePolicy, detail: string) => (policy.unsigned === 'forbidden' ? problems.forbidden(detail) : problems.unauthenticated(detail));
+
+/** Throws for an unsigned request (401 by default), 403 for a wrongly signed one (or when no token is set). */
+export function verifyPlivoSignature(app: AppContext, ctx: ParameterizedContext<AppState>, policy: SignaturePolicy = CALLBACK_POLICY): void {
   const signature = ctx.get(PLIVO_SIGNATURE_HEADER);
   const nonce = ctx.get(PLIVO_NONCE_HEADER);
-  if (!signature || !nonce) throw problems.unauthenticated('The request carries no Plivo V3 signature.');
+  if (!signature || !nonce) throw refuseUnsigned(policy, 'The request carries no Plivo V3 signature.');
   const authToken = app.config.sms.plivo.authToken;
   if (!authToken) {
     ctx.state.log.warn('Plivo callback received but PLIVO_AUTH_TOKEN is not set; rejecting it');

@@ -8,7 +8,7 @@ import type { AppContext, AppState } from '../core/context';
 import { problems } from '../core/errors';
 import { ProblemSchema } from '../core/openapi';
 import { route, type RouteSpec } from '../core/route';
-import { publicRequestUrl } from './plivo-signature';
+import { CALLBACK_POLICY, publicRequestUrl, refuseUnsigned, type SignaturePolicy } from './plivo-signature';
 
 /**
  * Twilio's message status callback (SMS and WhatsApp): signed with X-Twilio-Signature
@@ -38,10 +38,10 @@ function formParams(rawBody: string | undefined): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(rawBody ?? ''));
 }
 
-/** Throws 401 for an unsigned request, 403 for a wrongly signed one (or when no token is set). */
-export function verifyTwilioSignature(app: AppContext, ctx: ParameterizedContext<AppState>): void {
+/** Throws for an unsigned request (401 by default), 403 for a wrongly signed one (or when no token is set). */
+export function verifyTwilioSignature(app: AppContext, ctx: ParameterizedContext<AppState>, policy: SignaturePolicy = CALLBACK_POLICY): void {
   const signature = ctx.get(TWILIO_SIGNATURE_HEADER);
-  if (!signature) throw problems.unauthenticated('The request carries no X-Twilio-Signature.');
+  if (!signature) throw refuseUnsigned(policy, 'The request carries no X-Twilio-Signature.');
   const authToken = app.config.sms.twilio.authToken;
   if (!authToken) throw problems.forbidden('Twilio callbacks are not accepted: no TWILIO_AUTH_TOKEN is configured.');
   const valid = isValidTwilioSignature({ authToken, signature, url: publicRequestUrl(app, ctx), params: formParams((ctx.request as { rawBody?: string }).rawBody) });
