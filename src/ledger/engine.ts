@@ -4,17 +4,25 @@ import { toTransfer, type TransferRow } from './rows';
 import type { TransferResult } from './types';
 
 /**
- * Calls into the engine, ledger_create_transfer(s) (db/migrations/20261123_002_ledger.ts):
- * one round trip per call. Outside a caller's transaction it runs as a named prepared
- * statement on a pooled connection, which saves parsing and planning on both sides on
- * every call after a connection's first (the benchmark counts those microseconds).
+ * Calls into the engine: one round trip per call. A single transfer goes to
+ * ledger_apply_transfer (db/migrations/20261202_L01_typed_transfer.ts) as typed
+ * arguments; a batch to ledger_create_transfers as one JSON document
+ * (db/migrations/20261123_002_ledger.ts). Outside a caller's transaction each runs as a
+ * named prepared statement on a pooled connection, which saves parsing and planning on
+ * both sides on every call after a connection's first (the benchmark counts those
+ * microseconds).
  */
 
 const COLUMNS = `t.result, (t.transfer).id, (t.transfer).kind, (t.transfer).debit_account_id, (t.transfer).credit_account_id,
   (t.transfer).amount_minor, (t.transfer).currency, (t.transfer).code, (t.transfer).pending_id,
   (t.transfer).timeout_at, (t.transfer).metadata, (t.transfer).created_at`;
 
-const ONE = { name: 'ledger_create_transfer_v1', text: `select ${COLUMNS} from ledger_create_transfer($1::jsonb) t` };
+const ONE = {
+  name: 'ledger_apply_transfer_v1',
+  text: `select ${COLUMNS} from ledger_apply_transfer($1::uuid, $2::text, $3::uuid, $4::uuid, $5::numeric, $6::text, $7::text, $8::uuid, $9::timestamptz, $10::jsonb) t`,
+};
+/** ledger_apply_transfer's arguments, in order, from an engine input. */
+const ARGUMENTS = ['id', 'kind', 'debit_account_id', 'credit_account_id', 'amount_minor', 'currency', 'code', 'pending_id', 'timeout_at'] as const;
 const MANY = { name: 'ledger_create_transfers_v1', text: `select ${COLUMNS} from ledger_create_transfers($1::jsonb, $2) t` };
 
 /** SQLSTATE 40001: a concurrent call won a race the engine could not absorb; retrying answers. */
@@ -50,7 +58,7 @@ async function run(db: Db, statement: { name: string; text: string }, values: un
  * retry its transaction.
  */
 export async function callEngine(db: Db, inputs: Array<Record<string, unknown>>, linked: boolean): Promise<EngineRow[]> {
-  const [statement, values] = inputs.length === 1 ? [ONE, [JSON.stringify(inputs[0])]] : [MANY, [JSON.stringify(inputs), linked]];
+  const [statement, values] = inputs.length === 1 ? [ONE, singleArguments(inputs[0]!)] : [MANY, [JSON.stringify(inputs), linked]];
   for (let attempt = 1; ; attempt++) {
     try {
       return await run(db, statement, values);
@@ -59,6 +67,10 @@ export async function callEngine(db: Db, inputs: Array<Record<string, unknown>>,
       if (!retry) throw err;
     }
   }
+}
+
+function singleArguments(input: Record<string, unknown>): unknown[] {
+  return [...ARGUMENTS.map((name) => input[name] ?? null), input.metadata === undefined ? null : JSON.stringify(input.metadata)];
 }
 
 export function toResult(row: EngineRow, id: string): TransferResult {
