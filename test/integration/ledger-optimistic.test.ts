@@ -105,7 +105,7 @@ describe('ledger: a single transfer applied optimistically', function () {
     const wallets = await Promise.all(Array.from({ length: 10 }, () => fundedWallet(world, 1_000n)));
     const transfers: TransferInput[] = Array.from({ length: 200 }, (_, i) => {
       const wallet = wallets[i % wallets.length]!;
-      if (i % 4 === 0) return posted(wallet.id, world.clearing.id, 7n, { code: 'withdrawal' });
+      if (i % 4 === 0) return posted(wallet.id, world.clearing.id, 7n, { code: 'bank_debit' });
       if (i % 4 === 1) return pending(wallet.id, world.clearing.id, 5n);
       return posted(world.clearing.id, wallet.id, 3n, { code: 'wallet_funding' });
     });
