@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../../config';
 import type { Principal } from './context';
@@ -17,8 +18,24 @@ export interface AccessClaims {
   role: 'customer' | 'operator';
 }
 
+/**
+ * The signing secret as a KeyObject, made once per secret. Given a string, jsonwebtoken
+ * first tries to read it as a PEM public key on every call, and that failed parse cost
+ * about 4 ms of CPU per authenticated request (bench/api.ts found it).
+ */
+const secretKeys = new Map<string, KeyObject>();
+
+function secretKey(secret: string): KeyObject {
+  let key = secretKeys.get(secret);
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret));
+    secretKeys.set(secret, key);
+  }
+  return key;
+}
+
 export function signAccessToken(auth: Config['auth'], claims: AccessClaims, now: Date = new Date()): string {
-  return jwt.sign({ role: claims.role, iat: Math.floor(now.getTime() / 1000) }, auth.jwtSecret, {
+  return jwt.sign({ role: claims.role, iat: Math.floor(now.getTime() / 1000) }, secretKey(auth.jwtSecret), {
     algorithm: ALGORITHM,
     header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYP },
     subject: claims.sub,
@@ -31,7 +48,7 @@ export function signAccessToken(auth: Config['auth'], claims: AccessClaims, now:
 /** Returns the principal a valid access token stands for, or undefined. */
 export function verifyAccessToken(auth: Config['auth'], token: string, now: Date = new Date()): Principal | undefined {
   try {
-    const decoded = jwt.verify(token, auth.jwtSecret, {
+    const decoded = jwt.verify(token, secretKey(auth.jwtSecret), {
       algorithms: [ALGORITHM],
       issuer: auth.issuer,
       audience: auth.audience,
