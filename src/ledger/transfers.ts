@@ -114,16 +114,53 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 }
 
 /**
- * Newest first by (created_at, id). Each side of the account is its own index range
- * scan, merged and cut to the page.
- */
-/**
- * Running posted balances, derived at read time (the write path keeps only totals): a
- * window sum over the account's posted effects, read for the transfers asked about.
+ * Running posted balances, derived at read time (the write path keeps only totals). For
+ * a constrained account, counted back from its stored posted balance: the balance after
+ * a transfer is today's minus the posted effects that came after it, so a page reads only
+ * the transfers from its oldest one on (the first page of a history: the page itself),
+ * whatever the length of the history. One statement, so the totals and the transfers are
+ * one snapshot. A system account keeps no totals: its balances are summed from the start.
  */
 export async function postedBalancesAfter(db: Db, accountId: string, transferIds: readonly string[]): Promise<Map<string, bigint>> {
   const ids = transferIds.filter(isUuid);
   if (!isUuid(accountId) || ids.length === 0) return new Map();
+  // A PostgreSQL array literal: knex would spread a JS array into separate bindings.
+  const bindings = { account: accountId, ids: `{${ids.join(',')}}` };
+  const effect = `case when credit_account_id = :account then amount_minor else -amount_minor end`;
+  const { rows } = await db.raw<{ rows: Array<{ id: string; balance_after: string | null }> }>(
+    `with account as (
+       select credits_posted - debits_posted as posted from ledger_accounts where id = :account and rule <> 'none'
+     ),
+     oldest as (
+       select created_at, id from ledger_transfers
+        where id = any(:ids::uuid[]) and (debit_account_id = :account or credit_account_id = :account)
+        order by created_at, id limit 1
+     ),
+     since as (
+       select t.id, t.created_at, ${effect} as effect
+         from oldest o join ledger_transfers t on (t.created_at, t.id) >= (o.created_at, o.id)
+        where t.debit_account_id = :account and t.kind in ('posted', 'post_pending')
+       union all
+       select t.id, t.created_at, ${effect}
+         from oldest o join ledger_transfers t on (t.created_at, t.id) >= (o.created_at, o.id)
+        where t.credit_account_id = :account and t.kind in ('posted', 'post_pending')
+     )
+     select id, balance_after from (
+       select s.id, a.posted - coalesce(sum(s.effect) over (order by s.created_at desc, s.id desc rows between unbounded preceding and 1 preceding), 0)
+                as balance_after
+         from since s cross join account a
+     ) counted
+     where id = any(:ids::uuid[])
+     union all
+     select null, null where not exists (select from account)`,
+    bindings,
+  );
+  if (rows.length === 1 && rows[0]!.id === null) return postedBalancesFromStart(db, bindings);
+  return new Map(rows.map((row) => [row.id, BigInt(row.balance_after!)]));
+}
+
+/** The running sum over every posted effect on the account, for accounts that keep no totals. */
+async function postedBalancesFromStart(db: Db, bindings: { account: string; ids: string }): Promise<Map<string, bigint>> {
   const { rows } = await db.raw<{ rows: Array<{ id: string; balance_after: string }> }>(
     `select id, balance_after from (
        select id, sum(case when credit_account_id = :account then amount_minor else -amount_minor end)
@@ -132,12 +169,15 @@ export async function postedBalancesAfter(db: Db, accountId: string, transferIds
        where (debit_account_id = :account or credit_account_id = :account) and kind in ('posted', 'post_pending')
      ) running
      where id = any(:ids::uuid[])`,
-    // A PostgreSQL array literal: knex would spread a JS array into separate bindings.
-    { account: accountId, ids: `{${ids.join(',')}}` },
+    bindings,
   );
   return new Map(rows.map((row) => [row.id, BigInt(row.balance_after)]));
 }
 
+/**
+ * Newest first by (created_at, id). Each side of the account is its own index range
+ * scan, merged and cut to the page.
+ */
 export async function listTransfers(db: Db, accountId: string, options: ListTransfersOptions): Promise<TransferPage> {
   const { limit } = options;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('limit must be an integer in 1..1000');

@@ -188,6 +188,24 @@ describe('ledger accounts and reads', function () {
       assert.equal(after.get(made.at(-1)!.id), (await world.ledger.getAccount(walletId))!.balances.postedMinor);
     });
 
+    it('gives a later slice of the history the balances the whole history gives it', async function () {
+      const after = await world.ledger.postedBalancesAfter(walletId, made.slice(2, 5).map((t) => t.id));
+      assert.deepEqual(
+        made.slice(2, 5).map((t) => after.get(t.id)),
+        [1002n, 998n, 1003n],
+      );
+    });
+
+    it('gives a system account, which keeps no totals, the balance after each of its transfers', async function () {
+      const fees = await world.ledger.ensureSystemAccount('fee_revenue', 'JPY');
+      const wallet = await world.ledger.openAccount({ ownerUserId: world.userId, type: 'wallet', currency: 'JPY' });
+      const first = posted(fees.id, wallet.id, 100n, { currency: 'JPY', code: 'wallet_funding' });
+      const second = posted(fees.id, wallet.id, 50n, { currency: 'JPY', code: 'wallet_funding' });
+      for (const t of [first, second]) await world.ledger.createTransfer(t);
+      const after = await world.ledger.postedBalancesAfter(fees.id, [first.id, second.id]);
+      assert.deepEqual([after.get(first.id), after.get(second.id)], [-100n, -150n]);
+    });
+
     it('gives a hold no posted balance, and its posting the balance after it', async function () {
       const wallet = await fundedWallet(world, 500n);
       const sink = await fundedWallet(world, 0n);
