@@ -32,21 +32,39 @@ const ATTEMPTS = 3;
 type EngineRow = { result: TransferResult['status'] } & { [K in keyof TransferRow]: TransferRow[K] | null };
 
 interface PgConnection {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: EngineRow[] }>;
+  query<R>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[] }>;
 }
 
 function isTransaction(db: Db): db is Knex.Transaction {
   return (db as unknown as { isTransaction?: boolean }).isTransaction === true;
 }
 
-async function run(db: Db, statement: { name: string; text: string }, values: unknown[]): Promise<EngineRow[]> {
+/** A statement the ledger runs often: prepared once per pooled connection under its name. */
+export interface NamedStatement {
+  name: string;
+  /** SQL with $1, $2, … placeholders. */
+  text: string;
+}
+
+/**
+ * Runs a ledger statement as a named prepared statement on a pooled connection, so
+ * PostgreSQL parses and plans it once per connection rather than on every call; inside a
+ * caller's transaction, through knex on that transaction.
+ */
+export async function runPrepared<R>(db: Db, statement: NamedStatement, values: unknown[]): Promise<R[]> {
   if (isTransaction(db)) {
-    const { rows } = await db.raw<{ rows: EngineRow[] }>(statement.text.replace(/\$\d+/g, '?'), values as Knex.RawBinding[]);
+    // knex binds by position: each $n becomes a ? bound to its value, however often it appears.
+    const bindings: Knex.RawBinding[] = [];
+    const text = statement.text.replace(/\$(\d+)/g, (_, n: string) => {
+      bindings.push(values[Number(n) - 1] as Knex.RawBinding);
+      return '?';
+    });
+    const { rows } = await db.raw<{ rows: R[] }>(text, bindings);
     return rows;
   }
   const connection = (await db.client.acquireConnection()) as PgConnection;
   try {
-    return (await connection.query({ ...statement, values })).rows;
+    return (await connection.query<R>({ ...statement, values })).rows;
   } finally {
     await db.client.releaseConnection(connection);
   }
@@ -61,7 +79,7 @@ export async function callEngine(db: Db, inputs: Array<Record<string, unknown>>,
   const [statement, values] = inputs.length === 1 ? [ONE, singleArguments(inputs[0]!)] : [MANY, [JSON.stringify(inputs), linked]];
   for (let attempt = 1; ; attempt++) {
     try {
-      return await run(db, statement, values);
+      return await runPrepared<EngineRow>(db, statement, values);
     } catch (err) {
       const retry = (err as { code?: string }).code === SERIALIZATION_FAILURE && !isTransaction(db) && attempt < ATTEMPTS;
       if (!retry) throw err;

@@ -2,7 +2,7 @@ import { emitBusinessEvent } from '../observability/business-events';
 import type { Db } from '../db/knex';
 import { LedgerError } from './errors';
 import { isUuid, transferIdFrom } from './ids';
-import { callEngine, toResult } from './engine';
+import { callEngine, runPrepared, toResult, type NamedStatement } from './engine';
 import { TRANSFER_COLUMNS, toTransfer, type TransferRow } from './rows';
 import type { AppliedTransfer, ListTransfersOptions, Transfer, TransferInput, TransferPage, TransferResult } from './types';
 
@@ -113,65 +113,66 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   return { createdAt: parsed[0], id: parsed[1] };
 }
 
-/**
- * Running posted balances, derived at read time (the write path keeps only totals). For
- * a constrained account, counted back from its stored posted balance: the balance after
- * a transfer is today's minus the posted effects that came after it, so a page reads only
- * the transfers from its oldest one on (the first page of a history: the page itself),
- * whatever the length of the history. One statement, so the totals and the transfers are
- * one snapshot. A system account keeps no totals: its balances are summed from the start.
- */
-export async function postedBalancesAfter(db: Db, accountId: string, transferIds: readonly string[]): Promise<Map<string, bigint>> {
-  const ids = transferIds.filter(isUuid);
-  if (!isUuid(accountId) || ids.length === 0) return new Map();
-  // A PostgreSQL array literal: knex would spread a JS array into separate bindings.
-  const bindings = { account: accountId, ids: `{${ids.join(',')}}` };
-  const effect = `case when credit_account_id = :account then amount_minor else -amount_minor end`;
-  const { rows } = await db.raw<{ rows: Array<{ id: string; balance_after: string | null }> }>(
-    `with account as (
-       select credits_posted - debits_posted as posted from ledger_accounts where id = :account and rule <> 'none'
+/** A transfer's posted effect on account $1, seen from the account (money in is positive). */
+const EFFECT = 'case when credit_account_id = $1 then amount_minor else -amount_minor end';
+
+const BALANCES_AFTER: NamedStatement = {
+  name: 'ledger_posted_balances_after_v1',
+  text: `with account as (
+       select credits_posted - debits_posted as posted from ledger_accounts where id = $1 and rule <> 'none'
      ),
      oldest as (
        select created_at, id from ledger_transfers
-        where id = any(:ids::uuid[]) and (debit_account_id = :account or credit_account_id = :account)
+        where id = any($2::uuid[]) and (debit_account_id = $1 or credit_account_id = $1)
         order by created_at, id limit 1
      ),
      since as (
-       select t.id, t.created_at, ${effect} as effect
+       select t.id, t.created_at, ${EFFECT} as effect
          from oldest o join ledger_transfers t on (t.created_at, t.id) >= (o.created_at, o.id)
-        where t.debit_account_id = :account and t.kind in ('posted', 'post_pending')
+        where t.debit_account_id = $1 and t.kind in ('posted', 'post_pending')
        union all
-       select t.id, t.created_at, ${effect}
+       select t.id, t.created_at, ${EFFECT}
          from oldest o join ledger_transfers t on (t.created_at, t.id) >= (o.created_at, o.id)
-        where t.credit_account_id = :account and t.kind in ('posted', 'post_pending')
+        where t.credit_account_id = $1 and t.kind in ('posted', 'post_pending')
      )
      select id, balance_after from (
        select s.id, a.posted - coalesce(sum(s.effect) over (order by s.created_at desc, s.id desc rows between unbounded preceding and 1 preceding), 0)
                 as balance_after
          from since s cross join account a
      ) counted
-     where id = any(:ids::uuid[])
+     where id = any($2::uuid[])
      union all
      select null, null where not exists (select from account)`,
-    bindings,
-  );
-  if (rows.length === 1 && rows[0]!.id === null) return postedBalancesFromStart(db, bindings);
-  return new Map(rows.map((row) => [row.id, BigInt(row.balance_after!)]));
-}
+};
 
-/** The running sum over every posted effect on the account, for accounts that keep no totals. */
-async function postedBalancesFromStart(db: Db, bindings: { account: string; ids: string }): Promise<Map<string, bigint>> {
-  const { rows } = await db.raw<{ rows: Array<{ id: string; balance_after: string }> }>(
-    `select id, balance_after from (
-       select id, sum(case when credit_account_id = :account then amount_minor else -amount_minor end)
-                    over (order by created_at, id rows unbounded preceding) as balance_after
+const BALANCES_FROM_START: NamedStatement = {
+  name: 'ledger_posted_balances_from_start_v1',
+  text: `select id, balance_after from (
+       select id, sum(${EFFECT}) over (order by created_at, id rows unbounded preceding) as balance_after
        from ledger_transfers
-       where (debit_account_id = :account or credit_account_id = :account) and kind in ('posted', 'post_pending')
+       where (debit_account_id = $1 or credit_account_id = $1) and kind in ('posted', 'post_pending')
      ) running
-     where id = any(:ids::uuid[])`,
-    bindings,
-  );
-  return new Map(rows.map((row) => [row.id, BigInt(row.balance_after)]));
+     where id = any($2::uuid[])`,
+};
+
+/**
+ * Running posted balances, derived at read time (the write path keeps only totals). For
+ * a constrained account, counted back from its stored posted balance: the balance after
+ * a transfer is today's minus the posted effects that came after it, so a page reads only
+ * the transfers from its oldest one on (the first page of a history: the page itself),
+ * whatever the length of the history. One statement, so the totals and the transfers are
+ * one snapshot. A system account keeps no totals (the statement answers one null row):
+ * its balances are summed from the start.
+ */
+export async function postedBalancesAfter(db: Db, accountId: string, transferIds: readonly string[]): Promise<Map<string, bigint>> {
+  const ids = transferIds.filter(isUuid);
+  if (!isUuid(accountId) || ids.length === 0) return new Map();
+  type Row = { id: string | null; balance_after: string | null };
+  // A PostgreSQL array literal: knex, inside a caller's transaction, would spread a JS array into separate bindings.
+  const values = [accountId, `{${ids.join(',')}}`];
+  let rows = await runPrepared<Row>(db, BALANCES_AFTER, values);
+  if (rows.length === 1 && rows[0]!.id === null) rows = await runPrepared<Row>(db, BALANCES_FROM_START, values);
+  return new Map(rows.map((row) => [row.id!, BigInt(row.balance_after!)]));
 }
 
 /**

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 import { isLedgerError } from '../../src/ledger/errors';
 import { accountIdFrom, transferIdFrom, uuidV5 } from '../../src/ledger/ids';
+import { createLedger } from '../../src/ledger/service';
 import type { Transfer } from '../../src/ledger/types';
 import { insertCustomer } from '../helpers/fixtures';
 import { fundedWallet, ledgerWorld, pending, posted, type LedgerWorld } from '../ledger/fixtures';
@@ -190,6 +191,14 @@ describe('ledger accounts and reads', function () {
 
     it('gives a later slice of the history the balances the whole history gives it', async function () {
       const after = await world.ledger.postedBalancesAfter(walletId, made.slice(2, 5).map((t) => t.id));
+      assert.deepEqual(
+        made.slice(2, 5).map((t) => after.get(t.id)),
+        [1002n, 998n, 1003n],
+      );
+    });
+
+    it('gives the same balances after inside a caller\'s transaction', async function () {
+      const after = await world.db.transaction((trx) => createLedger(trx).postedBalancesAfter(walletId, made.slice(2, 5).map((t) => t.id)));
       assert.deepEqual(
         made.slice(2, 5).map((t) => after.get(t.id)),
         [1002n, 998n, 1003n],
