@@ -176,31 +176,47 @@ export async function postedBalancesAfter(db: Db, accountId: string, transferIds
 }
 
 /**
- * Newest first by (created_at, id). Each side of the account is its own index range
- * scan, merged and cut to the page.
+ * The page query as a prepared statement: one text (and name) per combination of the
+ * optional bounds, since an unused parameter would have no type. Each side of the account
+ * is its own index range scan, merged and cut to the page.
  */
+function pageStatement(
+  accountId: string,
+  limit: number,
+  after: { createdAt: string; id: string } | null,
+  options: Pick<ListTransfersOptions, 'from' | 'to'>,
+): [NamedStatement, unknown[]] {
+  const values: unknown[] = [accountId, limit + 1];
+  const bounds: string[] = [];
+  if (after) {
+    values.push(after.createdAt, after.id);
+    bounds.push(`and (created_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);
+  }
+  if (options.from) {
+    values.push(options.from);
+    bounds.push(`and created_at >= $${values.length}::timestamptz`);
+  }
+  if (options.to) {
+    values.push(options.to);
+    bounds.push(`and created_at < $${values.length}::timestamptz`);
+  }
+  const side = (column: string) =>
+    `(select ${TRANSFER_COLUMNS.join(', ')}, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
+        from ledger_transfers where ${column} = $1::uuid ${bounds.join(' ')}
+       order by created_at desc, id desc limit $2)`;
+  const text = `select * from (${side('debit_account_id')} union all ${side('credit_account_id')}) t order by created_at desc, id desc limit $2`;
+  const name = `ledger_list_transfers_v1${after ? '_after' : ''}${options.from ? '_from' : ''}${options.to ? '_to' : ''}`;
+  return [{ name, text }, values];
+}
+
+/** Newest first by (created_at, id). */
 export async function listTransfers(db: Db, accountId: string, options: ListTransfersOptions): Promise<TransferPage> {
   const { limit } = options;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('limit must be an integer in 1..1000');
   if (!isUuid(accountId)) return { data: [], nextCursor: null };
   const after = options.cursor ? decodeCursor(options.cursor) : null;
 
-  const side = (column: 'debit_account_id' | 'credit_account_id') => {
-    const query = db('ledger_transfers')
-      .select(TRANSFER_COLUMNS)
-      .select(db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`))
-      .where(column, accountId);
-    if (after) query.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
-    if (options.from) query.where('created_at', '>=', options.from);
-    if (options.to) query.where('created_at', '<', options.to);
-    return query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1);
-  };
-  const rows = (await db
-    .select('*')
-    .from(db.unionAll([side('debit_account_id'), side('credit_account_id')], true).as('t'))
-    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
-    .limit(limit + 1)) as Array<TransferRow & { cursor_at: string }>;
-
+  const rows = await runPrepared<TransferRow & { cursor_at: string }>(db, ...pageStatement(accountId, limit, after, options));
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {

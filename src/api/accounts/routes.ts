@@ -47,8 +47,13 @@ export function accountRoutes(app: AppContext): RouteSpec[] {
       query: TransactionsQuery,
       responses: { 200: { description: 'One page of transactions.', schema: TransactionPageSchema }, 404: { description: 'No such account of yours.' } },
       handler: async (ctx, { params, query }) => {
+        // The page is read while ownership is checked (one round trip less to wait for);
+        // nothing of it is answered unless the account is the caller's, and a refusal wins
+        // over the page's own error (a bad cursor on someone else's account is still 404).
+        const reading = listTransactions(ledger, params.id, query);
+        void reading.catch(() => undefined);
         const account = await ownAccount(ledger, currentUserId(ctx.state), params.id);
-        ctx.body = await presentTransactionPage(ledger, account, await listTransactions(ledger, account.id, query));
+        ctx.body = await presentTransactionPage(ledger, account, await reading);
       },
     }),
   ];
