@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Client } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -14,11 +14,11 @@ import { withDeadline } from '../src/dev/deadline';
 import { accountIdFrom, transferIdFrom } from '../src/ledger/ids';
 import { createLedger } from '../src/ledger/service';
 import { paymentIdFrom } from '../src/payments/repository';
-import { createClient } from '../src/temporal/client';
+import { createClient, dataConverter } from '../src/temporal/client';
 import { TASK_QUEUES, workflowIds } from '../src/temporal/names';
 import { createWorker } from '../src/worker/create-worker';
 import { appPorts, createPorts } from '../src/worker/deps';
-import type { PayBillInput, PayCardInput } from '../src/workflows/payments/contract';
+import { paymentOutcomeUpdate, type PayBillInput, type PayCardInput } from '../src/workflows/payments/contract';
 import type { CustomerTransferInput, WalletFundingInput } from '../src/workflows/wallet/contract';
 
 /**
@@ -52,6 +52,8 @@ export function createBaselineActivities() {
 export interface BenchStack {
   config: Config;
   client: Client;
+  /** A client on the worker's own connection: what eager workflow start needs. */
+  eagerClient: Client;
   worker: Worker;
   baseUrl: string;
   payers: Payer[];
@@ -88,9 +90,11 @@ export async function benchStack(db: Db, temporal: TestWorkflowEnvironment): Pro
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   const payers = await createPayers(db, config);
+  const eagerClient = new Client({ connection: temporal.nativeConnection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.temporal) });
   return {
     config,
     client,
+    eagerClient,
     worker,
     baseUrl: `http://127.0.0.1:${port}`,
     payers,
@@ -138,7 +142,7 @@ export interface MoneyKind {
 export const KINDS: MoneyKind[] = [
   {
     name: 'bill payment',
-    workflowType: 'payBill',
+    workflowType: 'payBillV2',
     direct: (call, payer) => {
       const workflowId = workflowIds.payment(payer.userId, randomUUID());
       const input: PayBillInput = {
@@ -260,5 +264,34 @@ export function httpRun(stack: BenchStack, kind: MoneyKind, failures: string[]) 
       resource = (await (await fetch(`${stack.baseUrl}${location(resource.id ?? '')}`, { headers })).json()) as typeof resource;
     }
     if (resource.status !== 'succeeded') failures.push(`${kind.name} ${resource.id}: ${JSON.stringify(resource)}`);
+  };
+}
+
+/** How a caller starts a bill payment and waits for its result (the API's choice, measured). */
+export type StartMode = 'start, then result' | 'update-with-start' | 'eager start, then result';
+export const START_MODES: StartMode[] = ['start, then result', 'update-with-start', 'eager start, then result'];
+
+/**
+ * A bill payment (payBillV2) started and awaited in one of the ways the API could: as it
+ * does today (start, then a long poll for the result), with update-with-start on the
+ * `outcome` update (one call), or eagerly on the worker's own connection.
+ */
+export function startModeRun(stack: BenchStack, mode: StartMode, failures: string[]) {
+  const [kind] = KINDS as [MoneyKind];
+  return async (call: number) => {
+    const [payer, next] = payerPair(stack.payers, call);
+    const { workflowId, input } = kind.direct(call, payer, next);
+    const options = { taskQueue: TASK_QUEUES.core, workflowId, args: [input] };
+    const run = async (): Promise<unknown> => {
+      if (mode === 'update-with-start') {
+        const startWorkflowOperation = new WithStartWorkflowOperation(kind.workflowType, { ...options, workflowIdConflictPolicy: 'USE_EXISTING' });
+        return stack.client.workflow.executeUpdateWithStart(paymentOutcomeUpdate, { startWorkflowOperation });
+      }
+      const client = mode === 'eager start, then result' ? stack.eagerClient : stack.client;
+      const handle = await client.workflow.start(kind.workflowType, { ...options, ...(mode === 'eager start, then result' ? { requestEagerStart: true } : {}) });
+      return handle.result();
+    };
+    const result = await withDeadline(`${mode} of ${workflowId}`, WORKFLOW_TIMEOUT_MS, run());
+    if ((result as { status: string }).status !== 'succeeded') failures.push(`${workflowId}: ${JSON.stringify(result)}`);
   };
 }

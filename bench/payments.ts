@@ -8,18 +8,21 @@ import { startDevServer } from '../src/dev/temporal';
 import { createLedger } from '../src/ledger/service';
 import { Tally, type Measurement } from './measure';
 import { benchPostgres, benchStartupTimeoutMs } from './postgres';
-import { KINDS, baselineRun, benchStack, directRun, httpRun } from './payments-setup';
+import { KINDS, START_MODES, type MoneyKind, baselineRun, benchStack, directRun, httpRun, startModeRun } from './payments-setup';
 
 /**
  * `npm run bench:payments`: finflow's money workflows against the minimum a workflow
  * costs, on one worker, one client and one Temporal dev server, in one run.
  *
  *   workflows   empty workflow (start → result) and one no-op activity: the baselines;
- *               payBill, payCard, walletFunding, customerTransfer started and awaited
- *               directly (BENCH_CLIENTS concurrent, default 16): completed/s, ratio to empty
+ *               payBillV2 (what the API starts), payCard, walletFunding, customerTransfer
+ *               and payBill (the saga before payBillV2) started and awaited directly
+ *               (BENCH_CLIENTS concurrent, default 16): completed/s, ratio to empty
  *   HTTP API    POST /v1/payments, /v1/accounts/{card}/payments, /v1/wallet/fund,
  *               /v1/transfers through the real Koa app (JWT auth, Idempotency-Key)
  *               until the resource's final status: p50/p99 with 1 client and with 16
+ *   start modes payBillV2 started and awaited with 1 client: start then result (the
+ *               API's way), update-with-start, eager start on the worker's connection
  *
  * Scenarios run in interleaved rounds, so a shared machine's drift weighs on all alike.
  * Settings: BENCH_PAYMENTS (workflows per direct scenario, default 160), BENCH_HTTP_CALLS
@@ -59,8 +62,8 @@ function workflowTable(empty: Measurement, rows: Measurement[]) {
   });
 }
 
-function httpTable(rows: Measurement[]) {
-  console.log(line(['through the HTTP API', 'requests', 'req/s', 'p50 ms', 'p99 ms']));
+function httpTable(rows: Measurement[], title = 'through the HTTP API') {
+  console.log(line([title, 'requests', 'req/s', 'p50 ms', 'p99 ms']));
   for (const r of rows) console.log(line([r.name, String(r.ops), r.opsPerSecond.toFixed(1), r.p50Ms.toFixed(0), r.p99Ms.toFixed(0)]));
   return rows;
 }
@@ -77,7 +80,10 @@ async function main(): Promise<void> {
     const summary = await stack.worker.runUntil(async () => {
       const empty = new Tally('empty workflow (baseline)');
       const oneActivity = new Tally('1 activity (baseline)');
-      const direct = KINDS.map((kind) => ({ tally: new Tally(`${kind.workflowType}`), run: directRun(stack, kind, failures) }));
+      // payBill (one activity per step) beside payBillV2, which the API starts now: before and after in one run.
+      const directKinds: MoneyKind[] = [...KINDS, { ...(KINDS[0] as MoneyKind), workflowType: 'payBill' }];
+      const direct = directKinds.map((kind) => ({ tally: new Tally(`${kind.workflowType}`), run: directRun(stack, kind, failures) }));
+      const starts = START_MODES.map((mode) => ({ tally: new Tally(`payBillV2: ${mode}`), run: startModeRun(stack, mode, failures) }));
       const http = KINDS.flatMap((kind) => [
         { tally: new Tally(`${kind.name}, 1 client`), clients: 1, calls: Math.max(1, Math.round(HTTP_CALLS / 4)), run: httpRun(stack, kind, failures) },
         { tally: new Tally(`${kind.name}, ${CLIENTS} clients`), clients: CLIENTS, calls: HTTP_CALLS, run: httpRun(stack, kind, failures) },
@@ -87,24 +93,27 @@ async function main(): Promise<void> {
       // Warm-up: every code path once under load, so no round pays for a first compile.
       await new Tally('warm-up').round(CLIENTS, 2 * CLIENTS, emptyRun);
       for (const { run } of direct) await new Tally('warm-up').round(CLIENTS, CLIENTS, run);
-      for (const { run } of http) await new Tally('warm-up').round(4, 4, run);
+      for (const { run } of [...http, ...starts]) await new Tally('warm-up').round(4, 4, run);
       for (let round = 0; round < ROUNDS; round++) {
         await empty.round(CLIENTS, CALLS / ROUNDS, emptyRun);
         await oneActivity.round(CLIENTS, CALLS / ROUNDS, oneActivityRun);
         for (const { tally, run } of direct) await tally.round(CLIENTS, CALLS / ROUNDS, run);
         for (const { tally, clients, calls, run } of http) await tally.round(clients, Math.max(1, Math.round(calls / ROUNDS)), run);
+        for (const { tally, run } of starts) await tally.round(1, Math.max(1, Math.round(HTTP_CALLS / 4 / ROUNDS)), run);
       }
       const emptyResult = empty.result();
       const workflows = workflowTable(emptyResult, [emptyResult, oneActivity.result(), ...direct.map(({ tally }) => tally.result())]);
       console.log();
       const api = httpTable(http.map(({ tally }) => tally.result()));
-      const shapes = Object.fromEntries(await Promise.all(KINDS.map(async (k) => [k.workflowType, await shapeOf(stack.client, k.workflowType)] as const)));
-      return { workflows, api, shapes };
+      console.log();
+      const startModes = httpTable(starts.map(({ tally }) => tally.result()), 'starting payBillV2, 1 client');
+      const shapes = Object.fromEntries(await Promise.all(directKinds.map(async (k) => [k.workflowType, await shapeOf(stack.client, k.workflowType)] as const)));
+      return { workflows, api, startModes, shapes };
     });
     await stack.close();
     console.log(`\nactivities per workflow: ${JSON.stringify(summary.shapes)}`);
     const byName = (rows: Measurement[], name: string) => rows.find((r) => r.name === name) as Measurement;
-    const payBillRatio = byName(summary.workflows, 'payBill').opsPerSecond / byName(summary.workflows, 'empty workflow (baseline)').opsPerSecond;
+    const payBillRatio = byName(summary.workflows, 'payBillV2').opsPerSecond / byName(summary.workflows, 'empty workflow (baseline)').opsPerSecond;
     const billP50Ms = byName(summary.api, 'bill payment, 1 client').p50Ms;
     const goals = { payBillAtLeastAThirdOfEmpty: payBillRatio >= RATE_GOAL, billP50Under250MsWithOneClient: billP50Ms < LATENCY_GOAL_MS };
     console.log(`goal payBill ≥ 1/3 of empty: ${payBillRatio.toFixed(2)} ${goals.payBillAtLeastAThirdOfEmpty ? 'met' : 'MISSED'}`);

@@ -112,13 +112,24 @@ async function committingFailures<T>(db: Db, work: (trx: Knex.Transaction) => Pr
   return result as T;
 }
 
-export function createBillStepActivities(deps: { db: Db; ledger: Ledger; notifier: Notifier; billers: BillerPort; limits?: Limits; now: () => Date }) {
-  const { db, now } = deps;
+/** The credits a settled payment makes, over the settle step's transaction. */
+export type BillCredits = (trx: Knex.Transaction) => Pick<ReturnType<typeof createCashbackActivities>, 'creditCashback' | 'creditReferralBonus'>;
+
+/**
+ * `credits` are the cashback line's own credit functions unless given (a test gives
+ * ones that refuse, to see a credit fail for good after the biller accepted).
+ */
+export function createBillStepActivities(
+  deps: { db: Db; ledger: Ledger; notifier: Notifier; billers: BillerPort; limits?: Limits; now: () => Date },
+  credits: BillCredits = (trx) => createCashbackActivities({ db: trx, now: deps.now }),
+) {
+  const { db } = deps;
   /** payBill's activities over a transaction: their own transactions nest as savepoints. */
   const inside = (trx: Knex.Transaction) => ({
-    payments: createPaymentActivities({ ...deps, db: trx, ledger: createLedger(trx) }),
+    // Lookups (system account ids) go through the pool; the moves themselves through `trx`.
+    payments: createPaymentActivities({ ...deps, db: trx }),
     billers: createBillerActivities({ ...deps, db: trx }),
-    cashback: createCashbackActivities({ db: trx, now }),
+    cashback: credits(trx),
   });
   const billers = createBillerActivities(deps);
   const alerts = createAlertActivities(deps);
@@ -127,12 +138,15 @@ export function createBillStepActivities(deps: { db: Db; ledger: Ledger; notifie
     /**
      * The `validate` step: the biller knows the customer (asked outside any transaction,
      * so a slow biller holds no lock), then the quote and the step's record in one
-     * transaction. The payment's row is written first if nobody has (a Schedule's run),
-     * so a refusal can be recorded against it.
+     * transaction. The payment's row (unless the API wrote it) and the step under way
+     * are written first, so a refusal can be recorded against them.
      */
     async validateBillPayment({ payment }: BillPaymentRef): Promise<BillTermsResult> {
       const { id: paymentId, billerId, customerRef, userId, amountMinor, currency } = payment;
-      await insertPayment(db, payment);
+      await db.transaction(async (trx) => {
+        await insertPayment(trx, payment);
+        await recordStep(trx, { paymentId, step: 'validate', status: 'running' });
+      });
       const customer = await billers.validateBillerCustomer({ billerId: billerId as string, customerRef: customerRef as string });
       return db.transaction(async (trx) => {
         const quote = await inside(trx).billers.quoteBillPayment({ billerId: billerId as string, userId, amountMinor });

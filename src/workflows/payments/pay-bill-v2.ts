@@ -1,4 +1,4 @@
-import { CancellationScope, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PaymentAlert, SettledBillPayment } from '../../activities/payments/bill-steps';
 import type { PaymentStep } from '../../payments/steps';
@@ -12,7 +12,7 @@ import { acceptBillUpdates, type CancelWindow } from './bill-updates';
 import type { BillRun, BillTerms } from './bill-run';
 import { billerOutcome } from './biller-outcome';
 import { conclude } from './conclude';
-import type { PayBillInput, PayBillResult } from './contract';
+import { paymentOutcomeUpdate, type PayBillInput, type PayBillResult } from './contract';
 import { billPayment } from './pay-bill';
 import { awaitResolution } from './pay-biller';
 import { PaymentSteps, holdExpiry, operatorCancelled, runSteps, tagPayment } from './payment-steps';
@@ -46,6 +46,10 @@ export async function payBillV2(input: PayBillInput): Promise<PayBillResult> {
   const cancel: CancelWindow = { requested: false, allowed: true };
   const finished: { result?: PayBillResult } = {};
   acceptBillUpdates(run, cancel, finished);
+  setHandler(paymentOutcomeUpdate, async () => {
+    await condition(() => finished.result !== undefined);
+    return finished.result as PayBillResult;
+  });
   const cancelled = { status: 'cancelled', reason: 'cancelled_by_customer' } as const;
 
   tagPayment(input);
