@@ -247,7 +247,7 @@ const POLL_MS = 10;
  * timed until the resource's final status: the answer itself when the API could wait
  * for the workflow (201), else GET on its Location until it is final.
  */
-export function httpRun(stack: BenchStack, kind: MoneyKind, failures: string[]) {
+export function httpRun(stack: BenchStack, kind: MoneyKind, failures: string[], ids?: string[]) {
   return async (call: number) => {
     const [payer, next] = payerPair(stack.payers, call);
     const { path, body, location } = kind.http(call, payer, next);
@@ -264,7 +264,30 @@ export function httpRun(stack: BenchStack, kind: MoneyKind, failures: string[]) 
       resource = (await (await fetch(`${stack.baseUrl}${location(resource.id ?? '')}`, { headers })).json()) as typeof resource;
     }
     if (resource.status !== 'succeeded') failures.push(`${kind.name} ${resource.id}: ${JSON.stringify(resource)}`);
+    else if (resource.id) ids?.push(resource.id);
   };
+}
+
+/**
+ * Where a bill payment's time goes, from the moment the API wrote its row: the median
+ * milliseconds to each step record (a record made in a transaction carries the
+ * transaction's start, `now()`) and to the payment's last update (its final status).
+ */
+export async function stepTimings(db: Db, paymentIds: string[]): Promise<Array<{ mark: string; medianMs: number }>> {
+  if (paymentIds.length === 0) return [];
+  const rows: Array<{ mark: string; ms: number }> = (
+    await db.raw(
+      `select s.step || ': ' || s.status as mark, extract(epoch from s.at - p.created_at) * 1000 as ms
+         from payment_steps s join payments p on p.id = s.payment_id where p.id = any(?::uuid[])
+       union all
+       select 'final status' as mark, extract(epoch from p.updated_at - p.created_at) * 1000 as ms from payments p where p.id = any(?::uuid[])`,
+      [paymentIds, paymentIds],
+    )
+  ).rows;
+  const byMark = new Map<string, number[]>();
+  for (const { mark, ms } of rows) byMark.set(mark, [...(byMark.get(mark) ?? []), Number(ms)]);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  return [...byMark].map(([mark, xs]) => ({ mark, medianMs: median(xs) })).sort((a, b) => a.medianMs - b.medianMs);
 }
 
 /** How a caller starts a bill payment and waits for its result (the API's choice, measured). */

@@ -8,7 +8,7 @@ import { startDevServer } from '../src/dev/temporal';
 import { createLedger } from '../src/ledger/service';
 import { Tally, type Measurement } from './measure';
 import { benchPostgres, benchStartupTimeoutMs } from './postgres';
-import { KINDS, START_MODES, type MoneyKind, baselineRun, benchStack, directRun, httpRun, startModeRun } from './payments-setup';
+import { KINDS, START_MODES, type MoneyKind, baselineRun, benchStack, directRun, httpRun, startModeRun, stepTimings } from './payments-setup';
 
 /**
  * `npm run bench:payments`: finflow's money workflows against the minimum a workflow
@@ -84,8 +84,10 @@ async function main(): Promise<void> {
       const directKinds: MoneyKind[] = [...KINDS, { ...(KINDS[0] as MoneyKind), workflowType: 'payBill' }];
       const direct = directKinds.map((kind) => ({ tally: new Tally(`${kind.workflowType}`), run: directRun(stack, kind, failures) }));
       const starts = START_MODES.map((mode) => ({ tally: new Tally(`payBillV2: ${mode}`), run: startModeRun(stack, mode, failures) }));
+      // The bill payments made with one client, to see where their time goes.
+      const oneClientBills: string[] = [];
       const http = KINDS.flatMap((kind) => [
-        { tally: new Tally(`${kind.name}, 1 client`), clients: 1, calls: Math.max(1, Math.round(HTTP_CALLS / 4)), run: httpRun(stack, kind, failures) },
+        { tally: new Tally(`${kind.name}, 1 client`), clients: 1, calls: Math.max(1, Math.round(HTTP_CALLS / 4)), run: httpRun(stack, kind, failures, kind === KINDS[0] ? oneClientBills : undefined) },
         { tally: new Tally(`${kind.name}, ${CLIENTS} clients`), clients: CLIENTS, calls: HTTP_CALLS, run: httpRun(stack, kind, failures) },
       ]);
       const emptyRun = baselineRun(stack, 'emptyWorkflow');
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
       await new Tally('warm-up').round(CLIENTS, 2 * CLIENTS, emptyRun);
       for (const { run } of direct) await new Tally('warm-up').round(CLIENTS, CLIENTS, run);
       for (const { run } of [...http, ...starts]) await new Tally('warm-up').round(4, 4, run);
+      oneClientBills.length = 0;
       for (let round = 0; round < ROUNDS; round++) {
         await empty.round(CLIENTS, CALLS / ROUNDS, emptyRun);
         await oneActivity.round(CLIENTS, CALLS / ROUNDS, oneActivityRun);
@@ -107,8 +110,11 @@ async function main(): Promise<void> {
       const api = httpTable(http.map(({ tally }) => tally.result()));
       console.log();
       const startModes = httpTable(starts.map(({ tally }) => tally.result()), 'starting payBillV2, 1 client');
+      const timings = await stepTimings(db, oneClientBills);
+      console.log('\nbill payment through the API, 1 client: median ms from the row to');
+      for (const { mark, medianMs } of timings) console.log(`  ${mark.padEnd(28)} ${medianMs.toFixed(0).padStart(6)}`);
       const shapes = Object.fromEntries(await Promise.all(directKinds.map(async (k) => [k.workflowType, await shapeOf(stack.client, k.workflowType)] as const)));
-      return { workflows, api, startModes, shapes };
+      return { workflows, api, startModes, billStepTimings: timings, shapes };
     });
     await stack.close();
     console.log(`\nactivities per workflow: ${JSON.stringify(summary.shapes)}`);
