@@ -275,17 +275,15 @@ export function httpRun(stack: BenchStack, kind: MoneyKind, failures: string[], 
  */
 export async function stepTimings(db: Db, paymentIds: string[]): Promise<Array<{ mark: string; medianMs: number }>> {
   if (paymentIds.length === 0) return [];
-  const rows: Array<{ mark: string; ms: number }> = (
-    await db.raw(
-      `select s.step || ': ' || s.status as mark, extract(epoch from s.at - p.created_at) * 1000 as ms
-         from payment_steps s join payments p on p.id = s.payment_id where p.id = any(?::uuid[])
-       union all
-       select 'final status' as mark, extract(epoch from p.updated_at - p.created_at) * 1000 as ms from payments p where p.id = any(?::uuid[])`,
-      [paymentIds, paymentIds],
-    )
-  ).rows;
+  const payments: Array<{ id: string; created_at: Date; updated_at: Date }> = await db('payments').whereIn('id', paymentIds).select('id', 'created_at', 'updated_at');
+  const steps: Array<{ payment_id: string; step: string; status: string; at: Date }> = await db('payment_steps').whereIn('payment_id', paymentIds).select('payment_id', 'step', 'status', 'at');
+  const createdAt = new Map(payments.map((p) => [p.id, p.created_at.getTime()]));
+  const marks = [
+    ...steps.map((s) => ({ mark: `${s.step}: ${s.status}`, ms: s.at.getTime() - (createdAt.get(s.payment_id) ?? 0) })),
+    ...payments.map((p) => ({ mark: 'final status', ms: p.updated_at.getTime() - p.created_at.getTime() })),
+  ];
   const byMark = new Map<string, number[]>();
-  for (const { mark, ms } of rows) byMark.set(mark, [...(byMark.get(mark) ?? []), Number(ms)]);
+  for (const { mark, ms } of marks) byMark.set(mark, [...(byMark.get(mark) ?? []), ms]);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   return [...byMark].map(([mark, xs]) => ({ mark, medianMs: median(xs) })).sort((a, b) => a.medianMs - b.medianMs);
 }
