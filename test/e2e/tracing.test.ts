@@ -79,7 +79,9 @@ describe('traces across API, workflow and activities (e2e)', function () {
       headers: { 'idempotency-key': randomUUID() },
       body: { billerId: 'brightgrid-power', customerRef: '4820193755', amount: '2500', fromAccountId: wallet },
     });
-    assert.equal(res.status, 201, JSON.stringify(res.body));
+    // Accepted, finished (201) or still running (202): the trace is awaited below either way,
+    // so a machine too busy to finish within the API's 3 s wait does not fail a test of traces.
+    assert.ok(res.status === 201 || res.status === 202, JSON.stringify(res.body));
     return eventually('the payment trace', async () => {
       const spans = exporter.getFinishedSpans();
       const request = spans.filter((s) => s.name === 'POST /v1/payments').pop();
