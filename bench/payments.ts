@@ -1,124 +1,71 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createActivities } from '../src/activities';
-import { loadConfig } from '../src/config';
-import { createDb, migrateLatest, type Db } from '../src/db/knex';
+import { createDb, migrateLatest } from '../src/db/knex';
 import { startDevServer } from '../src/dev/temporal';
-import { accountIdFrom } from '../src/ledger/ids';
 import { createLedger } from '../src/ledger/service';
-import { paymentIdFrom } from '../src/payments/repository';
-import { workflowIds } from '../src/temporal/names';
-import { createPorts } from '../src/worker/deps';
-import type { PayBillInput } from '../src/workflows/payments/contract';
 import { Tally, type Measurement } from './measure';
-import { withDeadline } from '../src/dev/deadline';
 import { benchPostgres, benchStartupTimeoutMs } from './postgres';
+import { KINDS, START_MODES, type MoneyKind, baselineRun, benchStack, directRun, httpRun, startModeRun, stepTimings } from './payments-setup';
 
 /**
- * `npm run bench:payments`: bill payments completed per second, end to end (client
- * start → workflow result) with the sandbox biller, PostgreSQL (embedded, or
- * DATABASE_URL) and the Temporal dev server, against a baseline run in the same
- * process on the same server and worker: `noopPayment`, payBill's shape with every
- * activity a no-op. The ratio is what finflow's own work (ledger, steps, cashback,
- * alerts) costs on top of Temporal's. The two are measured in interleaved rounds, so
- * that a shared machine's drift hits both alike.
+ * `npm run bench:payments`: finflow's money workflows against the minimum a workflow
+ * costs, on one worker, one client and one Temporal dev server, in one run.
  *
- * Settings: BENCH_PAYMENTS (workflows of each kind, default 320), BENCH_ROUNDS (default
- * 4), BENCH_CLIENTS (concurrent workflows, default 16). Target: payments ≥ 50 % of the
- * baseline.
+ *   workflows   empty workflow (start → result) and one no-op activity: the baselines;
+ *               payBillV2 (what the API starts), payCard, walletFunding, customerTransfer
+ *               and payBill (the saga before payBillV2) started and awaited directly
+ *               (BENCH_CLIENTS concurrent, default 16): completed/s, ratio to empty
+ *   HTTP API    POST /v1/payments, /v1/accounts/{card}/payments, /v1/wallet/fund,
+ *               /v1/transfers through the real Koa app (JWT auth, Idempotency-Key)
+ *               until the resource's final status: p50/p99 with 1 client and with 16
+ *   start modes payBillV2 started and awaited with 1 client: start then result (the
+ *               API's way), update-with-start, eager start on the worker's connection
+ *
+ * Scenarios run in interleaved rounds, so a shared machine's drift weighs on all alike.
+ * Settings: BENCH_PAYMENTS (workflows per direct scenario, default 160), BENCH_HTTP_CALLS
+ * (requests per HTTP scenario with 16 clients, default 96; a quarter of it with one
+ * client), BENCH_ROUNDS (default 4). Goals (docs/performance.md): payBill ≥ 1/3 of the
+ * empty workflow's rate; a bill payment's p50 through the API with one client < 250 ms.
  */
 
-const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 320);
+const CALLS = Number(process.env.BENCH_PAYMENTS ?? 160);
+const HTTP_CALLS = Number(process.env.BENCH_HTTP_CALLS ?? 96);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
-const WARMUP = 2 * CLIENTS;
-const PAYERS = 64;
-const TARGET = 0.5;
-const TASK_QUEUE = 'bench-payments';
-const BILLER = 'brightgrid-power';
+const RATE_GOAL = 1 / 3;
+const LATENCY_GOAL_MS = 250;
 
-/** The baseline's activities: nothing at all, regular and local. */
-export function createBaselineActivities() {
-  return {
-    async noop(): Promise<void> {},
-    async noopLocal(): Promise<void> {},
-  };
-}
-
-/** Every workflow result and the worker's drain have a deadline, so a stuck run fails and says which. */
-const WORKFLOW_TIMEOUT_MS = Number(process.env.BENCH_WORKFLOW_TIMEOUT_MS ?? 120_000);
-
-/** Payers with funded wallets; payments go round-robin so no one account becomes the bottleneck. */
-async function createPayers(db: Db): Promise<Array<{ userId: string; walletId: string }>> {
-  const ledger = createLedger(db);
-  const clearing = await ledger.ensureSystemAccount('funding_clearing', 'USD');
-  const payers = [];
-  for (let i = 0; i < PAYERS; i++) {
-    const userId = randomUUID();
-    await db('users').insert({ id: userId, email: `${userId}@bench.invalid`, password_hash: 'bench', name: 'Bench Payer', phone: '+14155550142', date_of_birth: '1990-01-01', role: 'customer' });
-    const wallet = await ledger.openAccount({ id: accountIdFrom(`wallet:${userId}:USD`), ownerUserId: userId, type: 'wallet', currency: 'USD' });
-    await ledger.createTransfer({ id: randomUUID(), debitAccountId: clearing.id, creditAccountId: wallet.id, amountMinor: 10n ** 12n, currency: 'USD', code: 'bank_deposit' });
-    payers.push({ userId, walletId: wallet.id });
-  }
-  return payers;
-}
-
-function paymentRun(client: Client, payers: Array<{ userId: string; walletId: string }>, failures: string[]) {
-  return async (call: number) => {
-    const payer = payers[call % payers.length]!;
-    const workflowId = workflowIds.payment(payer.userId, randomUUID());
-    const input: PayBillInput = {
-      paymentId: paymentIdFrom(workflowId),
-      userId: payer.userId,
-      billerId: BILLER,
-      // Any last two digits but 00–04 script a plain acceptance on the sandbox biller.
-      customerRef: `48201937${String(10 + (call % 90))}`,
-      fromAccountId: payer.walletId,
-      amountMinor: String(1_000 + (call % 5_000)),
-      currency: 'USD',
+/** Activities and local activities (markers) one run of a workflow type scheduled. */
+async function shapeOf(client: Client, type: string): Promise<{ activities: number; localActivities: number }> {
+  for await (const execution of client.workflow.list({ query: `WorkflowType = '${type}'`, pageSize: 1 })) {
+    const events = (await client.workflow.getHandle(execution.workflowId).fetchHistory()).events ?? [];
+    return {
+      activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+      localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
     };
-    const result = await withDeadline(`the result of payBill ${workflowId}`, WORKFLOW_TIMEOUT_MS, client.workflow.execute('payBill', { taskQueue: TASK_QUEUE, workflowId, args: [input] }));
-    if ((result as { status: string }).status !== 'succeeded') failures.push(`${workflowId}: ${JSON.stringify(result)}`);
-  };
-}
-
-function baselineRun(client: Client) {
-  return async () => {
-    const workflowId = `bench-noop:${randomUUID()}`;
-    await withDeadline(`the result of noopPayment ${workflowId}`, WORKFLOW_TIMEOUT_MS, client.workflow.execute('noopPayment', { taskQueue: TASK_QUEUE, workflowId, args: [] }));
-  };
-}
-
-/** Activities and local activities (markers) one run of each workflow scheduled, to show the baseline matches. */
-async function shapeOf(client: Client, workflowId: string): Promise<{ activities: number; localActivities: number }> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const events = history.events ?? [];
-  return {
-    activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
-    localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
-  };
-}
-
-async function lastWorkflowId(client: Client, type: string): Promise<string> {
-  for await (const execution of client.workflow.list({ query: `WorkflowType = '${type}'`, pageSize: 1 })) return execution.workflowId;
+  }
   throw new Error(`no ${type} workflow ran`);
 }
 
-function report(baseline: Measurement, payments: Measurement) {
-  const rows = [baseline, payments].map((r) => ({ ...r, percentOfBaseline: (100 * r.opsPerSecond) / baseline.opsPerSecond }));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(44) : c.padStart(10))).join(' ');
-  console.log(line(['scenario', 'workflows', 'wf/s', 'p50 ms', 'p99 ms', '% baseline', 'rounds wf/s']));
-  for (const r of rows) {
+const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(40) : c.padStart(10))).join(' ');
+
+function workflowTable(empty: Measurement, rows: Measurement[]) {
+  console.log(line(['workflow (direct, 16 clients)', 'completed', 'wf/s', 'p50 ms', 'p99 ms', '× empty', 'rounds wf/s']));
+  return rows.map((r) => {
+    const ratioToEmpty = r.opsPerSecond / empty.opsPerSecond;
     const rounds = r.roundsOpsPerSecond.map((x) => x.toFixed(1)).join(' ');
-    console.log(`${line([r.name, String(r.ops), r.opsPerSecond.toFixed(1), r.p50Ms.toFixed(0), r.p99Ms.toFixed(0), `${r.percentOfBaseline.toFixed(0)} %`])}   ${rounds}`);
-  }
-  const met = payments.opsPerSecond >= TARGET * baseline.opsPerSecond;
-  console.log(`target: payBill ≥ 50 % of the baseline: ${met ? 'met' : 'MISSED'}`);
-  return { baselineWorkflowsPerSecond: baseline.opsPerSecond, paymentsWorkflowsPerSecond: payments.opsPerSecond, rows, targetMet: met };
+    console.log(`${line([r.name, String(r.ops), r.opsPerSecond.toFixed(1), r.p50Ms.toFixed(0), r.p99Ms.toFixed(0), ratioToEmpty.toFixed(2)])}   ${rounds}`);
+    return { ...r, ratioToEmpty };
+  });
+}
+
+function httpTable(rows: Measurement[], title = 'through the HTTP API') {
+  console.log(line([title, 'requests', 'req/s', 'p50 ms', 'p99 ms']));
+  for (const r of rows) console.log(line([r.name, String(r.ops), r.opsPerSecond.toFixed(1), r.p50Ms.toFixed(0), r.p99Ms.toFixed(0)]));
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -128,44 +75,66 @@ async function main(): Promise<void> {
   const db = createDb({ database: { url: pg.url, poolMax: 20, embeddedPort: 0 }, dependencyTimeoutMs: 10_000 });
   try {
     await migrateLatest(db);
-    const payers = await createPayers(db);
-    // The benchmark measures the sandboxes, named here explicitly rather than by default.
-    const config = loadConfig({ NODE_ENV: 'development', SMS_PROVIDER: 'sandbox', FUNDING_PROVIDER: 'sandbox', BILLER_PROVIDER: 'sandbox' });
-    const { sms: _sms, ...ports } = createPorts(config, { db });
-    const deps = { db, ...ports, now: () => new Date() };
-    const worker = await Worker.create({
-      connection: temporal.nativeConnection,
-      taskQueue: TASK_QUEUE,
-      workflowsPath: require.resolve('./payments-workflows'),
-      activities: { ...createActivities(deps), ...createBaselineActivities() },
-      shutdownGraceTime: '10s',
-    });
-    const { client } = temporal;
+    const stack = await benchStack(db, temporal);
     const failures: string[] = [];
-    const summary = await worker.runUntil(async () => {
-      const pay = paymentRun(client, payers, failures);
-      const noop = baselineRun(client);
-      await new Tally('warm-up').round(CLIENTS, WARMUP, noop);
-      await new Tally('warm-up').round(CLIENTS, WARMUP, pay);
-      const baseline = new Tally('baseline: noopPayment (10 + 7 local no-ops)');
-      const payments = new Tally('payBill (sandbox biller, PostgreSQL)');
+    const summary = await stack.worker.runUntil(async () => {
+      const empty = new Tally('empty workflow (baseline)');
+      const oneActivity = new Tally('1 activity (baseline)');
+      // payBill (one activity per step) beside payBillV2, which the API starts now: before and after in one run.
+      const directKinds: MoneyKind[] = [...KINDS, { ...(KINDS[0] as MoneyKind), workflowType: 'payBill' }];
+      const direct = directKinds.map((kind) => ({ tally: new Tally(`${kind.workflowType}`), run: directRun(stack, kind, failures) }));
+      const starts = START_MODES.map((mode) => ({ tally: new Tally(`payBillV2: ${mode}`), run: startModeRun(stack, mode, failures) }));
+      // The bill payments made with one client, to see where their time goes.
+      const oneClientBills: string[] = [];
+      const http = KINDS.flatMap((kind) => [
+        { tally: new Tally(`${kind.name}, 1 client`), clients: 1, calls: Math.max(1, Math.round(HTTP_CALLS / 4)), run: httpRun(stack, kind, failures, kind === KINDS[0] ? oneClientBills : undefined) },
+        { tally: new Tally(`${kind.name}, ${CLIENTS} clients`), clients: CLIENTS, calls: HTTP_CALLS, run: httpRun(stack, kind, failures) },
+      ]);
+      const emptyRun = baselineRun(stack, 'emptyWorkflow');
+      const oneActivityRun = baselineRun(stack, 'oneActivityWorkflow');
+      // Warm-up: every code path once under load, so no round pays for a first compile.
+      await new Tally('warm-up').round(CLIENTS, 2 * CLIENTS, emptyRun);
+      for (const { run } of direct) await new Tally('warm-up').round(CLIENTS, CLIENTS, run);
+      for (const { run } of [...http, ...starts]) await new Tally('warm-up').round(4, 4, run);
+      oneClientBills.length = 0;
       for (let round = 0; round < ROUNDS; round++) {
-        await baseline.round(CLIENTS, PAYMENTS / ROUNDS, noop);
-        await payments.round(CLIENTS, PAYMENTS / ROUNDS, pay);
+        await empty.round(CLIENTS, CALLS / ROUNDS, emptyRun);
+        await oneActivity.round(CLIENTS, CALLS / ROUNDS, oneActivityRun);
+        for (const { tally, run } of direct) await tally.round(CLIENTS, CALLS / ROUNDS, run);
+        for (const { tally, clients, calls, run } of http) await tally.round(clients, Math.max(1, Math.round(calls / ROUNDS)), run);
+        for (const { tally, run } of starts) await tally.round(1, Math.max(1, Math.round(HTTP_CALLS / 4 / ROUNDS)), run);
       }
-      const shapes = { payBill: await shapeOf(client, await lastWorkflowId(client, 'payBill')), noopPayment: await shapeOf(client, await lastWorkflowId(client, 'noopPayment')) };
-      return { ...report(baseline.result(), payments.result()), shapes };
+      const emptyResult = empty.result();
+      const workflows = workflowTable(emptyResult, [emptyResult, oneActivity.result(), ...direct.map(({ tally }) => tally.result())]);
+      console.log();
+      const api = httpTable(http.map(({ tally }) => tally.result()));
+      console.log();
+      const startModes = httpTable(starts.map(({ tally }) => tally.result()), 'starting payBillV2, 1 client');
+      const timings = await stepTimings(db, oneClientBills);
+      console.log('\nbill payment through the API, 1 client: median ms from the row to');
+      for (const { mark, medianMs } of timings) console.log(`  ${mark.padEnd(28)} ${medianMs.toFixed(0).padStart(6)}`);
+      const shapes = Object.fromEntries(await Promise.all(directKinds.map(async (k) => [k.workflowType, await shapeOf(stack.client, k.workflowType)] as const)));
+      return { workflows, api, startModes, billStepTimings: timings, shapes };
     });
-    if (failures.length > 0) throw new Error(`${failures.length} payments did not succeed, e.g. ${failures[0]}`);
-    console.log(`activities per workflow: payBill ${JSON.stringify(summary.shapes.payBill)}, noopPayment ${JSON.stringify(summary.shapes.noopPayment)}`);
+    await stack.close();
+    console.log(`\nactivities per workflow: ${JSON.stringify(summary.shapes)}`);
+    const byName = (rows: Measurement[], name: string) => rows.find((r) => r.name === name) as Measurement;
+    const payBillRatio = byName(summary.workflows, 'payBillV2').opsPerSecond / byName(summary.workflows, 'empty workflow (baseline)').opsPerSecond;
+    const billP50Ms = byName(summary.api, 'bill payment, 1 client').p50Ms;
+    const goals = { payBillAtLeastAThirdOfEmpty: payBillRatio >= RATE_GOAL, billP50Under250MsWithOneClient: billP50Ms < LATENCY_GOAL_MS };
+    console.log(`goal payBill ≥ 1/3 of empty: ${payBillRatio.toFixed(2)} ${goals.payBillAtLeastAThirdOfEmpty ? 'met' : 'MISSED'}`);
+    console.log(`goal bill payment p50 through the API, 1 client < ${LATENCY_GOAL_MS} ms: ${billP50Ms.toFixed(0)} ms ${goals.billP50Under250MsWithOneClient ? 'met' : 'MISSED'}`);
     const balanced = (await createLedger(db).trialBalance()).every((t) => t.posted.differenceMinor === 0n && t.pending.differenceMinor === 0n);
     if (!balanced) throw new Error('trial balance is off after the bench');
 
     const file = join(__dirname, 'results', `payments-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     await mkdir(join(__dirname, 'results'), { recursive: true });
     const environment = { node: process.version, cpus: cpus().length, external: Boolean(process.env.DATABASE_URL), temporal: 'dev server (in-memory)' };
-    await writeFile(file, JSON.stringify({ bench: 'payments', at: new Date().toISOString(), environment, clients: CLIENTS, workflowsPerScenario: PAYMENTS, rounds: ROUNDS, payers: PAYERS, ...summary }, null, 2));
+    const settings = { clients: CLIENTS, workflowsPerScenario: CALLS, httpCalls: HTTP_CALLS, rounds: ROUNDS };
+    await writeFile(file, JSON.stringify({ bench: 'payments', at: new Date().toISOString(), environment, settings, ...summary, payBillRatio, goals, failures }, null, 2));
     console.log(`wrote ${file}`);
+    // Figures with failed requests among them are kept (with the failures) but not trusted.
+    if (failures.length > 0) throw new Error(`${failures.length} requests did not succeed, e.g. ${failures[0]}`);
   } finally {
     await db.destroy();
     await temporal.teardown();

@@ -25,7 +25,7 @@ import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '..
 import { phoneVerified } from '../src/workflows/platform/contract';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
-import { bankPosting, customerTransfer, onboarding, payBill, payCard, recurringPaymentRun, walletFunding } from '../src/workflows';
+import { bankPosting, customerTransfer, onboarding, payBill, payBillV2, payCard, recurringPaymentRun, walletFunding } from '../src/workflows';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../test/helpers/fixtures';
 import { customerWithWallet, deposit, uniquePhone } from '../test/helpers/money';
 import { stopAll, testDb, timeSkippingServer } from '../test/helpers/services';
@@ -113,6 +113,12 @@ const RECORDINGS: Record<string, (r: Recorder) => Promise<string>> = {
 
   /** A bill paid end to end: validate, hold, pay the biller, post, cashback, alerts. */
   'pay-bill-v1': (r) => recordBillPayment(r, '55'),
+
+  /** payBill as it ran when payBillV2 replaced it for new payments (every patch taken): kept registered for its runs. */
+  'pay-bill-before-v2': (r) => recordBillPayment(r, '57'),
+
+  /** A bill paid by payBillV2, the saga in few round trips (local steps, one notice). */
+  'pay-bill-v2': (r) => recordBillPayment(r, '58', payBillV2),
 
   /** The biller declines: the holds are voided by the saga's compensation. */
   'pay-bill-declined-v1': (r) => recordBillPayment(r, '01'),
@@ -207,10 +213,10 @@ function billInput(workflowId: string, userId: string, walletId: string, script:
   };
 }
 
-async function recordBillPayment({ env, db, taskQueue }: Recorder, script: string): Promise<string> {
+async function recordBillPayment({ env, db, taskQueue }: Recorder, script: string, workflow: typeof payBill = payBill): Promise<string> {
   const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 50_000n });
   const workflowId = workflowIds.payment(userId, randomUUID());
-  await env.client.workflow.execute(payBill, { taskQueue, workflowId, args: [billInput(workflowId, userId, wallet.id, script)] });
+  await env.client.workflow.execute(workflow, { taskQueue, workflowId, args: [billInput(workflowId, userId, wallet.id, script)] });
   return workflowId;
 }
 

@@ -19,6 +19,7 @@ import { createStatementActivities } from './banking/statements';
 import { createBillerActivities } from './payments/billers';
 import { createCashbackActivities } from './payments/cashback';
 import { createPaymentActivities } from './payments/payments';
+import { createBillStepActivities } from './payments/bill-steps';
 import { createRecurringActivities } from './payments/recurring';
 import { createRepairActivities } from './payments/repairs';
 import { createCardActivities } from './cards/ingest';
@@ -72,6 +73,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBillerActivities(deps),
     ...createCashbackActivities(deps),
     ...createPaymentActivities(deps),
+    ...createBillStepActivities(deps),
     ...createRecurringActivities(deps),
     ...createRepairActivities(deps),
     // cards

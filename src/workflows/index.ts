@@ -4,6 +4,7 @@ export { walletFunding } from './wallet/wallet-funding';
 export { customerTransfer } from './wallet/customer-transfer';
 export { bankPosting } from './banking/bank-posting';
 export { payBill } from './payments/pay-bill';
+export { payBillV2 } from './payments/pay-bill-v2';
 export { payCard } from './payments/pay-card';
 export { recurringPaymentRun } from './payments/recurring';
 export { statement } from './banking/statement';

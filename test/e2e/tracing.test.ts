@@ -79,24 +79,26 @@ describe('traces across API, workflow and activities (e2e)', function () {
       headers: { 'idempotency-key': randomUUID() },
       body: { billerId: 'brightgrid-power', customerRef: '4820193755', amount: '2500', fromAccountId: wallet },
     });
-    assert.equal(res.status, 201, JSON.stringify(res.body));
+    // Accepted, finished (201) or still running (202): the trace is awaited below either way,
+    // so a machine too busy to finish within the API's 3 s wait does not fail a test of traces.
+    assert.ok(res.status === 201 || res.status === 202, JSON.stringify(res.body));
     return eventually('the payment trace', async () => {
       const spans = exporter.getFinishedSpans();
       const request = spans.filter((s) => s.name === 'POST /v1/payments').pop();
       const trace = request ? spans.filter((s) => s.spanContext().traceId === request.spanContext().traceId) : [];
-      return trace.some((s) => s.name === 'RunActivity:postPaymentHolds') ? trace : undefined;
+      return trace.some((s) => s.name === 'RunActivity:settleBillPayment') ? trace : undefined;
     });
   }
 
   it('the request, the workflow start, the workflow run and its activities share one trace', async () => {
     const names = new Set((await tracedPayment()).map((s) => s.name));
-    for (const name of ['POST /v1/payments', 'StartWorkflow:payBill', 'RunWorkflow:payBill', 'RunActivity:holdPaymentFunds', 'RunActivity:payBiller']) assert.ok(names.has(name), `${name} in ${[...names].join(', ')}`);
+    for (const name of ['POST /v1/payments', 'StartWorkflow:payBillV2', 'RunWorkflow:payBillV2', 'RunActivity:holdBillFunds', 'RunActivity:payBiller']) assert.ok(names.has(name), `${name} in ${[...names].join(', ')}`);
   });
 
   it('the workflow start is a child of the request span', async () => {
     const trace = await tracedPayment();
     const request = trace.find((s) => s.name === 'POST /v1/payments')!;
-    const start = trace.find((s) => s.name === 'StartWorkflow:payBill')!;
+    const start = trace.find((s) => s.name === 'StartWorkflow:payBillV2')!;
     assert.equal(start.parentSpanId, request.spanContext().spanId);
   });
 });

@@ -108,7 +108,8 @@ export async function payBillFor(
     sameRequest: (stored) => samePayment(stored, payment),
     limit: { userId, kind: 'payment', currency: biller.currency, amountMinor },
     start: () =>
-      app.deps.temporal.workflow.start<PayBillWorkflow>('payBill', {
+      // payBillV2: the saga in few round trips (docs/payments.md); payBill finishes the runs it started.
+      app.deps.temporal.workflow.start<PayBillWorkflow>('payBillV2', {
         ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
         args: [input],
       }),

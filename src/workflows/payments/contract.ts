@@ -42,6 +42,12 @@ export type PayBillWorkflow = (input: PayBillInput) => Promise<PayBillResult>;
 /** Cancels a payment whose biller has not been called; answers the payment's final result. */
 export const cancelPaymentUpdate = defineUpdate<PayBillResult>('cancel');
 
+/**
+ * Answers a payBillV2 payment's final result once it has one: what a caller waits on
+ * when it starts the payment with update-with-start (one call, start to result).
+ */
+export const paymentOutcomeUpdate = defineUpdate<PayBillResult>('outcome');
+
 /** What an operator found out about a payment under review, and why they say so. */
 export interface PaymentResolution {
   outcome: 'paid' | 'not_paid';

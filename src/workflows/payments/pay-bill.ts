@@ -82,7 +82,7 @@ export async function payBill(input: PayBillInput): Promise<PayBillResult> {
   return finished.result;
 }
 
-function billPayment(input: PayBillInput, workflowId: string): NewPayment {
+export function billPayment(input: PayBillInput, workflowId: string): NewPayment {
   const { paymentId: id, userId, billerId, customerRef, fromAccountId, amountMinor, currency, recurring, useCashback, retryOf } = input;
   const [recurringPaymentId, period] = recurring ? [recurring.recurringPaymentId, recurring.period] : [null, null];
   const extras = { ...(useCashback ? { useCashback } : {}), ...(retryOf ? { retryOf } : {}) };

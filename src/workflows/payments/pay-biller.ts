@@ -38,7 +38,7 @@ export async function payTheBiller(run: BillRun, holdIds: string[], terms: BillT
  * to the posting with the holds answered here; `not_paid` fails the step as
  * `biller_not_paid`, so the saga voids the holds and tells the payer the money is back.
  */
-async function awaitResolution(run: BillRun, holdIds: string[], terms: BillTerms, reason: string): Promise<string[]> {
+export async function awaitResolution(run: BillRun, holdIds: string[], terms: BillTerms, reason: string): Promise<string[]> {
   const { input, workflowId, steps, saga, review } = run;
   const { paymentId } = input;
   setBusinessStatus('needs_review');

@@ -47,6 +47,15 @@ export class PaymentSteps {
     setBusinessStatus(step);
   }
 
+  /**
+   * Charges failures to a step without telling operators: for a step that runs in the
+   * same workflow task as the one before it (a local activity), where an upsert of the
+   * BusinessStatus would only add an event nobody could see.
+   */
+  enter(step: PaymentStep): void {
+    this.current = step;
+  }
+
   /** Notes a status an activity has recorded itself. */
   note(step: PaymentStep, status: StepStatus, reason?: string): void {
     this.reached.set(step, reason === undefined ? { step, status } : { step, status, reason });

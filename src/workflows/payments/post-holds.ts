@@ -18,7 +18,7 @@ export async function post({ input, workflowId, steps, saga, forwardOnly }: Bill
   const { paymentId } = input;
   steps.begin('post');
   const request: ResolveHoldsInput = { paymentId, key: `${workflowId}:post`, holdIds, description: terms.description };
-  const { transferIds } = forwardOnly ? await postUntilPosted(request) : await postPaymentHolds(request);
+  const { transferIds } = forwardOnly ? await untilPosted(() => postPaymentHolds(request)) : await postPaymentHolds(request);
   steps.note('post', 'succeeded');
   saga.supersede('hold');
   saga.add('post', () => reverse(paymentId, 'post', `${workflowId}:reverse:post`, transferIds));
@@ -31,10 +31,10 @@ export async function post({ input, workflowId, steps, saga, forwardOnly }: Bill
  * BusinessStatus `post_retrying` shows operators a payment stuck there. Not bounded on
  * purpose: the biller has the money, and giving up would leave the books wrong.
  */
-async function postUntilPosted(request: ResolveHoldsInput): Promise<{ transferIds: string[] }> {
+export async function untilPosted<T>(posting: () => Promise<T>): Promise<T> {
   for (let delayMs = FIRST_POST_RETRY_MS; ; delayMs = Math.min(delayMs * 2, MAX_POST_RETRY_MS)) {
     try {
-      return await postPaymentHolds(request);
+      return await posting();
     } catch (err) {
       if (!isStepFailure(err)) throw err;
       setBusinessStatus('post_retrying');

@@ -3,6 +3,7 @@ import {
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   executeChild,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
@@ -14,6 +15,7 @@ import { profiles } from '../shared/activity-profiles';
 import { setBusinessStatus } from '../shared/business-status';
 import type { PayBillResult, RecurringPaymentRunInput, RecurringPaymentRunResult } from './contract';
 import { payBill } from './pay-bill';
+import { payBillV2 } from './pay-bill-v2';
 
 /**
  * One run of a recurring payment, started by its Temporal Schedule
@@ -47,6 +49,9 @@ interface Run {
 }
 
 const RETRIES = DUNNING_DELAYS_MS.length;
+
+/** Patch id: a run pays its period with payBillV2 (the saga in few round trips). */
+export const PAYS_WITH_V2 = 'recurring-pays-with-pay-bill-v2';
 
 export async function recurringPaymentRun(input: RecurringPaymentRunInput): Promise<RecurringPaymentRunResult> {
   const { recurringPaymentId } = input;
@@ -90,7 +95,8 @@ async function payOnce(run: Run, retry: number): Promise<RecurringPaymentRunResu
   setBusinessStatus(retry === 0 ? 'paying' : `paying_retry_${retry}`);
   let paid: PayBillResult;
   try {
-    paid = await executeChild(payBill, {
+    // Runs since the patch pay with the saga in few round trips; older ones replay as they ran.
+    paid = await executeChild(patched(PAYS_WITH_V2) ? payBillV2 : payBill, {
       workflowId,
       args: [attempt.payment],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
