@@ -46,14 +46,17 @@ const CITIES = ['Paris', 'Lyon', 'Oslo', 'Lima', 'Pune', 'Kyiv', 'Baku', 'Doha',
  * in the sandbox's scripted …0001–…0004, with the attributes the segments select on.
  */
 async function seedContacts(db: Db, count: number): Promise<void> {
-  await db.raw(
-    `insert into contacts (phone, attributes, timezone, sms_consent, sms_consent_source, sms_consent_at)
-     select '+1415' || local, jsonb_build_object('city', (?::text[])[1 + n % 10], 'age', 18 + n % 70, 'bench', true, 'first_name', 'C' || n), 'UTC', 'opt_in', 'bench', now()
-       from (select row_number() over () - 1 as n, local
-               from (select 2000000 + i * 7 as local from generate_series(0, ?::int) i) l
-              where local % 10000 not between 1 and 4 limit ?) s`,
-    [CITIES, Math.ceil(count * 1.01) + 10, count],
-  );
+  const step = 100_000;
+  for (let from = 0; from < count; from += step) {
+    // 2000000 + 7i is distinct per i; +5 moves the scripted endings off 0001–0004 without meeting another i's number (5 is not a multiple of 7).
+    await db.raw(
+      `insert into contacts (phone, attributes, timezone, sms_consent, sms_consent_source, sms_consent_at)
+       select '+1415' || (l + case when l % 10000 between 1 and 4 then 5 else 0 end),
+              jsonb_build_object('city', (?::text[])[1 + i % 10], 'age', 18 + i % 70, 'bench', true, 'first_name', 'C' || i), 'UTC', 'opt_in', 'bench', now()
+         from generate_series(?::int, ?::int) i, lateral (select 2000000 + 7 * i as l) p`,
+      [CITIES, from, Math.min(count, from + step) - 1],
+    );
+  }
 }
 
 /** A CSV of `count` contacts to import: distinct +1650 numbers (none seeded), not in the campaign's segment. */

@@ -35,6 +35,8 @@ export function createRolloutActivities({ db, campaignSend }: { db: Db; campaign
      */
     async planCampaign({ campaignId }: { campaignId: string }): Promise<PlanResult> {
       return db.transaction(async (trx) => {
+        // One statement queues the whole audience: at a million contacts it outlasts the pool's default statement timeout.
+        await trx.raw(`set local statement_timeout = '15min'`);
         const campaign = await findCampaign(trx, campaignId);
         if (!campaign) throw new Error(`campaign ${campaignId} not found`);
         if (campaign.total !== null) return plan(campaign.total);

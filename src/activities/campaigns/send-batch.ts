@@ -7,7 +7,7 @@ import { reserveSendSlot } from '../../campaigns/send-pacing';
 import { nextSendableAt } from '../../campaigns/send-window';
 import { render, smsSegments } from '../../campaigns/templates';
 import { SmsSendError, type SmsProvider } from '../../providers/sms';
-import type { CampaignBatchInput, CampaignBatchResult } from '../../workflows/campaigns/contract';
+import { ROLLOUT_WINDOW, type CampaignBatchInput, type CampaignBatchResult } from '../../workflows/campaigns/contract';
 import { reconcileStaleClaims } from './reconcile';
 
 /**
@@ -77,10 +77,14 @@ const LATE_TOLERANCE_MS = 50;
 /** A chunk is a quarter second's worth at the rate, at most this many messages. */
 const MAX_CHUNK = 500;
 /**
- * Provider calls in flight per batch: enough to hide a call's round trip at 2,000/s,
- * few enough that calls queued behind a stall cannot bunch into a burst.
+ * Provider calls in flight per batch, at most: enough to hide a call's round trip at
+ * 2,000/s. Calls held up by a stall (of the provider, the network, the database) land
+ * together when it ends, so the batches' calls in flight together must fit in the pacing
+ * headroom: each batch may have 5 % of the rate ÷ the rollout's window in flight (12 at
+ * 2,000/s), and one at low rates, where a stall can only delay the next call.
  */
 export const DEFAULT_SEND_CONCURRENCY = 32;
+const IN_FLIGHT_SHARE = 0.05;
 /**
  * Slots are reserved just in time, 50 ms of the rate each (one round trip per slot, not
  * per message): a slot far ahead would make the bucket a queue, and claims wait in it.
@@ -237,7 +241,7 @@ async function sendPaced({ db, sms, campaign, rate, settings }: ChunkContext, me
   if (messages.length === 0) return;
   const sender = `${sms.name}:${campaign.channel}`;
   const claimedMs = performance.now();
-  const concurrency = settings.sendConcurrency ?? DEFAULT_SEND_CONCURRENCY;
+  const concurrency = Math.max(1, Math.min(settings.sendConcurrency ?? DEFAULT_SEND_CONCURRENCY, Math.floor((rate * IN_FLIGHT_SHARE) / ROLLOUT_WINDOW)));
   const inFlight = new Set<Promise<void>>();
   const unsent: number[] = [];
   let failure: { error: unknown } | undefined;
