@@ -47,7 +47,7 @@ export function createRolloutActivities({ db, campaignSend }: { db: Db; campaign
         const total = rowCount ?? 0;
         await trx('campaigns')
           .where({ id: campaignId })
-          .update({ total, planned_at: trx.fn.now(), updated_at: trx.fn.now(), status: trx.raw(`case when status in ('scheduled', 'planning') then 'running' else status end`) });
+          .update({ total, planned_at: trx.raw('clock_timestamp()'), updated_at: trx.fn.now(), status: trx.raw(`case when status in ('scheduled', 'planning') then 'running' else status end`) });
         return plan(total);
       });
     },
