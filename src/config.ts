@@ -154,6 +154,11 @@ export const envSchema = z.object({
   // Messaging campaigns (docs/campaigns.md).
   CAMPAIGN_SENDER_RATE_PER_SECOND: int(10),
   CAMPAIGN_STALE_CLAIM_SECONDS: int(60),
+  // The sandbox provider's simulated receipts for campaign messages (docs/campaigns.md, "Providers").
+  SANDBOX_SMS_RECEIPTS: bool(true),
+  SANDBOX_SMS_RECEIPT_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  SANDBOX_SMS_FAILED_PERCENT: z.coerce.number().int().min(0).max(100).default(0),
+  SANDBOX_SMS_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   // Invoices from a mailbox (docs/invoices.md).
   MAILBOX_SECRET_KEYS: optionalString,
   MAILBOX_SECRET_KEY_ID: optionalString,
@@ -241,6 +246,8 @@ export interface Config {
     plivo: { authId: string | undefined; authToken: string | undefined; sourceNumber: string | undefined; apiUrl: string | undefined };
     /** Twilio posts receipts to SMS_STATUS_CALLBACK_URL, else PUBLIC_URL + /webhooks/twilio/status. */
     twilio: { accountSid: string | undefined; authToken: string | undefined; from: string | undefined; apiUrl: string | undefined; statusCallbackUrl: string | undefined };
+    /** The sandbox: campaign receipts on or off, their delay, the share that fails, and each send's latency. */
+    sandbox: { receipts: boolean; receiptDelayMs: number; failedPercent: number; latencyMs: number };
   };
   /** Where money comes from: the card/bank processor that funds wallets. */
   funding: {
@@ -522,6 +529,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
         apiUrl: env.TWILIO_API_URL,
         statusCallbackUrl: env.SMS_STATUS_CALLBACK_URL ?? (env.PUBLIC_URL ? `${env.PUBLIC_URL.replace(/\/+$/, '')}${TWILIO_STATUS_WEBHOOK_PATH}` : undefined),
       },
+      sandbox: { receipts: env.SANDBOX_SMS_RECEIPTS, receiptDelayMs: env.SANDBOX_SMS_RECEIPT_DELAY_MS, failedPercent: env.SANDBOX_SMS_FAILED_PERCENT, latencyMs: env.SANDBOX_SMS_LATENCY_MS },
     },
     funding: { provider: env.FUNDING_PROVIDER, stripe: { secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL } },
     billers: { provider: env.BILLER_PROVIDER, http: { baseUrl: env.BILLER_API_URL, apiKey: env.BILLER_API_KEY } },

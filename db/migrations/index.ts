@@ -23,6 +23,8 @@ import * as campaigns from './20261202_G01_campaigns';
 import * as invoices from './20261202_E01_invoices';
 // Ledger (issue 15): one transfer as typed arguments, applied optimistically.
 import * as typedTransfer from './20261202_L01_typed_transfer';
+// Campaign receipts that arrive before their send is recorded (issue 12).
+import * as campaignReceipts from './20261202_N01_campaign_receipts';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -50,6 +52,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_G01_campaigns': campaigns,
   '20261202_E01_invoices': invoices,
   '20261202_L01_typed_transfer': typedTransfer,
+  '20261202_N01_campaign_receipts': campaignReceipts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -80,7 +80,11 @@ export function createContactImportActivities({ db, storage, now }: { db: Db; st
 
   return {
     async importContacts({ importId }: { importId: string }): Promise<ContactImportResult> {
-      const job = await db('contact_imports').where({ id: importId }).first<{ object_key: string | null; source_csv: string | null } | undefined>();
+      // An inline CSV can be a million rows (about 100 MB): reading it may outlast the pool's default statement timeout.
+      const job = await db.transaction(async (trx) => {
+        await trx.raw(`set local statement_timeout = '10min'`);
+        return trx('contact_imports').where({ id: importId }).first<{ object_key: string | null; source_csv: string | null } | undefined>();
+      });
       if (!job) throw new Error(`contact import ${importId} not found`);
       if (job.object_key && !storage) throw new Error('importContacts needs object storage for a file in the bucket');
       const source = job.object_key && storage ? await storage.get(job.object_key) : (job.source_csv ?? '');

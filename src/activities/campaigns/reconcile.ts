@@ -1,5 +1,5 @@
 import type { Db } from '../../db/knex';
-import { messageReference } from '../../campaigns/repository';
+import { applyParkedReceipts, messageReference } from '../../campaigns/repository';
 import type { SmsProvider } from '../../providers/sms';
 
 /**
@@ -26,6 +26,8 @@ export async function reconcileStaleClaims(input: { db: Db; sms: SmsProvider; ca
           { status: 'queued', claimed_at: null }
         : { status: 'failed', error_reason: 'unknown_outcome: the provider cannot be asked; not sent again' };
     await db('campaign_messages').where({ campaign_id: campaignId, seq, status: 'sending' }).update({ ...update, updated_at: db.fn.now() });
+    // Receipts the provider posted before the send was recorded waited for its id.
+    if (found) await applyParkedReceipts(db, sms.name, [found.providerMessageId]);
   }
   return stale.length;
 }

@@ -35,6 +35,8 @@ export function createRolloutActivities({ db, campaignSend }: { db: Db; campaign
      */
     async planCampaign({ campaignId }: { campaignId: string }): Promise<PlanResult> {
       return db.transaction(async (trx) => {
+        // One statement queues the whole audience: at a million contacts it outlasts the pool's default statement timeout.
+        await trx.raw(`set local statement_timeout = '15min'`);
         const campaign = await findCampaign(trx, campaignId);
         if (!campaign) throw new Error(`campaign ${campaignId} not found`);
         if (campaign.total !== null) return plan(campaign.total);
@@ -45,7 +47,7 @@ export function createRolloutActivities({ db, campaignSend }: { db: Db; campaign
         const total = rowCount ?? 0;
         await trx('campaigns')
           .where({ id: campaignId })
-          .update({ total, planned_at: trx.fn.now(), updated_at: trx.fn.now(), status: trx.raw(`case when status in ('scheduled', 'planning') then 'running' else status end`) });
+          .update({ total, planned_at: trx.raw('clock_timestamp()'), updated_at: trx.fn.now(), status: trx.raw(`case when status in ('scheduled', 'planning') then 'running' else status end`) });
         return plan(total);
       });
     },

@@ -2,26 +2,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import type { Db } from '../../db/knex';
 import type { Channel } from '../../campaigns/contacts';
-import { findCampaign, findTemplate, messageReference, type CampaignRow, type MessageStatus } from '../../campaigns/repository';
+import { applyParkedReceipts, findCampaign, findTemplate, messageReference, type CampaignRow, type MessageStatus, type TemplateRow } from '../../campaigns/repository';
 import { reserveSendSlot } from '../../campaigns/send-pacing';
 import { nextSendableAt } from '../../campaigns/send-window';
 import { render, smsSegments } from '../../campaigns/templates';
 import { SmsSendError, type SmsProvider } from '../../providers/sms';
-import type { CampaignBatchInput, CampaignBatchResult } from '../../workflows/campaigns/contract';
+import { ROLLOUT_WINDOW, type CampaignBatchInput, type CampaignBatchResult } from '../../workflows/campaigns/contract';
 import { reconcileStaleClaims } from './reconcile';
 
 /**
- * Sends one batch of a campaign (docs/campaigns.md, "Sending"): `batchSize` messages, in chunks of a quarter second's worth at the sender's
- * rate. For each chunk, at the moment of sending:
+ * Sends one batch of a campaign (docs/campaigns.md, "Sending"): `batchSize` messages, in
+ * chunks of a quarter second's worth at the sender's rate, each handled set-based — a
+ * few statements per chunk, none per message. For each chunk, at the moment of sending:
  *
  *   1. messages whose contact is inside quiet hours / outside the send window now wait
- *      (`waiting_window`, `not_before` = when their window opens);
- *   2. a message whose template does not render for its contact is `skipped_render_error`;
- *   3. the rest are claimed (`sending`) in one committed statement that also requires
- *      the contact's consent for the channel — a STOP that arrived a moment ago leaves
- *      its message unclaimed and it becomes `skipped_no_consent`;
- *   4. a slot is reserved in the sender's bucket and each claimed message goes out at
- *      its due time; the outcomes are written in one statement.
+ *      (`waiting_window`, `not_before` = when their window opens), in one statement;
+ *   2. the rest are rendered in memory; a render error is `skipped_render_error`;
+ *   3. the rendered ones are claimed (`sending`) in one committed statement that also
+ *      requires the contact's consent for the channel — a STOP that arrived a moment ago
+ *      makes its message `skipped_no_consent` instead;
+ *   4. slots are reserved in the sender's bucket (one round trip per 50 ms of the rate)
+ *      and the claimed messages go out at their due times with bounded concurrency; the
+ *      outcomes are written in one statement.
  *
  * A claim whose outcome is unknown (the worker died, the call timed out) is never sent
  * again: reconcile.ts asks the provider and records what it says.
@@ -36,6 +38,8 @@ export interface CampaignSendSettings {
   activityBudgetMs: number;
   /** Messages per batch, fixed at planning (rollout.ts). */
   batchSize?: number;
+  /** Provider calls a batch has in flight at once (DEFAULT_SEND_CONCURRENCY). */
+  sendConcurrency?: number;
 }
 
 export const DEFAULT_SEND_SETTINGS: CampaignSendSettings = { senderRatePerSecond: 10, staleClaimMs: 60_000, activityBudgetMs: 60_000 };
@@ -64,13 +68,28 @@ interface Outcome {
 const PENDING: MessageStatus[] = ['queued', 'waiting_window'];
 
 /**
- * Sends are paced at 90 % of the sender's limit, in mini-slots of about 10 ms of it, and
- * a message more than 50 ms past its slot's start takes a new slot: whatever the
- * scheduling jitter up to that tolerance, no one-second window (as the provider sees it)
- * holds more than the limit.
+ * Sends are paced at 90 % of the sender's limit, and a message more than 50 ms past its
+ * due time takes a new slot: whatever the scheduling jitter up to that tolerance, no
+ * one-second window (as the provider sees it) holds more than the limit.
  */
 const PACING_HEADROOM = 0.9;
 const LATE_TOLERANCE_MS = 50;
+/** A chunk is a quarter second's worth at the rate, at most this many messages. */
+const MAX_CHUNK = 500;
+/**
+ * Provider calls in flight per batch, at most: enough to hide a call's round trip at
+ * 2,000/s. Calls held up by a stall (of the provider, the network, the database) land
+ * together when it ends, so the batches' calls in flight together must fit in the pacing
+ * headroom: each batch may have 5 % of the rate ÷ the rollout's window in flight (12 at
+ * 2,000/s), and one at low rates, where a stall can only delay the next call.
+ */
+export const DEFAULT_SEND_CONCURRENCY = 32;
+const IN_FLIGHT_SHARE = 0.05;
+/**
+ * Slots are reserved just in time, 50 ms of the rate each (one round trip per slot, not
+ * per message): a slot far ahead would make the bucket a queue, and claims wait in it.
+ */
+const SLOT_MS = 50;
 
 export interface SendBatchDeps {
   db: Db;
@@ -93,14 +112,17 @@ export function createSendBatchActivities(deps: SendBatchDeps) {
       const now = () => new Date(Math.max(Date.parse(input.at), deps.now().getTime()) + (Date.now() - startedMs));
 
       await reconcileStaleClaims({ db, sms, campaignId: input.campaignId, range, staleClaimMs: settings.staleClaimMs });
+      let template: TemplateRow | undefined;
       for (;;) {
         const campaign = await findCampaign(db, input.campaignId);
         if (!campaign || campaign.status === 'cancelled') return { outcome: 'cancelled' };
         if (campaign.status === 'paused') return { outcome: 'paused' };
+        template ??= await findTemplate(db, campaign.template_id);
+        if (!template) throw new Error(`template ${campaign.template_id} not found`);
         const rate = Math.min(campaign.rate_per_second ?? settings.senderRatePerSecond, settings.senderRatePerSecond);
-        const chunk = await nextChunk(db, campaign.id, range, now(), Math.max(1, Math.min(200, Math.floor(rate / 4))));
+        const chunk = await nextChunk(db, campaign.id, range, now(), Math.max(1, Math.min(MAX_CHUNK, Math.floor(rate / 4))));
         if (chunk.length === 0) return settle(db, campaign.id, range, settings.staleClaimMs);
-        await sendChunk({ db, sms, campaign, chunk, now: now(), rate, staleClaimMs: settings.staleClaimMs });
+        await sendChunk({ db, sms, campaign, template, chunk, now: now(), rate, settings });
         Context.current().heartbeat();
         if (Date.now() - startedMs > settings.activityBudgetMs) return { outcome: 'waiting', dueAt: now().toISOString() };
       }
@@ -121,141 +143,171 @@ function nextChunk(db: Db, campaignId: string, range: { from: number; to: number
     .select('m.seq', 'm.contact_id', 'c.phone', 'c.attributes', 'c.timezone');
 }
 
-async function sendChunk({ db, sms, campaign, chunk, now, rate, staleClaimMs }: { db: Db; sms: SmsProvider; campaign: CampaignRow; chunk: Candidate[]; now: Date; rate: number; staleClaimMs: number }): Promise<void> {
-  const template = await findTemplate(db, campaign.template_id);
-  if (!template) throw new Error(`template ${campaign.template_id} not found`);
+type Ready = Candidate & { text: string };
+
+/**
+ * Sorts a chunk in memory, at `now`: contacts outside their send window wait (with when
+ * it opens), the others are rendered — or skipped with the render error.
+ */
+function prepare(chunk: Candidate[], template: TemplateRow, campaign: CampaignRow, now: Date) {
   const rules = { quietHours: campaign.quiet_hours, sendWindow: campaign.send_window };
   const windows = new Map<string, Date | undefined>();
   const outcomes: Outcome[] = [];
   const waits: Array<{ seq: number; notBefore: Date }> = [];
-  const ready: Array<Candidate & { text: string }> = [];
+  const ready: Ready[] = [];
   for (const candidate of chunk) {
     if (!windows.has(candidate.timezone)) windows.set(candidate.timezone, nextSendableAt(now, candidate.timezone, rules));
     const opens = windows.get(candidate.timezone);
     if (!opens) {
       outcomes.push({ seq: candidate.seq, status: 'failed', reason: 'no_send_window: the rules never allow a send in this timezone' });
-      continue;
-    }
-    if (opens > now) {
+    } else if (opens > now) {
       waits.push({ seq: candidate.seq, notBefore: opens });
-      continue;
+    } else {
+      const rendered = render(template.body, candidate);
+      if (rendered.ok) ready.push({ ...candidate, text: rendered.text });
+      else outcomes.push({ seq: candidate.seq, status: 'skipped_render_error', reason: rendered.reason });
     }
-    const rendered = render(template.body, candidate);
-    if (rendered.ok) ready.push({ ...candidate, text: rendered.text });
-    else outcomes.push({ seq: candidate.seq, status: 'skipped_render_error', reason: rendered.reason });
   }
-  await markWaiting(db, campaign.id, waits);
+  return { outcomes, waits, ready };
+}
 
+async function sendChunk({ chunk, now, ...context }: ChunkContext & { chunk: Candidate[]; now: Date }): Promise<void> {
+  const { db, sms, campaign, template } = context;
+  const { outcomes, waits, ready } = prepare(chunk, template, campaign, now);
+  await markWaiting(db, campaign.id, waits);
   const claimed = await claim(db, campaign, ready.map((r) => r.seq), now);
-  for (const candidate of ready) {
-    if (!claimed.has(candidate.seq)) outcomes.push({ seq: candidate.seq, status: 'skipped_no_consent', reason: `no ${campaign.channel} consent at send time` });
-  }
-  const toSend = ready.filter((r) => claimed.has(r.seq));
   try {
-    outcomes.push(...(await sendPaced(db, sms, campaign, toSend, rate, staleClaimMs)));
+    await sendPaced(context, ready.filter((r) => claimed.has(r.seq)), outcomes);
   } finally {
     await recordOutcomes(db, campaign.id, sms.name, outcomes);
   }
 }
 
 async function markWaiting(db: Db, campaignId: string, waits: Array<{ seq: number; notBefore: Date }>): Promise<void> {
-  const byTime = new Map<number, number[]>();
-  for (const { seq, notBefore } of waits) byTime.set(notBefore.getTime(), [...(byTime.get(notBefore.getTime()) ?? []), seq]);
-  for (const [time, seqs] of byTime) {
-    await db('campaign_messages')
-      .where({ campaign_id: campaignId })
-      .whereIn('seq', seqs)
-      .whereIn('status', PENDING)
-      .update({ status: 'waiting_window', not_before: new Date(time), updated_at: db.fn.now() });
-  }
+  if (waits.length === 0) return;
+  await db.raw(
+    `update campaign_messages m set status = 'waiting_window', not_before = v.not_before, updated_at = now()
+       from jsonb_to_recordset(?::jsonb) as v (seq int, not_before timestamptz)
+      where m.campaign_id = ? and m.seq = v.seq and m.status in ('queued', 'waiting_window')`,
+    [JSON.stringify(waits.map((w) => ({ seq: w.seq, not_before: w.notBefore.toISOString() }))), campaignId],
+  );
 }
 
 /**
- * The claim: pending messages whose contact has consent for the channel become
- * `sending`, committed before any provider call. Answers the claimed seqs.
+ * The claim, in one statement committed before any provider call: each pending message
+ * of `seqs` becomes `sending` when its contact has consent for the channel now, else
+ * `skipped_no_consent` (a STOP that arrived a moment ago). A message another attempt
+ * moved meanwhile is left alone. Answers the seqs claimed for sending.
  */
 async function claim(db: Db, campaign: CampaignRow, seqs: number[], now: Date): Promise<Set<number>> {
   if (seqs.length === 0) return new Set();
   const consent = `${campaign.channel satisfies Channel}_consent`;
-  const { rows } = await db.raw<{ rows: Array<{ seq: number }> }>(
+  const { rows } = await db.raw<{ rows: Array<{ seq: number; status: MessageStatus }> }>(
     `update campaign_messages m
-        set status = 'sending', claimed_at = clock_timestamp(), window_at = ?, updated_at = now()
+        set status = case when c.${consent} = 'opt_in' then 'sending' else 'skipped_no_consent' end,
+            claimed_at = case when c.${consent} = 'opt_in' then clock_timestamp() end,
+            error_reason = case when c.${consent} = 'opt_in' then m.error_reason else ? end,
+            window_at = ?, updated_at = now()
        from contacts c
       where c.id = m.contact_id and m.campaign_id = ? and m.seq = any(?) and m.status in ('queued', 'waiting_window')
-        and c.${consent} = 'opt_in'
-      returning m.seq`,
-    [now, campaign.id, seqs],
+      returning m.seq, m.status`,
+    [`no ${campaign.channel} consent at send time`, now, campaign.id, seqs],
   );
-  return new Set(rows.map((r) => r.seq));
+  return new Set(rows.filter((r) => r.status === 'sending').map((r) => r.seq));
+}
+
+interface ChunkContext {
+  db: Db;
+  sms: SmsProvider;
+  campaign: CampaignRow;
+  template: TemplateRow;
+  rate: number;
+  settings: CampaignSendSettings;
 }
 
 /**
- * Sends claimed messages at their due times in a reserved slot. A provider answer that
- * says the message was not taken (an HTTP error, a refused connection) releases its
- * claim and, when retryable, ends the call with an error so Temporal backs off; a
- * timeout leaves the claim for reconciliation, since the provider may have it.
+ * Sends claimed messages at their due times, at most `sendConcurrency` provider calls at
+ * a time, in slots of SLOT_MS reserved one round trip each: message i of a slot is due at
+ * its start + i ÷ the paced rate. A message more than LATE_TOLERANCE_MS past its due
+ * time takes a fresh slot (the sender's rate is never caught up on).
+ *
+ * A provider answer that says a message was not taken (an HTTP error, a refused
+ * connection) releases its claim; a timeout or an unknown error leaves it for
+ * reconciliation, since the provider may have it. Either ends the chunk: nothing more is
+ * dispatched, the unsent claims are released, the calls in flight finish and are
+ * recorded, and the error is thrown so Temporal backs off. Outcomes go into `outcomes`.
  */
-async function sendPaced(
-  db: Db,
-  sms: SmsProvider,
-  campaign: CampaignRow,
-  messages: Array<Candidate & { text: string }>,
-  rate: number,
-  staleClaimMs: number,
-): Promise<Outcome[]> {
-  if (messages.length === 0) return [];
+async function sendPaced({ db, sms, campaign, rate, settings }: ChunkContext, messages: Ready[], outcomes: Outcome[]): Promise<void> {
+  if (messages.length === 0) return;
   const sender = `${sms.name}:${campaign.channel}`;
-  const paced = rate * PACING_HEADROOM;
-  // Mini-slots of about 10 ms of the rate: each is sent as a burst from its start, so an
-  // activity slower than the rate's spacing is not forever late, and a late burst is short.
-  const slotSize = Math.max(1, Math.floor(paced / 100));
   const claimedMs = performance.now();
-  const outcomes: Outcome[] = [];
-  let slot = { startMs: 0, left: 0 };
-  const release = async (from: number) => {
-    const unsent = messages.slice(from).map((m) => m.seq);
-    await db('campaign_messages').where({ campaign_id: campaign.id, status: 'sending' }).whereIn('seq', unsent).update({ status: 'queued', claimed_at: null, updated_at: db.fn.now() });
+  const concurrency = Math.max(1, Math.min(settings.sendConcurrency ?? DEFAULT_SEND_CONCURRENCY, Math.floor((rate * IN_FLIGHT_SHARE) / ROLLOUT_WINDOW)));
+  const inFlight = new Set<Promise<void>>();
+  const unsent: number[] = [];
+  let failure: { error: unknown } | undefined;
+  const paced = rate * PACING_HEADROOM;
+  const spacingMs = 1000 / paced;
+  const slotSize = Math.max(1, Math.floor((paced * SLOT_MS) / 1000));
+
+  const reserve = async (first: number) => {
+    const size = Math.min(slotSize, messages.length - first);
+    const reserved = await reserveSendSlot(db, sender, size, paced);
+    Context.current().heartbeat();
+    return { startMs: performance.now() + reserved.waitMs, first, end: first + size };
   };
-  for (const [index, message] of messages.entries()) {
-    // A claim this old could soon be reconciled by another attempt: hand it back unsent
-    // rather than race that attempt (at most once beats sending late).
-    if (performance.now() - claimedMs > staleClaimMs / 2 || Context.current().cancellationSignal.aborted) {
-      await release(index);
-      return outcomes;
-    }
-    // Out of slot, or later than the tolerance into it (a stalled event loop, a slow
-    // database): a fresh slot, so late sends never bunch into the next second.
-    if (slot.left === 0 || performance.now() - slot.startMs > LATE_TOLERANCE_MS) {
-      const size = Math.min(slotSize, messages.length - index);
-      const reserved = await reserveSendSlot(db, sender, size, paced);
-      slot = { startMs: performance.now() + reserved.waitMs, left: size };
-      if (reserved.waitMs > 0) await sleep(reserved.waitMs);
-      Context.current().heartbeat();
-    }
-    slot.left--;
+  const sendOne = async (message: Ready) => {
     const segments = smsSegments(message.text).segments;
     try {
       const sent = await sms.send({ to: message.phone, body: message.text, reference: messageReference(campaign.id, message.contact_id), channel: campaign.channel });
       outcomes.push({ seq: message.seq, status: 'sent', providerMessageId: sent.providerMessageId, segments });
     } catch (err) {
-      if (!(err instanceof SmsSendError)) throw err;
-      if (!err.retryable) {
+      if (err instanceof SmsSendError && !err.retryable) {
         outcomes.push({ seq: message.seq, status: 'failed', reason: err.description, segments });
-        continue;
+        return;
       }
-      if (err.reason !== 'timeout') await release(index);
-      await recordOutcomes(db, campaign.id, sms.name, outcomes);
-      throw err;
+      failure ??= { error: err };
+      if (err instanceof SmsSendError && err.reason !== 'timeout') unsent.push(message.seq);
     }
+  };
+  let slot = await reserve(0);
+  for (const [index, message] of messages.entries()) {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    // A claim this old could soon be reconciled by another attempt: hand it back unsent
+    // rather than race that attempt (at most once beats sending late).
+    const handBack = performance.now() - claimedMs > settings.staleClaimMs / 2 || Context.current().cancellationSignal.aborted;
+    if (failure || handBack) {
+      unsent.push(...messages.slice(index).map((m) => m.seq));
+      break;
+    }
+    let dueMs = slot.startMs + (index - slot.first) * spacingMs;
+    // Out of slot, or later than the tolerance into it (a stalled event loop, a slow
+    // database, a slow provider): a fresh slot, so late sends never bunch into the next second.
+    if (index >= slot.end || performance.now() - dueMs > LATE_TOLERANCE_MS) {
+      slot = await reserve(index);
+      dueMs = slot.startMs;
+    }
+    // Timers are whole milliseconds: a message due within one is sent now, which the
+    // pacing headroom absorbs.
+    const waitMs = dueMs - performance.now();
+    if (waitMs >= 1) await sleep(waitMs);
+    if (index % 256 === 0) Context.current().heartbeat();
+    const call = sendOne(message).finally(() => inFlight.delete(call));
+    inFlight.add(call);
   }
-  return outcomes;
+  await Promise.all(inFlight);
+  if (unsent.length > 0) {
+    await db('campaign_messages').where({ campaign_id: campaign.id, status: 'sending' }).whereIn('seq', unsent).update({ status: 'queued', claimed_at: null, updated_at: db.fn.now() });
+  }
+  if (failure) throw failure.error;
 }
 
-/** Writes a chunk's outcomes in one statement; only `sending`/pending rows move. */
+/**
+ * Writes a chunk's outcomes in one statement (only `sending`/pending rows move), then
+ * applies the receipts that arrived before it (a provider that answers at once).
+ */
 async function recordOutcomes(db: Db, campaignId: string, provider: string, outcomes: Outcome[]): Promise<void> {
   if (outcomes.length === 0) return;
-  const values = outcomes.map(() => '(?::int, ?::text, ?::text, ?::text, ?::int)').join(', ');
-  const bindings = outcomes.flatMap((o) => [o.seq, o.status, o.providerMessageId ?? null, o.reason ?? null, o.segments ?? null]);
+  const rows = outcomes.map((o) => ({ seq: o.seq, status: o.status, provider_message_id: o.providerMessageId ?? null, reason: o.reason ?? null, segments: o.segments ?? null }));
   await db.raw(
     `update campaign_messages m
         set status = case when m.status in ('queued', 'waiting_window', 'sending') then v.status else m.status end,
@@ -265,10 +317,11 @@ async function recordOutcomes(db: Db, campaignId: string, provider: string, outc
             segments = coalesce(v.segments, m.segments),
             sent_at = case when v.status = 'sent' then coalesce(m.sent_at, clock_timestamp()) else m.sent_at end,
             updated_at = now()
-       from (values ${values}) as v (seq, status, provider_message_id, reason, segments)
+       from jsonb_to_recordset(?::jsonb) as v (seq int, status text, provider_message_id text, reason text, segments int)
       where m.campaign_id = ? and m.seq = v.seq`,
-    [provider, ...bindings, campaignId],
+    [provider, JSON.stringify(rows), campaignId],
   );
+  await applyParkedReceipts(db, provider, outcomes.flatMap((o) => (o.providerMessageId ? [o.providerMessageId] : [])));
 }
 
 /** How a batch stands once nothing in it can be sent now. */

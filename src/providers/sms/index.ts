@@ -9,8 +9,11 @@ export { SmsSendError, type SmsProvider, type SmsMessage, type SmsSendResult, ty
 
 /** The SMS provider SMS_PROVIDER names; loadConfig has already checked each provider's settings. */
 export function createSmsProvider(config: Pick<Config, 'sms'>, db: Db): SmsProvider {
-  const { provider, plivo, twilio, statusCallbackUrl } = config.sms;
-  if (provider === 'sandbox') return createSandboxSms({ db });
+  const { provider, plivo, twilio, statusCallbackUrl, sandbox } = config.sms;
+  if (provider === 'sandbox') {
+    const receipts = sandbox.receipts ? { delayMs: sandbox.receiptDelayMs, failedPercent: sandbox.failedPercent } : undefined;
+    return createSandboxSms({ db, latencyMs: sandbox.latencyMs, ...(receipts ? { receipts } : {}) });
+  }
   if (provider === 'twilio') {
     if (!twilio.accountSid || !twilio.authToken || !twilio.from) throw new Error('SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM');
     return createTwilioSms({ accountSid: twilio.accountSid, authToken: twilio.authToken, from: twilio.from, apiUrl: twilio.apiUrl, statusCallbackUrl: twilio.statusCallbackUrl });

@@ -4,6 +4,7 @@ import { workflowNowMs } from './clock';
 import { profiles } from '../shared/activity-profiles';
 import { campaignBatch } from './campaign-batch';
 import {
+  ROLLOUT_WINDOW,
   cancelCampaignUpdate,
   pauseCampaignUpdate,
   resumeCampaignUpdate,
@@ -31,7 +32,7 @@ import {
 const { planCampaign, setCampaignStatus } = proxyActivities<Activities>(profiles.database);
 
 /** Batches in flight at once. */
-export const WINDOW = 8;
+export const WINDOW = ROLLOUT_WINDOW;
 /** Events after which a run drains its children and continues as new. */
 export const HISTORY_LIMIT = 5_000;
 

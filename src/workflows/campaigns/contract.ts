@@ -30,6 +30,9 @@ export interface CampaignRolloutResult {
   batchCount: number;
 }
 
+/** Batches a rollout runs at once (its sliding window); sending sizes its calls in flight by it. */
+export const ROLLOUT_WINDOW = 8;
+
 export type CampaignRolloutWorkflow = (input: CampaignRolloutInput) => Promise<CampaignRolloutResult>;
 
 export interface CampaignBatchInput {
