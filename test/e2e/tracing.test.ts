@@ -86,7 +86,9 @@ describe('traces across API, workflow and activities (e2e)', function () {
       const spans = exporter.getFinishedSpans();
       const request = spans.filter((s) => s.name === 'POST /v1/payments').pop();
       const trace = request ? spans.filter((s) => s.spanContext().traceId === request.spanContext().traceId) : [];
-      return trace.some((s) => s.name === 'RunActivity:settleBillPayment') ? trace : undefined;
+      // The workflow's span ends with the workflow, after its last activity.
+      const ended = (name: string) => trace.some((s) => s.name === name);
+      return ended('RunActivity:settleBillPayment') && ended('RunWorkflow:payBillV2') ? trace : undefined;
     });
   }
 
