@@ -21,6 +21,8 @@ import * as cardEventsErasure from './20261202_F02_card_events_erasure';
 import * as campaigns from './20261202_G01_campaigns';
 // Invoices from a mailbox (issue 10).
 import * as invoices from './20261202_E01_invoices';
+// Statement cycles (issue 9).
+import * as statementDays from './20261202_P01_statement_days';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -47,6 +49,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_F02_card_events_erasure': cardEventsErasure,
   '20261202_G01_campaigns': campaigns,
   '20261202_E01_invoices': invoices,
+  '20261202_P01_statement_days': statementDays,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

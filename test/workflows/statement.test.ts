@@ -110,7 +110,7 @@ describe('statement workflow (time-skipping server, versitygw)', function () {
     assert.deepEqual(body, await ledgerLines(wallet.id, period));
     // Two transfers can share a millisecond, so the ms-precision `from` may take in the one before transfers[4].
     const inRange = await db('ledger_transfers').where((q) => q.where({ credit_account_id: wallet.id }).orWhere({ debit_account_id: wallet.id })).andWhere('created_at', '>=', new Date(period.from)).count<{ count: string }[]>({ count: '*' });
-    assert.equal(row.line_count, Number(inRange[0].count));
+    assert.equal(row.line_count, Number(inRange[0]?.count));
     assert.ok(row.line_count >= 8 && row.line_count < 12 && BigInt(row.opening_balance_minor) > 0n);
     assert.equal(BigInt(row.closing_balance_minor) - BigInt(row.opening_balance_minor), BigInt(row.credits_minor) - BigInt(row.debits_minor));
   });

@@ -6,6 +6,7 @@ import { userObjectKey, type ObjectStorage } from '../../providers/storage/port'
 import { transferIdFrom } from '../../ledger/ids';
 import { businessFailure } from '../../temporal/failures';
 import { workflowIds } from '../../temporal/names';
+import { lastDayOf } from '../../banking/statement-cycles';
 import { newStatementRow, type StatementRow } from '../../banking/statement-rows';
 import type { StatementInput, StatementPeriod } from '../../workflows/banking/contract';
 import { CODE_WORDS } from './alerts';
@@ -90,15 +91,17 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
           balanceAfterMinor,
         };
       });
+      // A period ends before its `to`: the statement is dated, and a card's dues are worked out, on the last day it covers.
+      const lastCovered = new Date(slice.periodTo.getTime() - 1);
       const notes =
-        account.type === 'credit_card' ? cardDueLines(cardDues(await cardTermsOf(db, account.id), slice.closingBalanceMinor, slice.periodTo), account.currency) : undefined;
+        account.type === 'credit_card' ? cardDueLines(cardDues(await cardTermsOf(db, account.id), slice.closingBalanceMinor, lastCovered), account.currency) : undefined;
       const document: StatementDocument = {
         holderName: row.holder.name,
         accountLabel: ACCOUNT_LABELS[account.type] ?? account.type,
         maskedAccountNumber: maskAccount(account.id),
         currency: account.currency,
         periodFrom: slice.periodFrom,
-        periodTo: slice.periodTo,
+        periodTo: lastCovered,
         openingBalanceMinor: slice.openingBalanceMinor,
         closingBalanceMinor: slice.closingBalanceMinor,
         lines,
@@ -129,7 +132,8 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
     async sendStatementLink({ statementId, dedupeKey }: { statementId: string; dedupeKey: string }): Promise<{ notificationId: string }> {
       const row = await load(statementId);
       if (!row.object_key || !row.period_from || !row.period_to) throw new Error(`statement ${statementId} has not been stored yet`);
-      const url = await requireStorage().presignGet(row.object_key, statementLinkTtlSeconds, { downloadName: `statement-${day(row.period_from)}-${day(row.period_to)}.pdf` });
+      const [from, to] = [day(row.period_from), lastDayOf(row.period_to)];
+      const url = await requireStorage().presignGet(row.object_key, statementLinkTtlSeconds, { downloadName: `statement-${from}-${to}.pdf` });
       const minutes = Math.round(statementLinkTtlSeconds / 60);
       const sent = await notifier.send({
         dedupeKey,
@@ -137,7 +141,7 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
         channel: 'sms',
         recipient: row.holder.phone,
         template: 'statement_link',
-        body: `finflow: your statement of account ${maskAccount(row.account_id)} for ${day(row.period_from)} to ${day(row.period_to)}: ${url} (link valid ${minutes} min). ${STATEMENT_PASSWORD_HINT}`,
+        body: `finflow: your statement of account ${maskAccount(row.account_id)} for ${from} to ${to}: ${url} (link valid ${minutes} min). ${STATEMENT_PASSWORD_HINT}`,
       });
       return { notificationId: sent.id };
     },
