@@ -32,6 +32,7 @@ describe('statementCycles workflow (time-skipping server)', function () {
   const todayDay = Number(today.slice(8));
   /** Card ids by statement day; each owes 1,200.00 from a purchase made now. */
   const cards = new Map<number, string>();
+  let wallet: string;
 
   /** A card with `statementDay` in card_terms, charged 1,200.00 now. */
   async function cardWithDebt(statementDay: number): Promise<string> {
@@ -50,7 +51,7 @@ describe('statementCycles workflow (time-skipping server)', function () {
     [db, storage] = await Promise.all([databaseOfItsOwn('finflow_cycles'), freshBucket('cycles')]);
     for (const day of new Set([todayDay, 27, 28, 29, 30, 31])) cards.set(day, await cardWithDebt(day));
     // A wallet moved money now: it has no statement in February 2027, a month without activity.
-    await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 5_000n });
+    wallet = (await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 5_000n })).wallet.id;
   });
 
   after(async () => {
@@ -100,6 +101,16 @@ describe('statementCycles workflow (time-skipping server)', function () {
       text.filter((line) => /^(Total outstanding|Minimum amount due|Payment due date|Period)/.test(line)),
       ['Period 2027-02-01 to 2027-02-28', 'Total outstanding: USD 1,200.00', 'Minimum amount due: USD 60.00', 'Payment due date: 2027-03-21'],
     );
+  });
+
+  it("cuts every other account's calendar month on the month's last day, and never a system account's", async () => {
+    const now = new Date();
+    const monthEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
+    const { result } = await runDay({ date: monthEnd });
+    assert.equal(result.failed, 0);
+    const rows: Array<{ account_id: string }> = await db('statements').where({ month: today.slice(0, 7) });
+    const cardsThisMonth = [...cards].filter(([day]) => day === todayDay || statementDaysClosingOn(monthEnd).includes(day)).map(([, id]) => id);
+    assert.deepEqual(rows.map((r) => r.account_id).sort(), [...cardsThisMonth, wallet].sort());
   });
 
   it('makes no second statement or SMS for any account when a day is run again', async () => {

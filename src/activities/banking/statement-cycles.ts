@@ -27,10 +27,10 @@ const POSTED_KINDS = ['posted', 'post_pending'];
 function closingOn(db: Db, date: CalendarDay): Knex.QueryBuilder {
   const days = statementDaysClosingOn(date);
   const to = calendarEnd(date);
-  // A posted line in [d.period_from, to): each side of the account on its own index.
+  // A posted line in [d.period_from, to): each side of the account on its own index (parenthesised: a raw `or` must not escape the where it joins).
   const moved = db.raw(
-    `exists (select 1 from ledger_transfers t where t.debit_account_id = a.id and t.kind = any(?) and t.created_at >= d.period_from and t.created_at < ?)
-     or exists (select 1 from ledger_transfers t where t.credit_account_id = a.id and t.kind = any(?) and t.created_at >= d.period_from and t.created_at < ?)`,
+    `(exists (select 1 from ledger_transfers t where t.debit_account_id = a.id and t.kind = any(?) and t.created_at >= d.period_from and t.created_at < ?)
+      or exists (select 1 from ledger_transfers t where t.credit_account_id = a.id and t.kind = any(?) and t.created_at >= d.period_from and t.created_at < ?))`,
     [POSTED_KINDS, to, POSTED_KINDS, to],
   );
   // A card is owed money when its posted debits up to the close exceed its credits.
