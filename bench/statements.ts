@@ -17,7 +17,7 @@ import type { TransferInput } from '../src/ledger/types';
 import { maskAccount } from '../src/money/money';
 import { workflowIds } from '../src/temporal/names';
 import { createPorts } from '../src/worker/deps';
-import type { StatementCyclesWorkflow, StatementInput } from '../src/workflows/banking/contract';
+import { statementCyclesProgressQuery, type StatementCyclesWorkflow, type StatementInput } from '../src/workflows/banking/contract';
 import { Tally, type Measurement } from './measure';
 import { benchPostgres, benchStartupTimeoutMs } from './postgres';
 
@@ -225,7 +225,14 @@ async function monthlyRun(db: Db, timeoutMs: number, ports: Omit<ReturnType<type
     return await worker.runUntil(async () => {
       const started = process.hrtime.bigint();
       const handle = await temporal.client.workflow.start<StatementCyclesWorkflow>('statementCycles', { taskQueue: TASK_QUEUE, workflowId, args: [{ date, window: WINDOW }] });
-      const result = await withDeadline('the monthly run', 4 * 3600_000, handle.result());
+      // Progress on the console every 30 s, so a run stopped early still shows its rate.
+      const ticker = setInterval(() => {
+        handle
+          .query(statementCyclesProgressQuery)
+          .then(({ done, total }) => console.log(`${((Number(process.hrtime.bigint() - started) / 1e9) | 0)} s: ${done}/${total}`))
+          .catch(() => undefined);
+      }, 30_000);
+      const result = await withDeadline('the monthly run', 4 * 3600_000, handle.result()).finally(() => clearInterval(ticker));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // Every run of the chain shares the workflow id; the largest history is the one that matters.
       let largest = 0;

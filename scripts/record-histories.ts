@@ -25,7 +25,7 @@ import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '..
 import { phoneVerified } from '../src/workflows/platform/contract';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
-import { bankPosting, customerTransfer, monthlyStatements, onboarding, payBill, payCard, recurringPaymentRun, statement, walletFunding } from '../src/workflows';
+import { bankPosting, customerTransfer, monthlyStatements, onboarding, payBill, payCard, recurringPaymentRun, statement, statementCycles, walletFunding } from '../src/workflows';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../test/helpers/fixtures';
 import { customerWithWallet, deposit, uniquePhone } from '../test/helpers/money';
 import { createS3Storage } from '../src/providers/storage/s3';
@@ -189,15 +189,37 @@ const RECORDINGS: Record<string, (r: Recorder) => Promise<string | { workflowId:
   },
 
   /** One statement as the monthly run made it before statement cycles: open, render and store, link SMS, ready. */
-  'statement-v1': async ({ env, db, taskQueue }) => {
-    const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 1_000n });
-    const month = new Date().toISOString().slice(0, 7);
-    const workflowId = `${workflowIds.monthlyStatement(wallet.id, month)}:record`;
-    const period = { from: `${month}-01T00:00:00.000Z`, to: new Date(Date.now() + 60_000).toISOString() };
-    await env.client.workflow.execute(statement, { taskQueue, workflowId, args: [{ statementId: transferIdFrom(workflowId), userId, accountId: wallet.id, source: 'api', period }] });
-    return workflowId;
+  'statement-v1': (r) => recordStatement(r),
+
+  /** One statement in two steps (patch `statement-in-two-steps`): prepare, deliver. */
+  'statement-two-steps-v1': (r) => recordStatement(r),
+
+  /** The daily run on a card's statement day: the first run of a chain (page of one, then continue-as-new). */
+  'statement-cycles-v1': async ({ env, db, taskQueue }) => {
+    const today = new Date().toISOString().slice(0, 10);
+    for (let i = 0; i < 2; i++) {
+      const userId = await insertCustomer(db, { phone: uniquePhone() });
+      const ledger = createLedger(db);
+      const card = await ledger.openAccount({ ownerUserId: userId, type: 'credit_card', currency: 'USD', creditLimitMinor: 50_000n });
+      await db('card_terms').insert({ account_id: card.id, statement_day: Number(today.slice(8)) });
+      await ledger.createTransfer({ id: randomUUID(), debitAccountId: card.id, creditAccountId: await ledger.systemAccountId('funding_clearing', 'USD'), amountMinor: 1_999n, currency: 'USD', code: 'card_purchase' });
+    }
+    const workflowId = `${workflowIds.statementCyclesOf(today)}:record`;
+    const handle = await env.client.workflow.start(statementCycles, { taskQueue, workflowId, args: [{ date: today, pageSize: 1 }] });
+    await handle.result();
+    return { workflowId, runId: handle.firstExecutionRunId };
   },
 };
+
+/** A wallet's statement of this month so far. */
+async function recordStatement({ env, db, taskQueue }: Recorder): Promise<string> {
+  const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 1_000n });
+  const month = new Date().toISOString().slice(0, 7);
+  const workflowId = `${workflowIds.monthlyStatement(wallet.id, month)}:record`;
+  const period = { from: `${month}-01T00:00:00.000Z`, to: new Date(Date.now() + 60_000).toISOString() };
+  await env.client.workflow.execute(statement, { taskQueue, workflowId, args: [{ statementId: transferIdFrom(workflowId), userId, accountId: wallet.id, source: 'api', period }] });
+  return workflowId;
+}
 
 async function recordFunding({ env, db, taskQueue }: Recorder, token: string): Promise<string> {
   const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone() });

@@ -49,12 +49,14 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
   const table = () => db<StatementRow>('statements');
 
   async function load(statementId: string): Promise<StatementRow & { holder: { name: string; phone: string; date_of_birth: string } }> {
-    const row = await table().where({ id: statementId }).first();
-    const holder = row?.user_id
-      ? await db('users').where({ id: row.user_id }).first('name', 'phone', db.raw(`to_char(date_of_birth, 'YYYY-MM-DD') as date_of_birth`))
-      : undefined;
-    if (!row || !holder) throw businessFailure('statement_not_found', `statement ${statementId} or its holder does not exist`);
-    return { ...row, holder };
+    // One round trip: the row and its holder (an erased holder leaves user_id null, and no statement).
+    const found: (StatementRow & { holder_name: string; holder_phone: string; holder_date_of_birth: string }) | undefined = await db('statements as s')
+      .join('users as u', 'u.id', 's.user_id')
+      .where('s.id', statementId)
+      .first('s.*', 'u.name as holder_name', 'u.phone as holder_phone', db.raw(`to_char(u.date_of_birth, 'YYYY-MM-DD') as holder_date_of_birth`));
+    if (!found) throw businessFailure('statement_not_found', `statement ${statementId} or its holder does not exist`);
+    const { holder_name: name, holder_phone: phone, holder_date_of_birth: date_of_birth, ...row } = found;
+    return { ...row, holder: { name, phone, date_of_birth } };
   }
 
   function requireStorage(): ObjectStorage {
@@ -62,7 +64,7 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
     return storage;
   }
 
-  return {
+  const steps = {
     /** Inserts the statement's row unless it exists (the API inserts it first; a monthly or SMS statement here). */
     async openStatement(input: StatementInput & { workflowId: string }): Promise<void> {
       await table().insert(newStatementRow(input)).onConflict().ignore();
@@ -165,6 +167,27 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
         body: `finflow: we could not prepare your statement of account ${maskAccount(row.account_id)}. Please try again later; no data was shared.`,
       });
       return { notificationId: sent.id };
+    },
+
+  };
+
+  return {
+    ...steps,
+
+    /**
+     * Opens the row and renders, encrypts and stores the PDF: the first of a statement's
+     * two steps since statement workflows take two (patch `statement-in-two-steps`).
+     */
+    async prepareStatement(input: StatementInput & { workflowId: string }): Promise<{ objectKey: string; lineCount: number }> {
+      await steps.openStatement(input);
+      return steps.renderStatement({ statementId: input.statementId, period: input.period });
+    },
+
+    /** Texts the link (once, under `dedupeKey`) and ends the statement `ready`: the second step. */
+    async deliverStatement({ statementId, dedupeKey }: { statementId: string; dedupeKey: string }): Promise<{ notificationId: string }> {
+      const sent = await steps.sendStatementLink({ statementId, dedupeKey });
+      await steps.recordStatementOutcome({ statementId, outcome: { status: 'ready' } });
+      return sent;
     },
 
     /** Customer accounts with posted activity in [from, to), after `afterAccountId` by id: one page of a monthly run. */
