@@ -21,6 +21,8 @@ export interface CyclePeriod {
 }
 
 export const LAST_STATEMENT_DAY = 31;
+/** A card opened without a statement day closes its cycle on the 1st. */
+export const DEFAULT_STATEMENT_DAY = 1;
 
 function parts(day: CalendarDay): { year: number; monthIndex: number; date: number } {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
