@@ -25,10 +25,11 @@ import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '..
 import { phoneVerified } from '../src/workflows/platform/contract';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
-import { bankPosting, customerTransfer, onboarding, payBill, payBillV2, payCard, recurringPaymentRun, walletFunding } from '../src/workflows';
+import { bankPosting, customerTransfer, monthlyStatements, onboarding, payBill, payBillV2, payCard, recurringPaymentRun, statement, statementCycles, walletFunding } from '../src/workflows';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../test/helpers/fixtures';
 import { customerWithWallet, deposit, uniquePhone } from '../test/helpers/money';
-import { stopAll, testDb, timeSkippingServer } from '../test/helpers/services';
+import { createS3Storage } from '../src/providers/storage/s3';
+import { localS3, stopAll, testDb, timeSkippingServer } from '../test/helpers/services';
 import { recurringPaymentFixture } from '../test/helpers/recurring';
 
 const OUT_DIR = join(__dirname, '..', 'test', 'workflows', 'histories');
@@ -39,8 +40,8 @@ interface Recorder {
   taskQueue: string;
 }
 
-/** Each recording runs one workflow to completion and returns its workflow id. */
-const RECORDINGS: Record<string, (r: Recorder) => Promise<string>> = {
+/** Each recording runs one workflow to completion and returns its workflow id (and the run, when not the last). */
+const RECORDINGS: Record<string, (r: Recorder) => Promise<string | { workflowId: string; runId: string }>> = {
   'onboarding-v1': async ({ env, db, taskQueue }) => {
     const customerId = await insertCustomer(db);
     const workflowId = workflowIds.onboarding(customerId);
@@ -178,7 +179,53 @@ const RECORDINGS: Record<string, (r: Recorder) => Promise<string>> = {
 
   /** Insufficient funds: the run retries after 1 and 3 days, notifying, then pauses the Schedule. */
   'recurring-payment-run-dunning-v1': (r) => recordRecurringRun(r, 0n),
+
+  /**
+   * The calendar-month statement run before statement cycles: the first run of a chain,
+   * three active accounts in pages of two (two children, then continue-as-new). Record
+   * it alone, so only its own accounts are active in the month.
+   */
+  'monthly-statements-v1': async ({ env, db, taskQueue }) => {
+    for (let i = 0; i < 3; i++) await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 1_000n });
+    const month = new Date().toISOString().slice(0, 7);
+    const workflowId = `${workflowIds.monthlyStatementsOf(month)}:record`;
+    const handle = await env.client.workflow.start(monthlyStatements, { taskQueue, workflowId, args: [{ month, pageSize: 2 }] });
+    await handle.result();
+    return { workflowId, runId: handle.firstExecutionRunId };
+  },
+
+  /** One statement as the monthly run made it before statement cycles: open, render and store, link SMS, ready. */
+  'statement-v1': (r) => recordStatement(r),
+
+  /** One statement in two steps (patch `statement-in-two-steps`): prepare, deliver. */
+  'statement-two-steps-v1': (r) => recordStatement(r),
+
+  /** The daily run on a card's statement day: the first run of a chain (page of one, then continue-as-new). */
+  'statement-cycles-v1': async ({ env, db, taskQueue }) => {
+    const today = new Date().toISOString().slice(0, 10);
+    for (let i = 0; i < 2; i++) {
+      const userId = await insertCustomer(db, { phone: uniquePhone() });
+      const ledger = createLedger(db);
+      const card = await ledger.openAccount({ ownerUserId: userId, type: 'credit_card', currency: 'USD', creditLimitMinor: 50_000n });
+      await db('card_terms').insert({ account_id: card.id, statement_day: Number(today.slice(8)) });
+      await ledger.createTransfer({ id: randomUUID(), debitAccountId: card.id, creditAccountId: await ledger.systemAccountId('funding_clearing', 'USD'), amountMinor: 1_999n, currency: 'USD', code: 'card_purchase' });
+    }
+    const workflowId = `${workflowIds.statementCyclesOf(today)}:record`;
+    const handle = await env.client.workflow.start(statementCycles, { taskQueue, workflowId, args: [{ date: today, pageSize: 1 }] });
+    await handle.result();
+    return { workflowId, runId: handle.firstExecutionRunId };
+  },
 };
+
+/** A wallet's statement of this month so far. */
+async function recordStatement({ env, db, taskQueue }: Recorder): Promise<string> {
+  const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: 1_000n });
+  const month = new Date().toISOString().slice(0, 7);
+  const workflowId = `${workflowIds.monthlyStatement(wallet.id, month)}:record`;
+  const period = { from: `${month}-01T00:00:00.000Z`, to: new Date(Date.now() + 60_000).toISOString() };
+  await env.client.workflow.execute(statement, { taskQueue, workflowId, args: [{ statementId: transferIdFrom(workflowId), userId, accountId: wallet.id, source: 'api', period }] });
+  return workflowId;
+}
 
 async function recordFunding({ env, db, taskQueue }: Recorder, token: string): Promise<string> {
   const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone() });
@@ -237,18 +284,21 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`unknown recording(s): ${unknown.join(', ')}; known: ${Object.keys(RECORDINGS).join(', ')}`);
   const names = requested.length > 0 ? requested : Object.keys(RECORDINGS);
 
-  const [env, db] = await Promise.all([timeSkippingServer(), testDb()]);
+  const [env, db, s3] = await Promise.all([timeSkippingServer(), testDb(), localS3()]);
+  const storage = createS3Storage({ bucket: 'record-histories', region: 'us-east-1', endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
+  await storage.ensureBucket();
   const taskQueue = uniqueTaskQueue('record');
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(testActivityDeps(db, { temporal: schedulesStandIn })),
+    activities: createActivities(testActivityDeps(db, { temporal: schedulesStandIn, storage })),
   });
   await worker.runUntil(async () => {
     for (const name of names) {
-      const workflowId = await (RECORDINGS[name] as (r: Recorder) => Promise<string>)({ env, db, taskQueue });
-      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      const recorded = await (RECORDINGS[name] as (r: Recorder) => Promise<string | { workflowId: string; runId: string }>)({ env, db, taskQueue });
+      const { workflowId, runId } = typeof recorded === 'string' ? { workflowId: recorded, runId: undefined } : recorded;
+      const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
       await writeFile(join(OUT_DIR, `${name}.json`), historyToJSON(history));
       console.log(`recorded ${name} (${workflowId})`);
     }

@@ -25,6 +25,8 @@ import * as invoices from './20261202_E01_invoices';
 import * as typedTransfer from './20261202_L01_typed_transfer';
 // Campaign receipts that arrive before their send is recorded (issue 12).
 import * as campaignReceipts from './20261202_N01_campaign_receipts';
+// Statement cycles (issue 9).
+import * as statementDays from './20261202_P01_statement_days';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -53,6 +55,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_E01_invoices': invoices,
   '20261202_L01_typed_transfer': typedTransfer,
   '20261202_N01_campaign_receipts': campaignReceipts,
+  '20261202_P01_statement_days': statementDays,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -16,6 +16,7 @@ import { createLedgerActivities } from './banking/ledger';
 import { createBankPostingActivities } from './banking/postings';
 import { createSmsBankingActivities } from './banking/sms-banking';
 import { createStatementActivities } from './banking/statements';
+import { createStatementCycleActivities } from './banking/statement-cycles';
 import { createBillerActivities } from './payments/billers';
 import { createCashbackActivities } from './payments/cashback';
 import { createPaymentActivities } from './payments/payments';
@@ -68,6 +69,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBankPostingActivities(deps),
     ...createAlertActivities(deps),
     ...createStatementActivities(deps),
+    ...createStatementCycleActivities(deps),
     ...createSmsBankingActivities(deps),
     // payments
     ...createBillerActivities(deps),

@@ -1,4 +1,4 @@
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy, isGrpcServiceError, type ClientInterceptors } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, isGrpcServiceError, type ClientInterceptors } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import type { DataConverter } from '@temporalio/common';
@@ -117,23 +117,32 @@ export async function ensureHousekeepingSchedules(client: Client, config: Pick<C
     } catch (err) {
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     }
-  }  await ensureMonthlyStatementSchedule(client);
+  }
+  await ensureStatementSchedule(client);
 }
 
 /**
- * The monthly statement run (docs/statements.md): 02:00 UTC on the first of each month,
- * for the month before. Runs of a backfill queue up rather than being skipped: each
- * makes its own month's statements, and a month run twice makes none twice.
+ * The daily statement run (docs/statements.md): 02:00 UTC every day, for the statements
+ * whose cycle closed at the midnight before (cards whose statement day it was; on a
+ * month's last day, every other account's month). Runs of a backfill queue up rather
+ * than being skipped: each makes its own day's statements, and a day run twice makes
+ * none twice. The calendar-month Schedule it replaces is deleted, so the 1st does not
+ * cut a second set.
  */
-export async function ensureMonthlyStatementSchedule(client: Client): Promise<void> {
+export async function ensureStatementSchedule(client: Client): Promise<void> {
   try {
     await client.schedule.create({
-      scheduleId: scheduleIds.monthlyStatements,
-      spec: { calendars: [{ dayOfMonth: 1, hour: 2, minute: 0 }] },
+      scheduleId: scheduleIds.dailyStatements,
+      spec: { calendars: [{ hour: 2, minute: 0 }] },
       policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL, catchupWindow: '7 days' },
-      action: { type: 'startWorkflow', workflowType: 'monthlyStatements', workflowId: workflowIds.monthlyStatements(), taskQueue: TASK_QUEUES.core, args: [{}] },
+      action: { type: 'startWorkflow', workflowType: 'statementCycles', workflowId: workflowIds.statementCycles(), taskQueue: TASK_QUEUES.core, args: [{}] },
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  try {
+    await client.schedule.getHandle(scheduleIds.monthlyStatements).delete();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
   }
 }

@@ -52,6 +52,10 @@ export const workflowIds = {
   monthlyStatements: () => 'statements:monthly',
   /** A backfill or rerun of one month, started by hand. */
   monthlyStatementsOf: (month: string) => `statements:monthly:${month}`,
+  /** The daily Schedule starts its statement-cycle runs under this id (the Schedule appends the scheduled time). */
+  statementCycles: () => 'statements:daily',
+  /** A rerun of the statements closing on one day (`YYYY-MM-DD`), started by hand. */
+  statementCyclesOf: (date: string) => `statements:daily:${date}`,
   /** The handling of one inbound SMS (its `sms_inbound` row id). */
   smsBanking: (inboundId: string) => `sms-banking:${inboundId}`,
   // cards
@@ -100,7 +104,10 @@ export const scheduleIds = {
   pendingHoldExpiry: 'finflow-pending-hold-expiry',
   paymentRepairs: 'finflow-payment-repairs',
   recurringPayment: (recurringPaymentId: string) => `recurring-payment:${recurringPaymentId}`,
+  /** Replaced by dailyStatements; deleted at start where it still exists. */
   monthlyStatements: 'finflow-monthly-statements',
+  /** 02:00 UTC every day: the statements whose cycle closed at midnight. */
+  dailyStatements: 'finflow-daily-statements',
   // cards
   cardFilePickup: 'finflow-card-file-pickup',
   /** Weekdays at 08:30 in the customer's timezone: fetch new invoices. */

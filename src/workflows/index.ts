@@ -9,6 +9,7 @@ export { payCard } from './payments/pay-card';
 export { recurringPaymentRun } from './payments/recurring';
 export { statement } from './banking/statement';
 export { monthlyStatements } from './banking/monthly-statements';
+export { statementCycles } from './banking/statement-cycles';
 export { smsBanking } from './banking/sms-banking';
 export { ingestCardFile } from './cards/ingest-card-file';
 export { pickUpCardFiles } from './cards/pick-up-card-files';

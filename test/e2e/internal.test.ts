@@ -73,6 +73,30 @@ describe('bank side /internal/v1 (e2e)', function () {
       assert.equal(res.body.balances.available, '100000');
     });
 
+    it('stores the statement day a credit card is opened with, which its statement cycles follow', async () => {
+      const ada = await customer();
+      const res = await openAccount(ada.user.id, { type: 'credit_card', currency: 'USD', creditLimit: '100000', statementDay: 31 });
+      assert.equal(res.status, 201);
+      assert.equal((await s.db('card_terms').where({ account_id: res.body.id }).first())?.statement_day, 31);
+    });
+
+    it('refuses a statementDay for a savings account with 400 naming statementDay', async () => {
+      const ada = await customer();
+      const res = await openAccount(ada.user.id, { type: 'savings', currency: 'USD', statementDay: 15 });
+      assert.equal(res.status, 400);
+      assert.deepEqual(res.body.errors.map((e: { field: string }) => e.field), ['statementDay']);
+    });
+
+    it('refuses a repeated Idempotency-Key with another statement day as a reused key', async () => {
+      const ada = await customer();
+      const key = randomUUID();
+      const body = { type: 'credit_card', currency: 'USD', creditLimit: '100000', statementDay: 15 };
+      await openAccount(ada.user.id, body, { 'idempotency-key': key });
+      await s.db('idempotency_keys').where({ key }).delete();
+      const again = await openAccount(ada.user.id, { ...body, statementDay: 16 }, { 'idempotency-key': key });
+      assert.deepEqual([again.status, again.body.type], [422, 'idempotency_key_reused']);
+    });
+
     it('requires creditLimit for a credit card', async () => {
       const ada = await customer();
       const res = await openAccount(ada.user.id, { type: 'credit_card', currency: 'USD' });

@@ -33,6 +33,7 @@ const EXCLUDED_RULES: Record<string, string> = {
   'biller-knows-reference': "Whether a reference exists is the biller's data.",
   'biller-amount-limits': "The limits are the chosen biller's, which depend on billerId.",
   'credit-limit-for-cards': 'Depends on another field (type); also a service-token route, which the customer token cannot reach.',
+  'statement-day-for-cards': 'Depends on another field (type); also a service-token route, which the customer token cannot reach.',
   'account-currency': "The account's currency is stored data; the request's currency must match it.",
   'available-balance': 'The balance is stored data.',
   'card-credit-limit': 'The credit limit is stored data; also a service-token route.',

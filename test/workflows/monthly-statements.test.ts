@@ -3,17 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
-import { createDb, migrateLatest, type Db } from '../../src/db/knex';
+import type { Db } from '../../src/db/knex';
 import type { ObjectStorage } from '../../src/providers/storage/port';
-import { createS3Storage } from '../../src/providers/storage/s3';
 import { monthlyStatements } from '../../src/workflows';
 import { monthlyStatementsProgressQuery, type MonthlyStatementsInput } from '../../src/workflows/banking/contract';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { customerWithWallet, uniquePhone } from '../helpers/money';
-import { ensureMonthlyStatementSchedule } from '../../src/temporal/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { ensureStatementSchedule } from '../../src/temporal/client';
 import { TASK_QUEUES, scheduleIds } from '../../src/temporal/names';
 import { previousMonth } from '../../src/workflows/banking/monthly-statements';
-import { devServer, localS3, postgresUrl, testDb, workflowTestBed } from '../helpers/services';
+import { devServer, workflowTestBed } from '../helpers/services';
+import { databaseOfItsOwn, freshBucket } from '../helpers/statement-runs';
 
 /**
  * The monthly run over a database of its own (so other tests' accounts do not join
@@ -31,16 +32,8 @@ describe('monthlyStatements workflow (time-skipping server)', function () {
 
   before(async function () {
     this.timeout(600_000);
-    const s3 = await localS3();
     ({ env, workflowBundle } = await workflowTestBed());
-    const name = `finflow_monthly_${randomUUID().slice(0, 8)}`;
-    await (await testDb()).raw(`create database ${name}`);
-    const url = new URL(await postgresUrl());
-    url.pathname = `/${name}`;
-    db = createDb({ database: { url: url.toString(), poolMax: 10, embeddedPort: 0 }, dependencyTimeoutMs: 5000 });
-    await migrateLatest(db);
-    storage = createS3Storage({ bucket: `monthly-${randomUUID().slice(0, 8)}`, region: 'us-east-1', endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
-    await storage.ensureBucket();
+    [db, storage] = await Promise.all([databaseOfItsOwn('finflow_monthly'), freshBucket('monthly')]);
     for (let i = 0; i < 7; i++) accounts.push((await customerWithWallet(db, { phone: uniquePhone(), balanceMinor: BigInt(1_000 + i) })).wallet.id);
     // A customer without activity gets no statement.
     await customerWithWallet(db, { phone: uniquePhone() });
@@ -81,19 +74,30 @@ describe('monthlyStatements workflow (time-skipping server)', function () {
   });
 });
 
-describe('the monthly statement Schedule (dev server)', function () {
+describe('the statement Schedule (dev server)', function () {
   this.timeout(120_000);
 
-  it('starts monthlyStatements on the core queue at 02:00 UTC on the first of each month, queueing backfilled runs', async () => {
+  it('starts statementCycles on the core queue at 02:00 UTC every day, queueing backfilled runs', async () => {
     const env = await devServer();
-    await ensureMonthlyStatementSchedule(env.client);
-    const { action, spec, policies } = await env.client.schedule.getHandle(scheduleIds.monthlyStatements).describe();
-    assert.deepEqual(action.type === 'startWorkflow' && [action.workflowType, action.taskQueue], ['monthlyStatements', TASK_QUEUES.core]);
+    await ensureStatementSchedule(env.client);
+    const { action, spec, policies } = await env.client.schedule.getHandle(scheduleIds.dailyStatements).describe();
+    assert.deepEqual(action.type === 'startWorkflow' && [action.workflowType, action.taskQueue], ['statementCycles', TASK_QUEUES.core]);
     assert.deepEqual(
       spec.calendars?.map((c) => [c.dayOfMonth, c.hour, c.minute]),
-      [[[{ start: 1, end: 1, step: 1 }], [{ start: 2, end: 2, step: 1 }], [{ start: 0, end: 0, step: 1 }]]],
+      [[[{ start: 1, end: 31, step: 1 }], [{ start: 2, end: 2, step: 1 }], [{ start: 0, end: 0, step: 1 }]]],
     );
     assert.equal(policies.overlap, 'BUFFER_ALL');
+  });
+
+  it('deletes the calendar-month Schedule it replaces, so the 1st cuts no second set', async () => {
+    const env = await devServer();
+    await env.client.schedule
+      .create({ scheduleId: scheduleIds.monthlyStatements, spec: { calendars: [{ dayOfMonth: 1, hour: 2 }] }, action: { type: 'startWorkflow', workflowType: 'monthlyStatements', taskQueue: TASK_QUEUES.core, args: [{}] } })
+      .catch((err: unknown) => {
+        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      });
+    await ensureStatementSchedule(env.client);
+    await assert.rejects(env.client.schedule.getHandle(scheduleIds.monthlyStatements).describe(), ScheduleNotFoundError);
   });
 
   it('names the month before the scheduled time, across a year end', () => {

@@ -1,3 +1,4 @@
+import { DEFAULT_STATEMENT_DAY } from '../../banking/statement-cycles';
 import type { Db } from '../../db/knex';
 import type { Account } from '../../ledger/types';
 import { formatMoney } from '../../money/money';
@@ -18,7 +19,7 @@ export interface CardTerms {
   minimumDueFloorMinor: bigint;
 }
 
-export const DEFAULT_CARD_TERMS: CardTerms = { statementDay: 1, paymentDueDays: 21, minimumDueBasisPoints: 500n, minimumDueFloorMinor: 2500n };
+export const DEFAULT_CARD_TERMS: CardTerms = { statementDay: DEFAULT_STATEMENT_DAY, paymentDueDays: 21, minimumDueBasisPoints: 500n, minimumDueFloorMinor: 2500n };
 
 export interface CardDues {
   outstandingMinor: bigint;

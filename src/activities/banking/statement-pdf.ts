@@ -26,6 +26,7 @@ export interface StatementDocument {
   maskedAccountNumber: string;
   currency: string;
   periodFrom: Date;
+  /** The last instant (so the last day) the statement covers, not the period's exclusive end. */
   periodTo: Date;
   openingBalanceMinor: bigint;
   closingBalanceMinor: bigint;

@@ -6,6 +6,7 @@ import { userObjectKey, type ObjectStorage } from '../../providers/storage/port'
 import { transferIdFrom } from '../../ledger/ids';
 import { businessFailure } from '../../temporal/failures';
 import { workflowIds } from '../../temporal/names';
+import { lastDayOf } from '../../banking/statement-cycles';
 import { newStatementRow, type StatementRow } from '../../banking/statement-rows';
 import type { StatementInput, StatementPeriod } from '../../workflows/banking/contract';
 import { CODE_WORDS } from './alerts';
@@ -48,12 +49,14 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
   const table = () => db<StatementRow>('statements');
 
   async function load(statementId: string): Promise<StatementRow & { holder: { name: string; phone: string; date_of_birth: string } }> {
-    const row = await table().where({ id: statementId }).first();
-    const holder = row?.user_id
-      ? await db('users').where({ id: row.user_id }).first('name', 'phone', db.raw(`to_char(date_of_birth, 'YYYY-MM-DD') as date_of_birth`))
-      : undefined;
-    if (!row || !holder) throw businessFailure('statement_not_found', `statement ${statementId} or its holder does not exist`);
-    return { ...row, holder };
+    // One round trip: the row and its holder (an erased holder leaves user_id null, and no statement).
+    const found: (StatementRow & { holder_name: string; holder_phone: string; holder_date_of_birth: string }) | undefined = await db('statements as s')
+      .join('users as u', 'u.id', 's.user_id')
+      .where('s.id', statementId)
+      .first('s.*', 'u.name as holder_name', 'u.phone as holder_phone', db.raw(`to_char(u.date_of_birth, 'YYYY-MM-DD') as holder_date_of_birth`));
+    if (!found) throw businessFailure('statement_not_found', `statement ${statementId} or its holder does not exist`);
+    const { holder_name: name, holder_phone: phone, holder_date_of_birth: date_of_birth, ...row } = found;
+    return { ...row, holder: { name, phone, date_of_birth } };
   }
 
   function requireStorage(): ObjectStorage {
@@ -61,7 +64,7 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
     return storage;
   }
 
-  return {
+  const steps = {
     /** Inserts the statement's row unless it exists (the API inserts it first; a monthly or SMS statement here). */
     async openStatement(input: StatementInput & { workflowId: string }): Promise<void> {
       await table().insert(newStatementRow(input)).onConflict().ignore();
@@ -90,15 +93,17 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
           balanceAfterMinor,
         };
       });
+      // A period ends before its `to`: the statement is dated, and a card's dues are worked out, on the last day it covers.
+      const lastCovered = new Date(slice.periodTo.getTime() - 1);
       const notes =
-        account.type === 'credit_card' ? cardDueLines(cardDues(await cardTermsOf(db, account.id), slice.closingBalanceMinor, slice.periodTo), account.currency) : undefined;
+        account.type === 'credit_card' ? cardDueLines(cardDues(await cardTermsOf(db, account.id), slice.closingBalanceMinor, lastCovered), account.currency) : undefined;
       const document: StatementDocument = {
         holderName: row.holder.name,
         accountLabel: ACCOUNT_LABELS[account.type] ?? account.type,
         maskedAccountNumber: maskAccount(account.id),
         currency: account.currency,
         periodFrom: slice.periodFrom,
-        periodTo: slice.periodTo,
+        periodTo: lastCovered,
         openingBalanceMinor: slice.openingBalanceMinor,
         closingBalanceMinor: slice.closingBalanceMinor,
         lines,
@@ -129,7 +134,8 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
     async sendStatementLink({ statementId, dedupeKey }: { statementId: string; dedupeKey: string }): Promise<{ notificationId: string }> {
       const row = await load(statementId);
       if (!row.object_key || !row.period_from || !row.period_to) throw new Error(`statement ${statementId} has not been stored yet`);
-      const url = await requireStorage().presignGet(row.object_key, statementLinkTtlSeconds, { downloadName: `statement-${day(row.period_from)}-${day(row.period_to)}.pdf` });
+      const [from, to] = [day(row.period_from), lastDayOf(row.period_to)];
+      const url = await requireStorage().presignGet(row.object_key, statementLinkTtlSeconds, { downloadName: `statement-${from}-${to}.pdf` });
       const minutes = Math.round(statementLinkTtlSeconds / 60);
       const sent = await notifier.send({
         dedupeKey,
@@ -137,7 +143,7 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
         channel: 'sms',
         recipient: row.holder.phone,
         template: 'statement_link',
-        body: `finflow: your statement of account ${maskAccount(row.account_id)} for ${day(row.period_from)} to ${day(row.period_to)}: ${url} (link valid ${minutes} min). ${STATEMENT_PASSWORD_HINT}`,
+        body: `finflow: your statement of account ${maskAccount(row.account_id)} for ${from} to ${to}: ${url} (link valid ${minutes} min). ${STATEMENT_PASSWORD_HINT}`,
       });
       return { notificationId: sent.id };
     },
@@ -161,6 +167,27 @@ export function createStatementActivities({ db, ledger, notifier, storage, state
         body: `finflow: we could not prepare your statement of account ${maskAccount(row.account_id)}. Please try again later; no data was shared.`,
       });
       return { notificationId: sent.id };
+    },
+
+  };
+
+  return {
+    ...steps,
+
+    /**
+     * Opens the row and renders, encrypts and stores the PDF: the first of a statement's
+     * two steps since statement workflows take two (patch `statement-in-two-steps`).
+     */
+    async prepareStatement(input: StatementInput & { workflowId: string }): Promise<{ objectKey: string; lineCount: number }> {
+      await steps.openStatement(input);
+      return steps.renderStatement({ statementId: input.statementId, period: input.period });
+    },
+
+    /** Texts the link (once, under `dedupeKey`) and ends the statement `ready`: the second step. */
+    async deliverStatement({ statementId, dedupeKey }: { statementId: string; dedupeKey: string }): Promise<{ notificationId: string }> {
+      const sent = await steps.sendStatementLink({ statementId, dedupeKey });
+      await steps.recordStatementOutcome({ statementId, outcome: { status: 'ready' } });
+      return sent;
     },
 
     /** Customer accounts with posted activity in [from, to), after `afterAccountId` by id: one page of a monthly run. */

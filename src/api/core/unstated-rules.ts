@@ -38,6 +38,7 @@ export const RULES = {
   billerKnowsReference: rule('biller-knows-reference', 'body', 'customerRef', 'invalid_customer_reference', 'The biller must know the customer reference (422).'),
   billerAmountLimits: rule('biller-amount-limits', 'body', 'amount', 'amount_out_of_range', "amount must be within the biller's minimum and maximum (422)."),
   creditLimitForCards: rule('credit-limit-for-cards', 'body', 'creditLimit', 'custom', 'creditLimit is required for a credit card and refused for any other account type.'),
+  statementDayForCards: rule('statement-day-for-cards', 'body', 'statementDay', 'custom', 'statementDay is refused for any account type but a credit card.'),
   postingDirection: rule('posting-direction', 'body', 'direction', 'custom', "direction must be the one the posting's code implies (e.g. a salary is a credit)."),
   availableBalance: rule('available-balance', 'body', 'amount', 'insufficient_funds', "amount must not exceed the account's available balance (422)."),
   cardCreditLimit: rule('card-credit-limit', 'body', 'amount', 'exceeds_credit_limit', "A debit must not exceed a credit card's available credit (422)."),

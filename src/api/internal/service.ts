@@ -1,3 +1,4 @@
+import { DEFAULT_STATEMENT_DAY } from '../../banking/statement-cycles';
 import { isLedgerError } from '../../ledger/errors';
 import { accountIdFrom, transferIdFrom } from '../../ledger/ids';
 import type { Account } from '../../ledger/types';
@@ -20,8 +21,9 @@ import type { OpenAccountBody } from './users/schema';
 export async function openCustomerAccount(app: AppContext, userId: string, idempotencyKey: string | undefined, body: OpenAccountBody): Promise<Account> {
   const user = await app.deps.db('users').where({ id: userId, role: 'customer' }).first('id');
   if (!user) throw problems.userNotFound('userId');
+  let account: Account;
   try {
-    return await app.deps.ledger.openAccount({
+    account = await app.deps.ledger.openAccount({
       ...(idempotencyKey ? { id: accountIdFrom(`account:${userId}:${idempotencyKey}`) } : {}),
       ownerUserId: userId,
       type: body.type,
@@ -32,6 +34,15 @@ export async function openCustomerAccount(app: AppContext, userId: string, idemp
     if (isLedgerError(err, 'exists_with_different_fields')) throw problems.idempotencyKeyReused();
     throw err;
   }
+  if (account.type === 'credit_card') await storeStatementDay(app, account.id, body.statementDay ?? DEFAULT_STATEMENT_DAY);
+  return account;
+}
+
+/** A card's statement day (docs/statements.md), set once: a repeat with another day is a reused key. */
+async function storeStatementDay(app: AppContext, accountId: string, statementDay: number): Promise<void> {
+  await app.deps.db('card_terms').insert({ account_id: accountId, statement_day: statementDay }).onConflict('account_id').ignore();
+  const stored = await app.deps.db('card_terms').where({ account_id: accountId }).first('statement_day');
+  if (Number(stored?.statement_day) !== statementDay) throw problems.idempotencyKeyReused();
 }
 
 /** A customer account (any holder); system accounts are not the bank side's to post to. */

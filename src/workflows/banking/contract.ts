@@ -91,6 +91,36 @@ export type MonthlyStatementsWorkflow = (input: MonthlyStatementsInput) => Promi
 /** Done / total of a monthly run, across its continue-as-new chain. */
 export const monthlyStatementsProgressQuery = defineQuery<MonthlyStatementsProgress>('progress');
 
+/**
+ * The daily statement run (docs/statements.md): every statement whose cycle closes on
+ * `date`, the credit cards whose statement day it is and, on a month's last day, the
+ * other accounts' calendar month.
+ */
+export interface StatementCyclesInput {
+  /** The statement date, `YYYY-MM-DD` (UTC); when absent, the day before the scheduled (or start) time. */
+  date?: string;
+  /** Carried across continue-as-new: the last account of the previous run's page. */
+  afterAccountId?: string;
+  progress?: StatementCyclesProgress;
+  /** Accounts per run before continuing as new (default 500; tests use a small one). */
+  pageSize?: number;
+  /** Statements running at once (default 50). */
+  window?: number;
+}
+
+export interface StatementCyclesProgress {
+  date: string;
+  /** Accounts whose statement closes on the date, counted when the run began. */
+  total: number;
+  done: number;
+  failed: number;
+}
+
+export type StatementCyclesWorkflow = (input: StatementCyclesInput) => Promise<StatementCyclesProgress>;
+
+/** Done / total of a daily run, across its continue-as-new chain. */
+export const statementCyclesProgressQuery = defineQuery<StatementCyclesProgress>('progress');
+
 export interface SmsBankingInput {
   /** The `sms_inbound` row: the provider's message, stored once. */
   inboundId: string;

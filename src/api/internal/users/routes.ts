@@ -14,10 +14,10 @@ export function internalUserRoutes(app: AppContext): RouteSpec[] {
     route({
       method: 'post',
       path: '/internal/v1/users/:userId/accounts',
-      summary: 'Open a savings account or a credit card (with its limit) for a customer.',
+      summary: 'Open a savings account or a credit card (with its limit and statement day) for a customer.',
       tags: ['internal'],
       access: 'service',
-      rules: [RULES.creditLimitForCards],
+      rules: [RULES.creditLimitForCards, RULES.statementDayForCards],
       idempotency: 'optional',
       params: UserIdParams,
       body: OpenAccountBody,
