@@ -13,8 +13,8 @@ import type { CardEvent } from './rows';
  * commit (the worker died before reporting it) finds the offset moved and writes
  * nothing, and two attempts running at once queue on the lock, so no row is counted
  * twice. The rows then arrive in chunks; each chunk is copied into a temporary table
- * and merged from there with set-based statements (cards upserted, events appended
- * unless already recorded, statuses moved on by the new events only), while the reader
+ * and merged from there with two set-based statements (cards upserted and moved on to
+ * their latest event, events appended unless already recorded), while the reader
  * parses the next chunk. Rejected rows are kept; the new offset and the counters are
  * written last.
  */
@@ -53,39 +53,40 @@ const STAGING = `create temporary table card_batch (
 /** A status's place in CARD_STATUSES breaks ties between events of one instant. */
 const RANK = (column: string) => `array_position($1::text[], ${column})`;
 
+/** Whether the chunk's latest event for a known card is later than the card's status. */
+const LATER = `(excluded.status_at, ${RANK('excluded.status')}) > (c.status_at, ${RANK('c.status')})`;
+
 /**
- * The chunk's cards: new ones take the status of their latest event in the chunk; a
- * known one keeps its status here (the next statement moves it) and takes the phone of
- * the chunk's latest event when that is not older than the phone it has. Rows come in
- * card id order, so concurrent batches lock cards in one order and cannot deadlock.
+ * The chunk's cards, each with the latest of its events in the chunk (by event time; on
+ * a tie, the later status in CARD_STATUSES). A new card takes that event's status and
+ * phone. A known card moves to it only when it is later than the card's status, and
+ * takes its phone only when it is not older than the phone the card has: a card's
+ * status is always its latest event, so an event that arrives late but happened earlier
+ * changes nothing (a `delivered` followed by an older `in_transit` stays `delivered`).
+ * An event of the chunk already recorded cannot move a card, since the card's status
+ * already counts it, so no event needs to be known as new before this runs. Rows come
+ * in card id order, so concurrent batches lock cards in one order and cannot deadlock.
  */
 const UPSERT_CARDS = `
-  insert into cards (card_id, phone_e164, phone_seen_at, status, status_at)
+  insert into cards as c (card_id, phone_e164, phone_seen_at, status, status_at)
   select distinct on (card_id) card_id, phone_e164, event_at, status, event_at
     from card_batch
    order by card_id, event_at desc, ${RANK('status')} desc
-  on conflict (card_id) do update set phone_e164 = excluded.phone_e164, phone_seen_at = excluded.phone_seen_at
-   where excluded.phone_seen_at > cards.phone_seen_at
-      or (excluded.phone_seen_at = cards.phone_seen_at and excluded.phone_e164 <> cards.phone_e164)`;
+  on conflict (card_id) do update set
+    phone_e164 = case when excluded.phone_seen_at >= c.phone_seen_at then excluded.phone_e164 else c.phone_e164 end,
+    phone_seen_at = greatest(excluded.phone_seen_at, c.phone_seen_at),
+    status = case when ${LATER} then excluded.status else c.status end,
+    status_at = case when ${LATER} then excluded.status_at else c.status_at end,
+    updated_at = case when ${LATER} then now() else c.updated_at end
+   where excluded.phone_seen_at > c.phone_seen_at or (excluded.phone_seen_at = c.phone_seen_at and excluded.phone_e164 <> c.phone_e164) or ${LATER}`;
 
-/**
- * Appends the chunk's events (one already recorded is skipped by the unique key) and
- * moves each card whose new events include a later one than its status's: a card's
- * status is always its latest event by event time (on a tie, the later status in
- * CARD_STATUSES), so an event that arrives late but happened earlier changes nothing.
- */
+/** Appends the chunk's events; one already recorded (same card, status, time and partner) is skipped by the unique key. */
 const APPEND_EVENTS = `
   with inserted as (
     insert into card_events (card_id, status, event_at, partner, file_id, line_no, comment)
-    select card_id, status, event_at, $2, $3, line_no, comment from card_batch
+    select card_id, status, event_at, $1, $2, line_no, comment from card_batch
     on conflict (card_id, status, event_at, partner) do nothing
-    returning card_id, status, event_at
-  ), latest as (
-    select distinct on (card_id) card_id, status, event_at from inserted order by card_id, event_at desc, ${RANK('status')} desc
-  ), moved as (
-    update cards c set status = latest.status, status_at = latest.event_at, updated_at = now()
-      from latest
-     where c.card_id = latest.card_id and (latest.event_at, ${RANK('latest.status')}) > (c.status_at, ${RANK('c.status')})
+    returning 1
   )
   select count(*)::integer as inserted from inserted`;
 
@@ -113,7 +114,7 @@ async function mergeChunk(client: Client, start: BatchStart, chunk: Chunk): Prom
   await client.query('truncate card_batch');
   await pipeline(Readable.from([chunk.copyText]), client.query(copyFrom('copy card_batch from stdin')));
   await client.query(UPSERT_CARDS, [CARD_STATUSES]);
-  const { rows } = await client.query<{ inserted: number }>(APPEND_EVENTS, [CARD_STATUSES, start.partner, start.fileId]);
+  const { rows } = await client.query<{ inserted: number }>(APPEND_EVENTS, [start.partner, start.fileId]);
   return rows[0]?.inserted ?? 0;
 }
 
