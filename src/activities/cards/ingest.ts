@@ -4,7 +4,7 @@ import type { Db } from '../../db/knex';
 import type { ObjectStorage } from '../../providers/storage/port';
 import { findCardFile, type CardFileRow } from '../../cards/repository';
 import type { CardFileCounters, IngestCardFileResult } from '../../workflows/cards/contract';
-import { commitBatch, copyLine, type Chunk } from './batch-store';
+import { commitBatch, CopyRows, type Chunk } from './batch-store';
 import { columnIndex, shippedLayouts, type ColumnIndex, type Layout } from './layouts';
 import { redactPans } from './pan';
 import { readRow, REJECT_REASONS, statusWords } from './rows';
@@ -218,7 +218,15 @@ async function* readChunks(stream: Readable, layout: Layout, file: CardFileRow, 
   stream.once('error', (err) => parser.destroy(err));
   const skipped: Array<{ goodBefore: number; message: string }> = [];
   parser.on('skip', (err: Error) => skipped.push({ goodBefore: parser.info.records, message: err.message }));
-  let chunk: Chunk = { copyText: '', accepted: 0, rejects: [], rows: 0, toOffset: fromOffset, linesDone: file.lines_done };
+  // Two buffers in turn: one being merged while the other fills (see Chunk.copyRows).
+  const buffers = [new CopyRows(), new CopyRows()] as const;
+  const nextChunk = (at: { toOffset: number; linesDone: number }, turn: number): Chunk => {
+    const copyRows = buffers[turn % 2] as CopyRows;
+    copyRows.clear();
+    return { copyRows, accepted: 0, rejects: [], rows: 0, toOffset: at.toOffset, linesDone: at.linesDone };
+  };
+  let chunks = 0;
+  let chunk = nextChunk({ toOffset: fromOffset, linesDone: file.lines_done }, chunks);
   let rows = 0;
   let good = 0;
   const countSkipped = (upTo: number) => {
@@ -242,7 +250,7 @@ async function* readChunks(stream: Readable, layout: Layout, file: CardFileRow, 
       rows += 1;
       const outcome = readRow(record, columns, layout, words, times);
       if (outcome.ok) {
-        chunk.copyText += copyLine(outcome.event, line);
+        chunk.copyRows.add(outcome.event, line);
         chunk.accepted += 1;
       } else chunk.rejects.push({ line, raw: redactPans(raw.replace(/\r?\n$/, '')), reason: REJECT_REASONS[outcome.reason] });
       chunk.toOffset = fromOffset + info.bytes;
@@ -252,7 +260,8 @@ async function* readChunks(stream: Readable, layout: Layout, file: CardFileRow, 
       }
       if (chunk.rows >= CHUNK_ROWS) {
         yield chunk;
-        chunk = { copyText: '', accepted: 0, rejects: [], rows: 0, toOffset: chunk.toOffset, linesDone: chunk.linesDone };
+        chunks += 1;
+        chunk = nextChunk(chunk, chunks);
       }
     }
   } finally {
