@@ -29,7 +29,7 @@ export interface CardActivityDeps {
 
 /** Enough of a file's start to tell text from binary. */
 const SNIFF_BYTES = 64 * 1024;
-const DEFAULT_BATCH_ROWS = 5000;
+const DEFAULT_BATCH_ROWS = 50_000;
 
 export type PrepareResult = { status: 'processing' } | { status: 'completed' | 'rejected'; reason: string | null };
 
