@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     workflowBundle: { codePath: bundlePath },
     activities: createActivities({ db, ...createPorts(config, { db }), now: () => new Date(), cardFileBatchRows: Number(batchRows) }),
   });
-  const rssBefore = process.memoryUsage().rss;
+  const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
   let peakRss = rssBefore;
   let heapAtPeak = process.memoryUsage().heapUsed;
   const sampler = setInterval(() => {
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   await db.destroy();
   await connection.close();
-  console.log(JSON.stringify({ rssBefore, peakRss, heapAtPeak }));
+  console.log(JSON.stringify({ rssBefore, heapBefore, peakRss, heapAtPeak }));
 }
 
 main().catch((err: unknown) => {

@@ -143,7 +143,7 @@ export const envSchema = z.object({
   STATEMENT_LINK_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
   // cards (docs/cards.md)
   CARD_FILE_MAX_BYTES: int(1024 * 1024 * 1024),
-  CARD_FILE_BATCH_ROWS: int(5000),
+  CARD_FILE_BATCH_ROWS: int(50_000),
   CARD_PICKUP_PREFIX: z
     .string()
     .regex(/^[^/].*\/$/, 'a prefix such as card-files/inbox/ (ends with "/")')

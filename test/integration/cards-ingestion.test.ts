@@ -76,6 +76,14 @@ describe('card file ingestion (activities)', function () {
     assert.equal((await findCardWithHistory(db, id))?.card.status, 'returned');
   });
 
+  it('breaks a tie of event times by the status order, whichever file or row came first', async () => {
+    const id = cardId();
+    const header = '"Exception ID";"Card Id";"Mobile No.";"Event Time";"Exception";"Comment"';
+    await ingest('courier-exceptions', csv(header, `"1";"${id}";"501234567";"14-11-2023 09:00 AM";"ADDRESS NOT FOUND";""`, `"2";"${id}";"501234567";"14-11-2023 09:00 AM";"HUB SCAN";""`));
+    await ingest('courier-exceptions', csv(header, `"3";"${id}";"501234567";"14-11-2023 09:00 AM";"DOOR LOCKED";""`));
+    assert.equal((await findCardWithHistory(db, id))?.card.status, 'delivery_exception');
+  });
+
   it('keeps each rejected row with its line number, redacted raw text and reason', async () => {
     const good = cardId();
     const result = await ingest(
@@ -137,6 +145,14 @@ describe('card file ingestion (activities)', function () {
     );
     const lines = await db('card_file_rejects').where({ file_id: result.fileId }).orderBy('line_no').pluck('line_no');
     assert.deepEqual(lines, [5, 6]);
+  });
+
+  it('keeps a row the parser cannot read once, at its line, when it is met before the batch that reaches it', async () => {
+    // The parser meets the unclosed quote while the first batch (2 rows) is still being read.
+    const result = await ingest('courier-pickup', csv('ID,Card ID,User Mobile,Timestamp', `1,${cardId()},501234567,14-11-2023 12:00PM`, `2,${cardId()},501234567,14-11-2023 12:00PM`, `3,${cardId()},501234567,14-11-2023 12:00PM`, `4,"${cardId()},501234567`));
+    assert.deepEqual(result.counters, { rows: 4, accepted: 3, rejected: 1, duplicates: 0 });
+    const rejects = await db('card_file_rejects').where({ file_id: result.fileId }).select('line_no', 'reason');
+    assert.deepEqual(rejects.map((r: { line_no: number; reason: string }) => [r.line_no, r.reason.startsWith('the row is not valid CSV')]), [[5, true]]);
   });
 
   it('counts no row twice when two attempts of a batch run at once', async () => {

@@ -4,7 +4,7 @@ import type { Db } from '../../db/knex';
 import type { ObjectStorage } from '../../providers/storage/port';
 import { findCardFile, type CardFileRow } from '../../cards/repository';
 import type { CardFileCounters, IngestCardFileResult } from '../../workflows/cards/contract';
-import { commitBatch, type Batch } from './batch-store';
+import { commitBatch, CopyRows, type Chunk } from './batch-store';
 import { columnIndex, shippedLayouts, type ColumnIndex, type Layout } from './layouts';
 import { redactPans } from './pan';
 import { readRow, REJECT_REASONS, statusWords } from './rows';
@@ -29,7 +29,7 @@ export interface CardActivityDeps {
 
 /** Enough of a file's start to tell text from binary. */
 const SNIFF_BYTES = 64 * 1024;
-const DEFAULT_BATCH_ROWS = 5000;
+const DEFAULT_BATCH_ROWS = 50_000;
 
 export type PrepareResult = { status: 'processing' } | { status: 'completed' | 'rejected'; reason: string | null };
 
@@ -166,10 +166,17 @@ export function createCardActivities(deps: CardActivityDeps) {
       if (file.status !== 'processing' || !layout || !file.columns) return { rows: 0, accepted: 0, rejected: 0, duplicates: 0, done: true };
       const fromOffset = Number(file.next_offset);
       if (fromOffset >= Number(file.size_bytes)) return { rows: 0, accepted: 0, rejected: 0, duplicates: 0, done: true };
-      const batch = await readBatch(await storage().getStream(file.object_key, fromOffset), layout, file, deps.cardFileBatchRows ?? DEFAULT_BATCH_ROWS);
-      const counters = await commitBatch(db, batch);
-      // Another attempt committed this batch: nothing more to count; the next call reads on.
-      return { ...(counters ?? { rows: 0, accepted: 0, rejected: 0, duplicates: 0 }), done: batch.toOffset >= Number(file.size_bytes) };
+      const maxRows = deps.cardFileBatchRows ?? DEFAULT_BATCH_ROWS;
+      let toOffset = fromOffset;
+      const counters = await commitBatch(db, { fileId, partner: file.partner, fromOffset }, async function* () {
+        for await (const chunk of readChunks(await storage().getStream(file.object_key, fromOffset), layout, file, maxRows)) {
+          toOffset = chunk.toOffset;
+          yield chunk;
+        }
+      });
+      // Another attempt committed this batch: nothing to count; the next call reads on from its offset.
+      if (!counters) return { rows: 0, accepted: 0, rejected: 0, duplicates: 0, done: false };
+      return { ...counters, done: toOffset >= Number(file.size_bytes) };
     },
 
     /** Marks the file completed and answers its totals. */
@@ -186,39 +193,83 @@ export function createCardActivities(deps: CardActivityDeps) {
   };
 }
 
+/** Rows per chunk: a batch is copied and merged a chunk at a time while the next chunk is parsed. */
+const CHUNK_ROWS = 5000;
+
 /**
  * Parses up to `maxRows` records from `stream` (which starts at the file's committed
- * offset) into a batch. Line numbers are the file's: the parser counts lines from the
- * offset, so the lines already done are added.
+ * offset) and yields them a chunk at a time, never holding more than a chunk: accepted
+ * rows as COPY text, rejected ones with their reasons. The last chunk yielded (maybe
+ * empty) carries where the batch ends: after its last row, or the file's end. Line
+ * numbers are the file's: the parser counts lines from the offset, so the lines already
+ * done are added.
+ *
+ * A record csv-parse cannot read is reported by its `skip` event when the parser meets
+ * it, which may be ahead of the records read so far; it is kept in a queue with the
+ * number of good records before it and counted in its place, so a batch that stops
+ * early leaves it for the next batch.
  */
-async function readBatch(stream: Readable, layout: Layout, file: CardFileRow, maxRows: number): Promise<Batch> {
+async function* readChunks(stream: Readable, layout: Layout, file: CardFileRow, maxRows: number): AsyncGenerator<Chunk> {
   const fromOffset = Number(file.next_offset);
   const columns = file.columns as ColumnIndex;
   const words = statusWords(layout);
-  const times = new Map<string, Date | undefined>();
-  const batch: Batch = { fileId: file.id, partner: file.partner, fromOffset, toOffset: fromOffset, linesDone: file.lines_done, rows: 0, accepted: [], rejects: [] };
+  const times = new Map<string, string | undefined>();
   const parser = stream.pipe(parse({ ...csvOptions(layout, fromOffset === 0), skip_records_with_error: true }));
   stream.once('error', (err) => parser.destroy(err));
-  parser.on('skip', (err: Error) => {
-    batch.rows += 1;
-    batch.linesDone += 1;
-    batch.rejects.push({ line: batch.linesDone, raw: '', reason: `the row is not valid CSV: ${redactPans(err.message)}` });
-  });
+  const skipped: Array<{ goodBefore: number; message: string }> = [];
+  parser.on('skip', (err: Error) => skipped.push({ goodBefore: parser.info.records, message: err.message }));
+  // Two buffers in turn: one being merged while the other fills (see Chunk.copyRows).
+  const buffers = [new CopyRows(), new CopyRows()] as const;
+  const nextChunk = (at: { toOffset: number; linesDone: number }, turn: number): Chunk => {
+    const copyRows = buffers[turn % 2] as CopyRows;
+    copyRows.clear();
+    return { copyRows, accepted: 0, rejects: [], rows: 0, toOffset: at.toOffset, linesDone: at.linesDone };
+  };
+  let chunks = 0;
+  let chunk = nextChunk({ toOffset: fromOffset, linesDone: file.lines_done }, chunks);
+  let rows = 0;
+  let good = 0;
+  const countSkipped = (upTo: number) => {
+    while (skipped.length > 0 && (skipped[0] as { goodBefore: number }).goodBefore < upTo) {
+      const { message } = skipped.shift() as { message: string };
+      rows += 1;
+      chunk.rows += 1;
+      chunk.linesDone += 1;
+      chunk.rejects.push({ line: chunk.linesDone, raw: '', reason: `the row is not valid CSV: ${redactPans(message)}` });
+    }
+  };
+  let atEnd = true;
   try {
     for await (const parsed of parser) {
       const { record, raw, info } = parsed as ParsedRecord;
-      const line = batch.linesDone + 1;
-      batch.linesDone += linesOf(raw);
-      batch.rows += 1;
+      good += 1;
+      countSkipped(good);
+      const line = chunk.linesDone + 1;
+      chunk.linesDone += linesOf(raw);
+      chunk.rows += 1;
+      rows += 1;
       const outcome = readRow(record, columns, layout, words, times);
-      if (outcome.ok) batch.accepted.push({ line, event: outcome.event });
-      else batch.rejects.push({ line, raw: redactPans(raw.replace(/\r?\n$/, '')), reason: REJECT_REASONS[outcome.reason] });
-      batch.toOffset = fromOffset + info.bytes;
-      if (batch.rows >= maxRows) break;
+      if (outcome.ok) {
+        chunk.copyRows.add(outcome.event, line);
+        chunk.accepted += 1;
+      } else chunk.rejects.push({ line, raw: redactPans(raw.replace(/\r?\n$/, '')), reason: REJECT_REASONS[outcome.reason] });
+      chunk.toOffset = fromOffset + info.bytes;
+      if (rows >= maxRows) {
+        atEnd = false;
+        break;
+      }
+      if (chunk.rows >= CHUNK_ROWS) {
+        yield chunk;
+        chunks += 1;
+        chunk = nextChunk(chunk, chunks);
+      }
     }
   } finally {
     stream.destroy();
   }
-  if (batch.rows < maxRows) batch.toOffset = Number(file.size_bytes);
-  return batch;
+  if (atEnd) {
+    countSkipped(Infinity);
+    chunk.toOffset = Number(file.size_bytes);
+  }
+  yield chunk;
 }

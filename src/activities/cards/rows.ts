@@ -25,7 +25,8 @@ export interface CardEvent {
   cardId: string;
   phoneE164: string;
   status: CardStatus;
-  eventAt: Date;
+  /** The event's instant, ISO 8601 in UTC: the form the batch's COPY text takes. */
+  eventAt: string;
   comment: string | null;
 }
 
@@ -69,12 +70,15 @@ export function normalisePhone(text: string, layout: Layout): string | undefined
   return parsed?.isValid() ? parsed.number : undefined;
 }
 
+/** How many distinct timestamps a batch remembers before it starts afresh. */
+const TIMES_REMEMBERED = 10_000;
+
 /**
  * Reads one record. `times` remembers the instants of timestamps already read (a
  * courier's file repeats the same minute over many rows, and parsing a zoned time is the
- * costliest step); pass a fresh map per batch so it stays small.
+ * costliest step); it is cleared when it grows past TIMES_REMEMBERED, so it stays small.
  */
-export function readRow(record: string[], columns: ColumnIndex, layout: Layout, words: Map<string, CardStatus>, times?: Map<string, Date | undefined>): RowOutcome {
+export function readRow(record: string[], columns: ColumnIndex, layout: Layout, words: Map<string, CardStatus>, times = new Map<string, string | undefined>()): RowOutcome {
   if (record.some(containsPan)) return { ok: false, reason: 'card_number' };
   const cell = (column: keyof ColumnIndex) => {
     const at = columns[column];
@@ -86,10 +90,11 @@ export function readRow(record: string[], columns: ColumnIndex, layout: Layout, 
   const phoneE164 = normalisePhone(cell('phone'), layout);
   if (!phoneE164) return { ok: false, reason: 'bad_phone' };
   const timestamp = cell('timestamp');
-  let eventAt = times?.get(timestamp);
-  if (!eventAt && !times?.has(timestamp)) {
-    eventAt = parseEventTime(timestamp, layout);
-    times?.set(timestamp, eventAt);
+  let eventAt = times.get(timestamp);
+  if (eventAt === undefined && !times.has(timestamp)) {
+    if (times.size >= TIMES_REMEMBERED) times.clear();
+    eventAt = parseEventTime(timestamp, layout)?.toISOString();
+    times.set(timestamp, eventAt);
   }
   if (!eventAt) return { ok: false, reason: 'bad_date' };
   const status = layout.status ?? words.get(statusWord(cell('status')));
