@@ -1,13 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createUser } from '../../src/api/auth/service';
+import type { AppContext } from '../../src/api/core/context';
+import { createLedger } from '../../src/ledger/service';
 import { PROJECT_ROOT } from '../../src/paths';
 import { runChecks, inspectWorkflows, unsentMessages, type Violation } from './checks';
 import { ChaosClient, type Answer, type Outcome, type RequestSpec } from './client';
 import { Cluster } from './cluster';
 import { faultSchedule, playFaults, type FaultCounts } from './faults';
-import { OPERATIONS, signUpCustomer, type Issued, type LoadContext } from './operations';
+import { contactPhones, startChaosMailbox } from './fixtures';
+import { OPERATIONS, signUpCustomer, type Issued, type LoadContext, type LoadState } from './operations';
 import { Prng } from './prng';
 
 /**
@@ -57,6 +62,8 @@ export interface ChaosResult {
 }
 
 const INITIAL_CUSTOMERS = 6;
+/** Mailboxes the load can connect: one customer each. */
+const MAILBOX_FOLDERS = 40;
 /** Settling gives up when nothing has finished for this long. */
 const STALL_MS = 120_000;
 
@@ -93,7 +100,11 @@ async function settle(cluster: Cluster, log: (line: string) => void): Promise<vo
       select (select count(*) from wallet_fundings where status = 'processing')
            + (select count(*) from customer_transfers where status = 'processing')
            + (select count(*) from bank_postings where status = 'processing')
-           + (select count(*) from payments where status = 'processing') as n`);
+           + (select count(*) from payments where status = 'processing')
+           + (select count(*) from statements where status = 'processing')
+           + (select count(*) from invoice_ingestions where status = 'processing')
+           + (select count(*) from card_files where status in ('received', 'processing'))
+           + (select count(*) from campaigns where status in ('planning', 'running')) as n`);
     // A request's row is decided before its messages go out: wait for those as well.
     const processing = Number(rows[0].n) + (Number(rows[0].n) === 0 ? (await unsentMessages(cluster.db)).length : 0);
     if (processing === 0) return;
@@ -113,6 +124,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const answers: Array<{ route: string; answer: Answer }> = [];
   const issued: Issued[] = [];
   const startedAt = new Date();
+  const cleanups: Array<() => Promise<void>> = [];
   try {
     log(`chaos: seed ${options.seed}, ${options.minutes} min, faults ${options.faults ? 'on' : 'off'}, ${options.workers} workers, ${options.apis} APIs, ${options.clients} clients`);
     await cluster.start();
@@ -126,7 +138,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         if (recording) answers.push({ route: `${spec.method} ${spec.route}`, answer });
       },
     });
-    const base = { client, temporal: cluster.client, db: cluster.db, serviceToken: cluster.serviceToken, customers: [] };
+    const mailbox = await startChaosMailbox(MAILBOX_FOLDERS, options.seed);
+    cleanups.push(() => mailbox.imap.stop());
+    const state: LoadState = { mailbox, mailboxOwners: new Set(), mailboxCustomers: [], cardFiles: [], nextContactPhone: contactPhones(options.seed) };
+    const operatorToken = await signInOperator(cluster, client);
+    const base = { client, temporal: cluster.client, db: cluster.db, serviceToken: cluster.serviceToken, operatorToken, state, customers: [] };
     const setupCtx: LoadContext = { ...base, prng: new Prng(options.seed) };
     while (setupCtx.customers.length < INITIAL_CUSTOMERS) {
       const customer = await signUpCustomer(setupCtx);
@@ -175,7 +191,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const settleSeconds = (Date.now() - settleStarted) / 1000;
     log(`settled in ${settleSeconds.toFixed(0)} s; checking`);
 
-    const ctx = { db: cluster.db, temporal: cluster.client, issued };
+    const ctx = { db: cluster.db, temporal: cluster.client, issued, storage: cluster.storage, logFiles: cluster.logFiles };
     const workflows = await inspectWorkflows(ctx);
     const violations = await runChecks({ ...ctx, workflows });
     const operations: ChaosResult['operations'] = {};
@@ -202,7 +218,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     return result;
   } finally {
     await cluster.stop();
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
   }
+}
+
+/** An operator (operators cannot sign up: created as the dev seed creates them), signed in through the API. */
+async function signInOperator(cluster: Cluster, client: ChaosClient): Promise<string> {
+  const details = { email: `operator-${randomUUID()}@chaos.example`, password: 'chaos operator passphrase', name: 'Chaos Operator', phone: '+14155550100', dateOfBirth: '1980-01-01' };
+  const app = { config: cluster.config, deps: { db: cluster.db, ledger: createLedger(cluster.db), now: () => new Date() } } as unknown as AppContext;
+  await createUser(app, details, 'operator');
+  const login = await client.send<{ accessToken: string }>({ method: 'POST', path: '/v1/auth/login', route: 'setup', body: { email: details.email, password: details.password } });
+  if (login.outcome !== 'succeeded') throw new Error(`the operator could not sign in: ${login.status}`);
+  return login.body.accessToken;
 }
 
 function restartFigures(ms: number[]): { p50: number; max: number } {
