@@ -21,6 +21,7 @@ import * as cardEventsErasure from './20261202_F02_card_events_erasure';
 import * as campaigns from './20261202_G01_campaigns';
 // Invoices from a mailbox (issue 10).
 import * as invoices from './20261202_E01_invoices';
+import * as sandboxFaults from './20261202_J01_sandbox_faults';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -47,6 +48,8 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_F02_card_events_erasure': cardEventsErasure,
   '20261202_G01_campaigns': campaigns,
   '20261202_E01_invoices': invoices,
+  // issue 14: slow providers
+  '20261202_J01_sandbox_faults': sandboxFaults,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -60,6 +60,8 @@ function productionEnv(databaseUrl: string, temporalAddress: string, bundlePath:
     SERVICE_TOKEN: randomBytes(24).toString('hex'),
     // The run's customers are the sandbox's: test tokens and scripted biller references.
     ALLOW_SANDBOX_PROVIDERS: 'true',
+    // The fault schedule makes the sandboxes slow, fail or time out through the sandbox_faults table.
+    SANDBOX_FAULTS: 'true',
     // Statements, invoices and partner files live on a local S3 server that checks signatures.
     S3_ENDPOINT: s3.endpoint,
     S3_ACCESS_KEY_ID: s3.accessKeyId,

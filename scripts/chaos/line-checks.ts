@@ -94,13 +94,13 @@ export const LINE_CHECKS: Check[] = [
     name: 'each campaign messaged every consenting contact once, and no one else',
     async run({ db, issued }) {
       const problems: string[] = [];
-      const twice = await rowsOf<{ reference: string; sends: string }>(db, "select reference, sends from sandbox_sms_messages where reference like 'campaign:%' and sends > 1");
+      const twice = await rowsOf<{ reference: string; sends: number }>(db, "select reference, sends from sandbox_sms_messages where reference like 'campaign:%' and sends > 1");
       problems.push(...twice.map((t) => `${t.reference}: sent ${t.sends} times`));
       for (const campaign of expected(issued, 'campaign')) {
         const [row] = await rowsOf<{ status: string }>(db, 'select status from campaigns where id = ?', [campaign.campaignId]);
         if (row?.status !== 'completed') problems.push(`campaign ${campaign.campaignId}: ${row?.status ?? 'missing'} after the system settled`);
         const phones = [...campaign.consenting, ...campaign.notConsenting];
-        const messages = await rowsOf<{ phone: string; contact_id: string; status: string | null; sends: string | null }>(db, `
+        const messages = await rowsOf<{ phone: string; contact_id: string; status: string | null; sends: number | null }>(db, `
           select c.phone, c.id as contact_id, m.status, s.sends from contacts c
             left join campaign_messages m on m.contact_id = c.id and m.campaign_id = ?
             left join sandbox_sms_messages s on s.reference = 'campaign:' || ? || ':' || c.id
@@ -108,7 +108,7 @@ export const LINE_CHECKS: Check[] = [
         for (const m of messages) {
           const consenting = campaign.consenting.includes(m.phone);
           const sent = m.status === 'sent' || m.status === 'delivered' || m.status === 'read';
-          if (consenting && (!sent || m.sends !== '1')) problems.push(`${messageReference(campaign.campaignId, m.contact_id)}: consenting, ${m.status ?? 'no message'}, sent ${m.sends ?? 0} times`);
+          if (consenting && (!sent || m.sends !== 1)) problems.push(`${messageReference(campaign.campaignId, m.contact_id)}: consenting, ${m.status ?? 'no message'}, sent ${m.sends ?? 0} times`);
           if (!consenting && m.sends !== null) problems.push(`${messageReference(campaign.campaignId, m.contact_id)}: no consent, yet sent`);
         }
         if (messages.length !== phones.length) problems.push(`campaign ${campaign.campaignId}: ${messages.length} of its ${phones.length} contacts exist`);

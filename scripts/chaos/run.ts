@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../src/paths';
 import { runChecks, inspectWorkflows, unsentMessages, type Violation } from './checks';
 import { ChaosClient, type Answer, type Outcome, type RequestSpec } from './client';
 import { Cluster } from './cluster';
-import { faultSchedule, playFaults, type FaultCounts } from './faults';
+import { faultSchedule, playFaults, type Fault, type FaultCounts } from './faults';
 import { contactPhones, startChaosMailbox } from './fixtures';
 import { OPERATIONS, signUpCustomer, type Issued, type LoadContext, type LoadState } from './operations';
 import { Prng } from './prng';
@@ -53,6 +53,8 @@ export interface ChaosResult {
   /** `workerMidActivity`: worker kills aimed at, and landing on, a worker holding a started activity. */
   kills: { worker: number; workerMidActivity: number; api: number };
   restarts: { worker: number; api: number; temporal: number; postgres: number; unplanned: number };
+  /** Spells of slow, failing or timing-out sandbox providers, by mode. */
+  providerFaults: Record<string, number>;
   routes: Record<string, RouteFigures>;
   /** Until a killed process was ready again: median and slowest. */
   restartSeconds: { p50: number; max: number };
@@ -162,7 +164,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     recording = true;
     let stopping = false;
     const faults = options.faults ? faultSchedule(options.seed, { durationMs, workers: options.workers, apis: options.apis, workerKillEveryMs: options.workerKillEveryMs }) : [];
-    if (options.faults) log(`fault schedule: ${faults.length} faults (${faults.filter((f) => f.kind === 'kill_worker').length} worker kills)`);
+    if (options.faults) log(`fault schedule: ${faults.length} faults (${faults.filter((f) => f.kind === 'kill_worker').length} worker kills, ${faults.filter((f) => f.provider).length} slow-provider spells)`);
     const faultRun = playFaults(cluster, faults, loadStarted, () => stopping, (line) => log(`  fault ${line}`));
     const clients = Array.from({ length: options.clients }, async (_, i) => {
       const ctx: LoadContext = { ...base, customers: setupCtx.customers, prng: new Prng(options.seed + 7919 * (i + 1)) };
@@ -183,6 +185,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const loadSeconds = (Date.now() - loadStarted) / 1000;
     const counts: FaultCounts = await faultRun;
     recording = false;
+    // The providers recover with the load's end: settling measures the system, not a spell.
+    await cluster.db('sandbox_faults').del();
 
     log(`load done: ${issued.length} operations in ${loadSeconds.toFixed(0)} s; settling`);
     const settleStarted = Date.now();
@@ -209,6 +213,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       operations,
       kills: { worker: counts.kill_worker, workerMidActivity: counts.kill_worker_mid_activity, api: counts.kill_api },
       restarts: { worker: counts.kill_worker, api: counts.kill_api, temporal: counts.restart_temporal, postgres: counts.restart_postgres, unplanned },
+      providerFaults: providerFaultFigures(faults, counts),
       routes: routeFigures(answers, loadSeconds),
       restartSeconds: restartFigures(cluster.restartMs),
       workflows: { total: workflows.total, runningAtEnd: workflows.runningByType, activityRetriesAfterTimeout: workflows.activityRetriesAfterTimeout, workflowTaskTimeouts: workflows.workflowTaskTimeouts },
@@ -230,6 +235,16 @@ async function signInOperator(cluster: Cluster, client: ChaosClient): Promise<st
   const login = await client.send<{ accessToken: string }>({ method: 'POST', path: '/v1/auth/login', route: 'setup', body: { email: details.email, password: details.password } });
   if (login.outcome !== 'succeeded') throw new Error(`the operator could not sign in: ${login.status}`);
   return login.body.accessToken;
+}
+
+/** Spells played, by mode (the schedule's, up to the number played). */
+function providerFaultFigures(faults: Fault[], counts: FaultCounts): Record<string, number> {
+  const figures: Record<string, number> = {};
+  for (const fault of faults.filter((f) => f.provider).slice(0, counts.slow_provider)) {
+    const key = `${fault.provider?.provider} ${fault.provider?.mode}`;
+    figures[key] = (figures[key] ?? 0) + 1;
+  }
+  return figures;
 }
 
 function restartFigures(ms: number[]): { p50: number; max: number } {
@@ -258,6 +273,7 @@ export function printResult(result: ChaosResult, log: (line: string) => void = (
   log(`all routes: ${total} requests, ${(total / Math.max(1, result.durationSeconds)).toFixed(2)} req/s sustained`);
   log('');
   log(`kills: ${JSON.stringify(result.kills)}; restarts: ${JSON.stringify(result.restarts)}, ready again in ${result.restartSeconds.p50} s (p50), ${result.restartSeconds.max} s (max)`);
+  log(`slow providers: ${JSON.stringify(result.providerFaults)}`);
   log(`workflows: ${JSON.stringify(result.workflows)}`);
   if (result.violations.length === 0) {
     log(`seed ${result.seed}: every check held (${result.file})`);
