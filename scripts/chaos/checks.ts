@@ -195,7 +195,9 @@ export const CHECKS: Check[] = [
         select coalesce(provider || ':' || provider_message_id, dedupe_key) as key, count(*) as n from notifications
          group by 1 having count(*) > 1
         union all
-        select template || ' to ' || recipient || ' for ' || dedupe_key, count(*) from notifications group by template, recipient, dedupe_key having count(*) > 1`);
+        select template || ' to ' || recipient || ' for ' || dedupe_key, count(*) from notifications group by template, recipient, dedupe_key having count(*) > 1
+        union all
+        select 'the SMS provider sent ' || reference, sends from sandbox_sms_messages where sends > 1`);
       return rows.map((r) => `${r.key}: ${r.n} messages`);
     },
   },
