@@ -66,8 +66,12 @@ export interface ChaosResult {
 const INITIAL_CUSTOMERS = 6;
 /** Mailboxes the load can connect: one customer each. */
 const MAILBOX_FOLDERS = 40;
-/** Settling gives up when nothing has finished for this long. */
-const STALL_MS = 120_000;
+/**
+ * Settling gives up when nothing has finished for this long: longer than the provider
+ * profile's longest retry interval (5 min, src/workflows/shared/activity-profiles.ts),
+ * since a call that failed through many spells and restarts waits that long to try again.
+ */
+const STALL_MS = 6 * 60_000;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
