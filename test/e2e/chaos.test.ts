@@ -9,7 +9,8 @@ import { printResult, runChaos, type ChaosResult } from '../../scripts/chaos/run
  * scripts/chaos/checks.ts. CHAOS_SEED replays a failed run.
  */
 describe('chaos: kill anything, lose nothing (e2e, separate processes)', function () {
-  this.timeout(12 * 60_000);
+  // Two minutes of load, then settling (up to 6 min without progress, see run.ts) and the checks.
+  this.timeout(15 * 60_000);
   let result: ChaosResult;
   const lines: string[] = [];
 
