@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { printResult, runChaos, type ChaosResult } from '../../scripts/chaos/run';
 
 /**
- * The short chaos run (docs/reliability.md): about two minutes of seeded load over three
+ * The short chaos run (docs/reliability.md): about two minutes of seeded load over four
  * worker and two API processes while workers are killed every ~2.5 s (SIGKILL), an API is
  * killed now and then, Temporal and PostgreSQL are each restarted at least once and the
  * sandbox providers turn slow, failing or timing out for spells; then every invariant of
@@ -16,7 +16,7 @@ describe('chaos: kill anything, lose nothing (e2e, separate processes)', functio
 
   before(async function () {
     const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
-    result = await runChaos({ minutes: 2, seed, faults: true, workers: 3, apis: 2, clients: 4, workerKillEveryMs: 2_500, log: (line) => lines.push(line) });
+    result = await runChaos({ minutes: 2, seed, faults: true, workers: 4, apis: 2, clients: 4, workerKillEveryMs: 2_500, log: (line) => lines.push(line) });
     printResult(result);
   });
 
