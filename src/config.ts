@@ -117,6 +117,8 @@ export const envSchema = z.object({
   // Read by the tools resolver: the local S3 server of the storage tests.
   VERSITYGW_PATH: optionalString,
   ALLOW_SANDBOX_PROVIDERS: bool(false),
+  // issue 14: the chaos run makes the sandboxes slow, fail or time out (docs/reliability.md).
+  SANDBOX_FAULTS: bool(false),
   EMAIL_PROVIDER: z.enum(['sandbox', 'smtp']).default('sandbox'),
   EMAIL_FROM: z.string().default('finflow <no-reply@finflow.local>'),
   SMTP_HOST: optionalString,
@@ -259,6 +261,8 @@ export interface Config {
     provider: Env['BILLER_PROVIDER'];
     http: { baseUrl: string | undefined; apiKey: string | undefined };
   };
+  /** The sandbox providers obey the faults of the `sandbox_faults` table (src/providers/sandbox-faults.ts). */
+  sandboxFaults: boolean;
   email: {
     provider: Env['EMAIL_PROVIDER'];
     from: string;
@@ -533,6 +537,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, options
     },
     funding: { provider: env.FUNDING_PROVIDER, stripe: { secretKey: env.STRIPE_SECRET_KEY, apiUrl: env.STRIPE_API_URL } },
     billers: { provider: env.BILLER_PROVIDER, http: { baseUrl: env.BILLER_API_URL, apiKey: env.BILLER_API_KEY } },
+    sandboxFaults: env.SANDBOX_FAULTS,
     email: {
       provider: env.EMAIL_PROVIDER,
       from: env.EMAIL_FROM,

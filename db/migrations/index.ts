@@ -27,6 +27,7 @@ import * as typedTransfer from './20261202_L01_typed_transfer';
 import * as campaignReceipts from './20261202_N01_campaign_receipts';
 // Statement cycles (issue 9).
 import * as statementDays from './20261202_P01_statement_days';
+import * as sandboxFaults from './20261202_J01_sandbox_faults';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same from
@@ -56,6 +57,8 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_L01_typed_transfer': typedTransfer,
   '20261202_N01_campaign_receipts': campaignReceipts,
   '20261202_P01_statement_days': statementDays,
+  // issue 14: slow providers
+  '20261202_J01_sandbox_faults': sandboxFaults,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -2,6 +2,9 @@ import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/
 import { temporal } from '@temporalio/proto';
 import type { Db } from '../../src/db/knex';
 import { createLedger } from '../../src/ledger/service';
+import type { ObjectStorage } from '../../src/providers/storage/port';
+import { LINE_CHECKS } from './line-checks';
+import { byKind, requestRows, rowsOf } from './rows';
 import type { Issued } from './operations';
 
 /**
@@ -16,41 +19,22 @@ export interface Violation {
   detail: string;
 }
 
-type Check = { name: string; run: (ctx: CheckContext) => Promise<string[]> };
+export type Check = { name: string; run: (ctx: CheckContext) => Promise<string[]> };
 
 export interface CheckContext {
   db: Db;
   temporal: Client;
   issued: Issued[];
+  /** The bucket the processes store in (statements, invoices, partner files). */
+  storage?: ObjectStorage;
+  /** Every process's log, searched for card numbers. */
+  logFiles?: string[];
   /** Workflows seen stuck or failing a task (filled by the workflow checks). */
   workflows?: WorkflowReport;
 }
 
 /** Pending holds expire by a Schedule every 15 min (src/temporal/client.ts): that long past its timeout a hold is late. */
 const HOLD_EXPIRY_SLACK = '16 minutes';
-
-const rowsOf = async <T>(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<T[]> => (await db.raw(sql, bindings as never)).rows as T[];
-
-/** A row as PostgreSQL returns it: bigints and dates as strings. */
-type Row = Record<string, string | null>;
-
-const byKind = (issued: Issued[], kind: string) => issued.filter((i) => i.kind === kind && i.workflowId);
-
-/** Per requested workflow: the client saw success ⇒ one row; saw a 4xx ⇒ no row or a `failed` one; no row may still be processing. */
-async function requestRows(db: Db, table: string, issued: Issued[], label: string): Promise<{ problems: string[]; rows: Map<string, Row> }> {
-  const problems: string[] = [];
-  const ids = issued.map((i) => i.workflowId as string);
-  const found = ids.length === 0 ? [] : await db(table).whereIn('workflow_id', ids);
-  const rows = new Map(found.map((r: Row) => [String(r.workflow_id), r]));
-  for (const i of issued) {
-    const row = rows.get(i.workflowId as string);
-    if (i.outcome === 'succeeded' && !row) problems.push(`${label} ${i.workflowId}: the client saw ${i.status} but there is no ${table} row`);
-    // A refusal may be recorded with its reason (a `failed` row); it must not have taken effect.
-    if (i.outcome === 'failed' && row && row.status !== 'failed') problems.push(`${label} ${i.workflowId}: the client saw ${i.status} but it is ${row.status}`);
-    if (row?.status === 'processing') problems.push(`${label} ${i.workflowId}: still processing after the system settled`);
-  }
-  return { problems, rows };
-}
 
 export const CHECKS: Check[] = [
   {
@@ -154,7 +138,7 @@ export const CHECKS: Check[] = [
   {
     name: 'each payment paid the biller once and moved money once; a failed one left no effect',
     async run({ db, issued }) {
-      const requests = [...byKind(issued, 'bill_payment'), ...byKind(issued, 'card_payment')];
+      const requests = [...byKind(issued, 'bill_payment'), ...byKind(issued, 'card_payment'), ...byKind(issued, 'invoice_payment')];
       const { problems } = await requestRows(db, 'payments', requests, 'payment');
       // Net effect on the paying account of every transfer of the payment, and holds left open.
       const effects = await rowsOf<Record<string, string>>(db, `
@@ -211,7 +195,9 @@ export const CHECKS: Check[] = [
         select coalesce(provider || ':' || provider_message_id, dedupe_key) as key, count(*) as n from notifications
          group by 1 having count(*) > 1
         union all
-        select template || ' to ' || recipient || ' for ' || dedupe_key, count(*) from notifications group by template, recipient, dedupe_key having count(*) > 1`);
+        select template || ' to ' || recipient || ' for ' || dedupe_key, count(*) from notifications group by template, recipient, dedupe_key having count(*) > 1
+        union all
+        select 'the SMS provider sent ' || reference, sends from sandbox_sms_messages where sends > 1`);
       return rows.map((r) => `${r.key}: ${r.n} messages`);
     },
   },
@@ -221,6 +207,7 @@ export const CHECKS: Check[] = [
       return unsentMessages(db);
     },
   },
+  ...LINE_CHECKS,
   {
     name: 'no workflow stuck',
     async run(ctx) {
@@ -238,7 +225,8 @@ export const CHECKS: Check[] = [
 /**
  * Messages owed that are not out yet: transaction alerts of fundings, both sides of
  * transfers and postings; the notice of a failed payment (a recurring payment short of
- * funds is told by its dunning messages instead). Settling waits for these too.
+ * funds is told by its dunning messages instead); a statement's link (or the notice that
+ * it failed); an invoice's email and SMS. Settling waits for these too.
  */
 export async function unsentMessages(db: Db): Promise<string[]> {
   const owed = await rowsOf<{ key: string; status: string | null }>(db, `
@@ -248,7 +236,9 @@ export async function unsentMessages(db: Db): Promise<string[]> {
       union all select 'alert:' || transfer_id || ':' || to_account_id from customer_transfers where status = 'succeeded'
       union all select 'alert:' || coalesce(transfer_id, id) || ':' || account_id from bank_postings where status = 'succeeded'
       union all select workflow_id || ':notice' from payments
-       where status in ('failed', 'cancelled') and not (recurring_payment_id is not null and failure_reason = 'insufficient_funds'))
+       where status in ('failed', 'cancelled') and not (recurring_payment_id is not null and failure_reason = 'insufficient_funds')
+      union all select workflow_id || case status when 'ready' then ':link' else ':failed' end from statements where status in ('ready', 'failed')
+      union all select 'invoice:' || id || ':' || channel from invoices, (values ('email'), ('sms')) as c (channel) where status = 'parsed')
     select o.key, n.status from owed o left join notifications n on n.dedupe_key = o.key
      where n.status is null or n.status = 'queued'`);
   return owed.map((o) => `${o.key}: ${o.status ?? 'never sent'}`);

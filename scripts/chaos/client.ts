@@ -28,6 +28,8 @@ export interface RequestSpec {
   route: string;
   token?: string;
   body?: unknown;
+  /** A body sent as it is (a partner's CSV file), instead of `body` as JSON. */
+  rawBody?: { contentType: string; data: string };
   /** Sent on every attempt; a money-moving POST gets one of its own when not given. */
   idempotencyKey?: string;
 }
@@ -68,8 +70,9 @@ export class ChaosClient {
             ...(spec.token ? { authorization: `Bearer ${spec.token}` } : {}),
             ...(key ? { 'idempotency-key': key } : {}),
             ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(spec.rawBody ? { 'content-type': spec.rawBody.contentType } : {}),
           },
-          body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+          body: spec.rawBody ? spec.rawBody.data : spec.body === undefined ? undefined : JSON.stringify(spec.body),
           signal: AbortSignal.timeout(this.options.attemptTimeoutMs),
         });
         const text = await res.text();
@@ -86,7 +89,7 @@ export class ChaosClient {
 
   private answer<T>(spec: RequestSpec, outcome: Outcome, status: number | null, body: unknown, attempts: number, started: number): Answer<T> {
     const answer: Answer<T> = { outcome, status, body: body as T, attempts, latencyMs: Date.now() - started };
-    this.options.onAnswer?.({ ...spec, body: undefined }, answer);
+    this.options.onAnswer?.({ ...spec, body: undefined, rawBody: undefined }, answer);
     return answer;
   }
 }

@@ -11,6 +11,9 @@ import { freePort } from '../../src/dev/ports';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/dev/postgres';
 import { startService, type RunningService } from '../../src/dev/service';
 import { startDevServer } from '../../src/dev/temporal';
+import { startLocalS3, type LocalS3Handle } from '../../src/dev/versitygw';
+import type { ObjectStorage } from '../../src/providers/storage/port';
+import { createS3Storage } from '../../src/providers/storage/s3';
 import { PROJECT_ROOT } from '../../src/paths';
 import { createClient, ensureSearchAttributes } from '../../src/temporal/client';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
@@ -44,7 +47,7 @@ interface Slot {
 const TIMEOUT_MS = 120_000;
 
 /** The chaos processes' own secrets: production mode refuses the development ones. */
-function productionEnv(databaseUrl: string, temporalAddress: string, bundlePath: string): NodeJS.ProcessEnv {
+function productionEnv(databaseUrl: string, temporalAddress: string, bundlePath: string, s3: LocalS3Handle): NodeJS.ProcessEnv {
   const codecKey = `chaos:${randomBytes(32).toString('base64')}`;
   return {
     NODE_ENV: 'production',
@@ -57,6 +60,14 @@ function productionEnv(databaseUrl: string, temporalAddress: string, bundlePath:
     SERVICE_TOKEN: randomBytes(24).toString('hex'),
     // The run's customers are the sandbox's: test tokens and scripted biller references.
     ALLOW_SANDBOX_PROVIDERS: 'true',
+    // The fault schedule makes the sandboxes slow, fail or time out through the sandbox_faults table.
+    SANDBOX_FAULTS: 'true',
+    // Statements, invoices and partner files live on a local S3 server that checks signatures.
+    S3_ENDPOINT: s3.endpoint,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_BUCKET: 'finflow-chaos',
     ACCESS_TOKEN_TTL_SECONDS: String(24 * 3600),
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
@@ -81,6 +92,9 @@ export class Cluster {
   private env!: NodeJS.ProcessEnv;
   private dir!: string;
   private pg?: EmbeddedPostgresHandle;
+  private s3?: LocalS3Handle;
+  /** The bucket the processes store in, for the checks. */
+  storage!: ObjectStorage;
   private pgPort = 0;
   private temporal?: TestWorkflowEnvironment;
   private temporalPort = 0;
@@ -101,17 +115,21 @@ export class Cluster {
     await chmod(this.dir, 0o755);
     [this.pgPort, this.temporalPort] = [await freePort(), await freePort()];
     const bundlePath = join(this.dir, 'workflow-bundle.js');
-    const [, , { code }] = await Promise.all([
+    const [, , { code }, s3] = await Promise.all([
       this.startPostgres(),
       this.startTemporal(),
       bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      startLocalS3({ dataDir: join(this.dir, 's3'), accessKeyId: 'finflow-chaos', secretAccessKey: randomBytes(16).toString('hex'), timeoutMs: TIMEOUT_MS }),
     ]);
+    this.s3 = s3;
     await writeFile(bundlePath, code);
-    this.env = productionEnv((this.pg as EmbeddedPostgresHandle).url, `127.0.0.1:${this.temporalPort}`, bundlePath);
+    this.env = productionEnv((this.pg as EmbeddedPostgresHandle).url, `127.0.0.1:${this.temporalPort}`, bundlePath, s3);
     // The harness reads with the same configuration the processes run on.
     this.config = loadConfig(this.env);
     this.db = createDb(this.config);
     await migrateLatest(this.db);
+    this.storage = createS3Storage(this.config.storage);
+    await this.storage.ensureBucket();
     this.client = createClient(this.config.temporal);
     await ensureSearchAttributes(this.client, this.config.temporal.namespace);
     for (let i = 0; i < this.options.apis; i++) this.apiPorts.push(await freePort());
@@ -119,6 +137,11 @@ export class Cluster {
     for (let i = 0; i < this.options.workers; i++) this.slots.push({ kind: 'worker', index: i });
     for (let i = 0; i < this.options.apis; i++) this.slots.push({ kind: 'api', index: i });
     await Promise.all(this.slots.map((slot) => this.startSlot(slot)));
+  }
+
+  /** Every process's log so far (one file per worker or API slot). */
+  get logFiles(): string[] {
+    return [...this.logs.keys()].map((name) => join(this.dir, `${name}.log`));
   }
 
   get serviceToken(): string {
@@ -199,6 +222,7 @@ export class Cluster {
     await this.db?.destroy().catch(() => undefined);
     await this.temporal?.teardown().catch(() => undefined);
     await this.pg?.stop().catch(() => undefined);
+    await this.s3?.stop().catch(() => undefined);
     for (const log of this.logs.values()) log.end();
     if (this.dir && !process.env.CHAOS_KEEP_DATA) await rm(this.dir, { recursive: true, force: true });
   }

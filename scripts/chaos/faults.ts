@@ -1,4 +1,5 @@
 import { temporal } from '@temporalio/proto';
+import { SANDBOX_NAMES, setSandboxFault, type SandboxFaultMode, type SandboxName } from '../../src/providers/sandbox-faults';
 import type { Cluster } from './cluster';
 import { Prng } from './prng';
 
@@ -6,12 +7,23 @@ import { Prng } from './prng';
  * The fault schedule, drawn from the run's seed before the run starts, so the same seed
  * replays the same faults at the same offsets. Worker kills are the most frequent (a
  * worker is almost always mid-activity under the load); API kills, Temporal restarts and
- * PostgreSQL restarts (fast shutdown: every connection dropped) are rarer. The providers'
- * faults (declines, timeouts, unknown outcomes) come with the load: the sandbox tokens
- * and scripted biller references of operations.ts.
+ * PostgreSQL restarts (fast shutdown: every connection dropped) are rarer. Slow providers
+ * switch a sandbox's fault on for a while (src/providers/sandbox-faults.ts: latency,
+ * failures, timeouts after the call took effect). The scripted provider outcomes
+ * (declines, timeouts, unknown outcomes) come with the load: the sandbox tokens and
+ * biller references of operations.ts.
  */
 
-export type FaultKind = 'kill_worker' | 'kill_api' | 'restart_temporal' | 'restart_postgres';
+export type FaultKind = 'kill_worker' | 'kill_api' | 'restart_temporal' | 'restart_postgres' | 'slow_provider';
+
+/** A sandbox's misbehaviour for a while. */
+export interface ProviderFault {
+  provider: SandboxName;
+  mode: SandboxFaultMode;
+  latencyMs: number;
+  share: number;
+  durationMs: number;
+}
 
 export interface Fault {
   atMs: number;
@@ -20,6 +32,7 @@ export interface Fault {
   target: number;
   /** A worker kill aimed at whichever worker holds a started activity now (the target when none does). */
   aimed?: boolean;
+  provider?: ProviderFault;
 }
 
 export interface FaultPlan {
@@ -31,11 +44,23 @@ export interface FaultPlan {
 }
 
 /** Mean time between faults of the rarer kinds; worker kills come every `workerKillEveryMs`. */
-const MEAN_GAP_MS: Record<Exclude<FaultKind, 'kill_worker'>, number> = {
+const MEAN_GAP_MS: Record<Exclude<FaultKind, 'kill_worker' | 'slow_provider'>, number> = {
   kill_api: 20_000,
   restart_temporal: 150_000,
   restart_postgres: 150_000,
 };
+/** Mean time between slow-provider spells; each lasts 10-40 s. */
+const PROVIDER_FAULT_GAP_MS = 25_000;
+
+/** A sandbox's spell: every call slow (0.5-8 s), a share failing at once, or a share timing out (1-15 s) after taking effect. */
+function providerFault(prng: Prng): ProviderFault {
+  const provider = prng.pick(SANDBOX_NAMES);
+  const durationMs = prng.int(10_000, 40_000);
+  const mode = prng.pick(['latency', 'failure', 'timeout'] as const);
+  if (mode === 'latency') return { provider, mode, latencyMs: prng.int(500, 8_000), share: 1, durationMs };
+  if (mode === 'failure') return { provider, mode, latencyMs: 0, share: Number((0.3 + prng.next() * 0.6).toFixed(2)), durationMs };
+  return { provider, mode, latencyMs: prng.int(1_000, 15_000), share: Number((0.2 + prng.next() * 0.4).toFixed(2)), durationMs };
+}
 
 export function faultSchedule(seed: number, plan: FaultPlan): Fault[] {
   const prng = new Prng(seed ^ 0x5eed_fa17);
@@ -54,6 +79,10 @@ export function faultSchedule(seed: number, plan: FaultPlan): Fault[] {
     if (moments.length === 0 && kind !== 'kill_api') moments.push(end / 4 + prng.next() * (end / 2));
     for (const at of moments) faults.push({ atMs: Math.round(at), kind, target: prng.int(0, (kind === 'kill_api' ? plan.apis : plan.workers) - 1) });
   }
+  // Drawn after the others, so adding them left every earlier seed's kills and restarts where they were.
+  for (let at = prng.exponential(PROVIDER_FAULT_GAP_MS) / 4; at < end; at += prng.exponential(PROVIDER_FAULT_GAP_MS)) {
+    faults.push({ atMs: Math.round(at), kind: 'slow_provider', target: 0, provider: providerFault(prng) });
+  }
   return faults.sort((a, b) => a.atMs - b.atMs);
 }
 
@@ -65,7 +94,7 @@ export type FaultCounts = Record<FaultKind | 'kill_worker_mid_activity', number>
  * waits for that restart); a server restart holds the schedule until it is done.
  */
 export async function playFaults(cluster: Cluster, faults: Fault[], startedAt: number, stop: () => boolean, log: (line: string) => void): Promise<FaultCounts> {
-  const counts: FaultCounts = { kill_worker: 0, kill_worker_mid_activity: 0, kill_api: 0, restart_temporal: 0, restart_postgres: 0 };
+  const counts: FaultCounts = { kill_worker: 0, kill_worker_mid_activity: 0, kill_api: 0, restart_temporal: 0, restart_postgres: 0, slow_provider: 0 };
   const kills: Array<Promise<void>> = [];
   const perform = async (fault: Fault) => {
     try {
@@ -73,10 +102,14 @@ export async function playFaults(cluster: Cluster, faults: Fault[], startedAt: n
         const holder = fault.aimed ? await activityHolder(cluster).catch(() => undefined) : undefined;
         if (!(await cluster.kill(fault.kind === 'kill_worker' ? 'worker' : 'api', holder ?? fault.target, stop))) return;
         if (holder !== undefined) counts.kill_worker_mid_activity += 1;
+      } else if (fault.provider) {
+        const { durationMs, ...spell } = fault.provider;
+        await setSandboxFault(cluster.db, { ...spell, until: new Date(Date.now() + durationMs) });
       } else if (fault.kind === 'restart_temporal') await cluster.restartTemporal();
       else await cluster.restartPostgres();
       counts[fault.kind] += 1;
-      log(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${fault.kind}${fault.kind.startsWith('kill') ? ` ${fault.target}` : ''}${fault.aimed ? ' (aimed)' : ''}`);
+      const what = fault.provider ? ` ${fault.provider.provider} ${fault.provider.mode} ${fault.provider.latencyMs} ms × ${fault.provider.share} for ${fault.provider.durationMs / 1000} s` : fault.kind.startsWith('kill') ? ` ${fault.target}` : '';
+      log(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${fault.kind}${what}${fault.aimed ? ' (aimed)' : ''}`);
     } catch (err) {
       log(`${((Date.now() - startedAt) / 1000).toFixed(1)}s ${fault.kind} failed: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../../src/db/knex';
 import { formatLocalDate, localDateOf, localDateTimeOf } from '../../src/payments/recurring/period';
 import { scheduleIds, workflowIds } from '../../src/temporal/names';
-import type { Answer, ChaosClient, Outcome } from './client';
+import type { Answer, ChaosClient, Outcome, RequestSpec } from './client';
+import { cardFile, IMAP_PASSWORD, IMAP_USER, type CardFile, type ChaosMailbox } from './fixtures';
 import type { Prng } from './prng';
 
 /**
@@ -22,7 +23,16 @@ export interface Customer {
   cardId: string;
 }
 
-/** What the client finally saw for one money-moving request, and what identifies its effects. */
+/**
+ * What a request's effects must be, beyond its row, for the lines whose checks compare
+ * the system with what the harness fed it (checks.ts by `line`).
+ */
+export type Expectation =
+  | { line: 'mailbox'; userId: string; pdfHashes: string[] }
+  | { line: 'card_file'; file: CardFile }
+  | { line: 'campaign'; campaignId: string; consenting: string[]; notConsenting: string[] };
+
+/** What the client finally saw for one request, and what identifies its effects. */
 export interface Issued {
   kind: string;
   outcome: Outcome;
@@ -33,6 +43,18 @@ export interface Issued {
   recurringPaymentId?: string;
   /** The business id the API answered with, when it answered. */
   id?: string;
+  expect?: Expectation;
+}
+
+/** What the clients share during a run: the mailboxes still free, connected customers, files sent. */
+export interface LoadState {
+  mailbox?: ChaosMailbox;
+  /** Customers given a mailbox (or being given one). */
+  mailboxOwners: Set<string>;
+  /** Customers whose mailbox is connected and fetched: they have invoices to pay. */
+  mailboxCustomers: Customer[];
+  cardFiles: CardFile[];
+  nextContactPhone: () => string;
 }
 
 export interface LoadContext {
@@ -40,7 +62,10 @@ export interface LoadContext {
   temporal: Client;
   db: Db;
   serviceToken: string;
+  /** An operator's access token (campaigns are an operator's work). */
+  operatorToken: string;
   customers: Customer[];
+  state: LoadState;
   prng: Prng;
 }
 
@@ -67,6 +92,29 @@ function pickTwo(ctx: LoadContext): [Customer, Customer] | undefined {
 
 const bodyId = (answer: Answer) => (answer.body as { id?: string } | null)?.id;
 
+/** A request of the load: the path (and the route's template, when the path carries ids), who sends it and what. */
+interface LoadRequest {
+  method?: RequestSpec['method'];
+  path: string;
+  route?: string;
+  token?: string;
+  body?: unknown;
+  rawBody?: RequestSpec['rawBody'];
+}
+
+/**
+ * Sends one request with an Idempotency-Key of its own and answers what the client saw,
+ * with the workflow the key starts (`workflowOf`) and the id the API answered.
+ */
+async function submit(ctx: LoadContext, kind: string, request: LoadRequest, workflowOf?: (key: string) => string): Promise<Issued & { answer: Answer }> {
+  const key = randomUUID();
+  const answer = await ctx.client.send({ method: request.method ?? 'POST', route: request.route ?? request.path, idempotencyKey: key, ...request });
+  return { kind, outcome: answer.outcome, status: answer.status, ...(workflowOf ? { workflowId: workflowOf(key) } : {}), id: bodyId(answer), answer };
+}
+
+/** The Issued record without the answer it was read from. */
+const issued = ({ answer: _answer, ...rest }: Issued & { answer: Answer }): Issued => rest;
+
 export const OPERATIONS: OperationKind[] = [
   {
     name: 'signup',
@@ -81,13 +129,9 @@ export const OPERATIONS: OperationKind[] = [
     weight: 5,
     async issue(ctx) {
       const c = ctx.prng.pick(ctx.customers);
-      const key = randomUUID();
-      const token = ctx.prng.pick(FUNDING_TOKENS);
-      const answer = await ctx.client.send({
-        method: 'POST', path: '/v1/wallet/fund', route: '/v1/wallet/fund', token: c.token, idempotencyKey: key,
-        body: { accountId: c.walletId, amount: amount(ctx, 1_000, 50_000), currency: 'USD', source: { type: 'card', token } },
-      });
-      return { kind: 'funding', outcome: answer.outcome, status: answer.status, workflowId: workflowIds.walletFunding(c.userId, key), id: bodyId(answer) };
+      const source = { type: 'card', token: ctx.prng.pick(FUNDING_TOKENS) };
+      const body = { accountId: c.walletId, amount: amount(ctx, 1_000, 50_000), currency: 'USD', source };
+      return issued(await submit(ctx, 'funding', { path: '/v1/wallet/fund', token: c.token, body }, (key) => workflowIds.walletFunding(c.userId, key)));
     },
   },
   {
@@ -97,12 +141,8 @@ export const OPERATIONS: OperationKind[] = [
       const pair = pickTwo(ctx);
       if (!pair) return undefined;
       const [from, to] = pair;
-      const key = randomUUID();
-      const answer = await ctx.client.send({
-        method: 'POST', path: '/v1/transfers', route: '/v1/transfers', token: from.token, idempotencyKey: key,
-        body: { fromAccountId: from.walletId, to: ctx.prng.int(0, 1) === 0 ? { email: to.email } : { phone: to.phone }, amount: amount(ctx, 100, 8_000), currency: 'USD', note: 'chaos' },
-      });
-      return { kind: 'transfer', outcome: answer.outcome, status: answer.status, workflowId: workflowIds.customerTransfer(from.userId, key), id: bodyId(answer) };
+      const body = { fromAccountId: from.walletId, to: ctx.prng.int(0, 1) === 0 ? { email: to.email } : { phone: to.phone }, amount: amount(ctx, 100, 8_000), currency: 'USD', note: 'chaos' };
+      return issued(await submit(ctx, 'transfer', { path: '/v1/transfers', token: from.token, body }, (key) => workflowIds.customerTransfer(from.userId, key)));
     },
   },
   {
@@ -110,12 +150,8 @@ export const OPERATIONS: OperationKind[] = [
     weight: 4,
     async issue(ctx) {
       const c = ctx.prng.pick(ctx.customers);
-      const key = randomUUID();
-      const answer = await ctx.client.send({
-        method: 'POST', path: '/v1/payments', route: '/v1/payments', token: c.token, idempotencyKey: key,
-        body: { billerId: BILLER, customerRef: `48201937${ctx.prng.pick(BILLER_SCRIPTS)}`, amount: amount(ctx, 500, 6_000), fromAccountId: c.walletId },
-      });
-      return { kind: 'bill_payment', outcome: answer.outcome, status: answer.status, workflowId: workflowIds.payment(c.userId, key), id: bodyId(answer) };
+      const body = { billerId: BILLER, customerRef: `48201937${ctx.prng.pick(BILLER_SCRIPTS)}`, amount: amount(ctx, 500, 6_000), fromAccountId: c.walletId };
+      return issued(await submit(ctx, 'bill_payment', { path: '/v1/payments', token: c.token, body }, (key) => workflowIds.payment(c.userId, key)));
     },
   },
   {
@@ -123,12 +159,8 @@ export const OPERATIONS: OperationKind[] = [
     weight: 2,
     async issue(ctx) {
       const c = ctx.prng.pick(ctx.customers);
-      const key = randomUUID();
-      const answer = await ctx.client.send({
-        method: 'POST', path: `/v1/accounts/${c.cardId}/payments`, route: '/v1/accounts/:cardId/payments', token: c.token, idempotencyKey: key,
-        body: { fromAccountId: c.savingsId, amount: amount(ctx, 100, 3_000) },
-      });
-      return { kind: 'card_payment', outcome: answer.outcome, status: answer.status, workflowId: workflowIds.payment(c.userId, key), id: bodyId(answer) };
+      const request = { path: `/v1/accounts/${c.cardId}/payments`, route: '/v1/accounts/:cardId/payments', token: c.token, body: { fromAccountId: c.savingsId, amount: amount(ctx, 100, 3_000) } };
+      return issued(await submit(ctx, 'card_payment', request, (key) => workflowIds.payment(c.userId, key)));
     },
   },
   {
@@ -136,18 +168,19 @@ export const OPERATIONS: OperationKind[] = [
     weight: 3,
     async issue(ctx) {
       const c = ctx.prng.pick(ctx.customers);
-      const key = randomUUID();
       // Salary into savings, card purchases on the card (some beyond its limit), fees from the wallet.
       const choice = ctx.prng.pick([
         { accountId: c.savingsId, direction: 'credit', code: 'salary', amount: amount(ctx, 1_000, 20_000) },
         { accountId: c.cardId, direction: 'debit', code: 'card_purchase', amount: amount(ctx, 100, 30_000) },
         { accountId: c.walletId, direction: 'debit', code: 'fee', amount: amount(ctx, 10, 500) },
       ] as const);
-      const answer = await ctx.client.send({
-        method: 'POST', path: `/internal/v1/accounts/${choice.accountId}/postings`, route: '/internal/v1/accounts/:accountId/postings', token: ctx.serviceToken, idempotencyKey: key,
+      const request = {
+        path: `/internal/v1/accounts/${choice.accountId}/postings`,
+        route: '/internal/v1/accounts/:accountId/postings',
+        token: ctx.serviceToken,
         body: { direction: choice.direction, amount: choice.amount, currency: 'USD', code: choice.code, description: 'chaos posting' },
-      });
-      return { kind: 'bank_posting', outcome: answer.outcome, status: answer.status, workflowId: workflowIds.bankPosting(key), id: bodyId(answer) };
+      };
+      return issued(await submit(ctx, 'bank_posting', request, (key) => workflowIds.bankPosting(key)));
     },
   },
   {
@@ -157,14 +190,96 @@ export const OPERATIONS: OperationKind[] = [
       const c = ctx.prng.pick(ctx.customers);
       // A zone where 09:00 today has passed, so today's period is paid at once (triggerImmediately).
       const timezone = zoneAfterNine();
-      const answer = await ctx.client.send({
-        method: 'POST', path: '/v1/recurring-payments', route: '/v1/recurring-payments', token: c.token, idempotencyKey: randomUUID(),
-        body: { billerId: BILLER, customerRef: `48201937${ctx.prng.pick(['55', '55', '01'])}`, amount: amount(ctx, 500, 3_000), fromAccountId: c.walletId, frequency: 'monthly', startDate: formatLocalDate(localDateOf(new Date(), timezone)), timezone },
-      });
-      const id = bodyId(answer);
+      const body = { billerId: BILLER, customerRef: `48201937${ctx.prng.pick(['55', '55', '01'])}`, amount: amount(ctx, 500, 3_000), fromAccountId: c.walletId, frequency: 'monthly', startDate: formatLocalDate(localDateOf(new Date(), timezone)), timezone };
+      const sent = await submit(ctx, 'recurring_payment', { path: '/v1/recurring-payments', token: c.token, body });
       // A backfill over today's fire time: the same period runs again and must find it paid.
-      if (id) await backfillToday(ctx.temporal, id).catch(() => undefined);
-      return { kind: 'recurring_payment', outcome: answer.outcome, status: answer.status, recurringPaymentId: id, id };
+      if (sent.id) await backfillToday(ctx.temporal, sent.id).catch(() => undefined);
+      return { ...issued(sent), recurringPaymentId: sent.id };
+    },
+  },
+  {
+    name: 'statement',
+    weight: 2,
+    async issue(ctx) {
+      const c = ctx.prng.pick(ctx.customers);
+      const accountId = ctx.prng.pick([c.walletId, c.savingsId, c.cardId]);
+      const now = Date.now();
+      const body = ctx.prng.next() < 0.7 ? { lastN: ctx.prng.int(1, 20) } : { from: new Date(now - ctx.prng.int(1, 48) * 3_600_000).toISOString(), to: new Date(now).toISOString() };
+      const request = { path: `/v1/accounts/${accountId}/statements`, route: '/v1/accounts/:id/statements', token: c.token, body };
+      return issued(await submit(ctx, 'statement', request, (key) => workflowIds.statement(c.userId, key)));
+    },
+  },
+  {
+    name: 'mailbox',
+    weight: 1,
+    async issue(ctx) {
+      const { state } = ctx;
+      const candidates = ctx.customers.filter((c) => !state.mailboxOwners.has(c.userId));
+      const box = state.mailbox?.free.pop();
+      if (!box || !state.mailbox || candidates.length === 0) return undefined;
+      const c = ctx.prng.pick(candidates);
+      state.mailboxOwners.add(c.userId);
+      const { host, port } = state.mailbox.imap;
+      const body = { host, port, tls: false, username: IMAP_USER, password: IMAP_PASSWORD, folder: box.folder, timezone: 'UTC' };
+      const saved = await submit(ctx, 'mailbox', { method: 'PUT', path: '/v1/me/mailbox', token: c.token, body });
+      if (saved.outcome !== 'succeeded') return issued(saved);
+      // Sometimes asked twice at once: one fetch of a mailbox runs at a time, and is the answer to both.
+      const fetch = () => submit(ctx, 'mailbox', { path: '/v1/invoices/ingest', token: c.token });
+      const [first, second] = await Promise.all([fetch(), ctx.prng.next() < 0.3 ? fetch() : undefined]);
+      const fetched = first.outcome === 'succeeded' || !second ? first : second;
+      if (fetched.outcome === 'succeeded') state.mailboxCustomers.push(c);
+      return { ...issued(fetched), expect: { line: 'mailbox', userId: c.userId, pdfHashes: box.pdfHashes } };
+    },
+  },
+  {
+    name: 'invoice_payment',
+    weight: 1,
+    async issue(ctx) {
+      if (ctx.state.mailboxCustomers.length === 0) return undefined;
+      const c = ctx.prng.pick(ctx.state.mailboxCustomers);
+      const list = await ctx.client.send<{ data?: Array<{ id: string; billerId: string | null }> }>({ method: 'GET', path: '/v1/invoices?status=parsed', route: '/v1/invoices', token: c.token });
+      const payable = (list.body?.data ?? []).filter((invoice) => invoice.billerId);
+      if (payable.length === 0) return undefined;
+      const invoice = ctx.prng.pick(payable);
+      const request = { path: `/v1/invoices/${invoice.id}/pay`, route: '/v1/invoices/:id/pay', token: c.token, body: { fromAccountId: c.walletId } };
+      // The invoice is the payment's key: asked again with another Idempotency-Key, it is the same payment.
+      return issued(await submit(ctx, 'invoice_payment', request, () => workflowIds.payment(c.userId, workflowIds.invoicePaymentKey(invoice.id))));
+    },
+  },
+  {
+    name: 'card_file',
+    weight: 2,
+    async issue(ctx) {
+      const { cardFiles } = ctx.state;
+      // One file in four is one sent before, byte for byte: the same file, ingested once.
+      const again = cardFiles.length > 0 && ctx.prng.next() < 0.25;
+      const file = again ? ctx.prng.pick(cardFiles) : cardFile(ctx.prng);
+      if (!again) cardFiles.push(file);
+      const request = { path: `/internal/v1/card-files?partner=${file.partner}`, route: '/internal/v1/card-files', token: ctx.serviceToken, rawBody: { contentType: 'text/csv', data: file.content } };
+      return { ...issued(await submit(ctx, 'card_file', request, () => workflowIds.cardFile(file.fileId))), expect: { line: 'card_file', file } };
+    },
+  },
+  {
+    name: 'campaign',
+    weight: 1,
+    async issue(ctx) {
+      const token = ctx.operatorToken;
+      const run = randomUUID();
+      const contacts = Array.from({ length: ctx.prng.int(2, 6) }, () => ({ phone: ctx.state.nextContactPhone(), consent: ctx.prng.pick(['opt_in', 'opt_in', 'opt_in', 'opt_out', 'pending'] as const) }));
+      for (const { phone, consent } of contacts) {
+        const body = { phone, timezone: 'UTC', attributes: { run, first_name: 'Chaos' }, ...(consent === 'pending' ? {} : { consent: { sms: { status: consent } } }) };
+        const saved = await submit(ctx, 'campaign', { path: '/v1/contacts', token, body });
+        if (saved.outcome !== 'succeeded') return issued(saved);
+      }
+      const template = await submit(ctx, 'campaign', { path: '/v1/templates', token, body: { name: `chaos ${run}`, channel: 'sms', body: 'Hi {{ first_name }}, chaos says hello.', placeholders: ['first_name'] } });
+      const segment = await submit(ctx, 'campaign', { path: '/v1/segments', token, body: { name: `chaos ${run}`, filters: [{ path: 'run', op: 'eq', value: run }] } });
+      if (!template.id || !segment.id) return issued(template.id ? segment : template);
+      const campaign = await submit(ctx, 'campaign', { path: '/v1/campaigns', token, body: { name: `chaos ${run}`, templateId: template.id, segmentId: segment.id, channel: 'sms' } });
+      const campaignId = campaign.id;
+      if (!campaignId) return issued(campaign);
+      const launch = await submit(ctx, 'campaign', { path: `/v1/campaigns/${campaignId}/launch`, route: '/v1/campaigns/:id/launch', token }, () => workflowIds.campaignRollout(campaignId));
+      const phones = (wanted: boolean) => contacts.filter((c) => (c.consent === 'opt_in') === wanted).map((c) => c.phone);
+      return { ...issued(launch), id: campaignId, expect: { line: 'campaign', campaignId, consenting: phones(true), notConsenting: phones(false) } };
     },
   },
 ];

@@ -1,13 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createUser } from '../../src/api/auth/service';
+import type { AppContext } from '../../src/api/core/context';
+import { createLedger } from '../../src/ledger/service';
 import { PROJECT_ROOT } from '../../src/paths';
 import { runChecks, inspectWorkflows, unsentMessages, type Violation } from './checks';
 import { ChaosClient, type Answer, type Outcome, type RequestSpec } from './client';
 import { Cluster } from './cluster';
-import { faultSchedule, playFaults, type FaultCounts } from './faults';
-import { OPERATIONS, signUpCustomer, type Issued, type LoadContext } from './operations';
+import { faultSchedule, playFaults, type Fault, type FaultCounts } from './faults';
+import { contactPhones, startChaosMailbox } from './fixtures';
+import { OPERATIONS, signUpCustomer, type Issued, type LoadContext, type LoadState } from './operations';
 import { Prng } from './prng';
 
 /**
@@ -48,6 +53,8 @@ export interface ChaosResult {
   /** `workerMidActivity`: worker kills aimed at, and landing on, a worker holding a started activity. */
   kills: { worker: number; workerMidActivity: number; api: number };
   restarts: { worker: number; api: number; temporal: number; postgres: number; unplanned: number };
+  /** Spells of slow, failing or timing-out sandbox providers, by mode. */
+  providerFaults: Record<string, number>;
   routes: Record<string, RouteFigures>;
   /** Until a killed process was ready again: median and slowest. */
   restartSeconds: { p50: number; max: number };
@@ -57,8 +64,14 @@ export interface ChaosResult {
 }
 
 const INITIAL_CUSTOMERS = 6;
-/** Settling gives up when nothing has finished for this long. */
-const STALL_MS = 120_000;
+/** Mailboxes the load can connect: one customer each. */
+const MAILBOX_FOLDERS = 40;
+/**
+ * Settling gives up when nothing has finished for this long: longer than the provider
+ * profile's longest retry interval (5 min, src/workflows/shared/activity-profiles.ts),
+ * since a call that failed through many spells and restarts waits that long to try again.
+ */
+const STALL_MS = 6 * 60_000;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -93,7 +106,11 @@ async function settle(cluster: Cluster, log: (line: string) => void): Promise<vo
       select (select count(*) from wallet_fundings where status = 'processing')
            + (select count(*) from customer_transfers where status = 'processing')
            + (select count(*) from bank_postings where status = 'processing')
-           + (select count(*) from payments where status = 'processing') as n`);
+           + (select count(*) from payments where status = 'processing')
+           + (select count(*) from statements where status = 'processing')
+           + (select count(*) from invoice_ingestions where status = 'processing')
+           + (select count(*) from card_files where status in ('received', 'processing'))
+           + (select count(*) from campaigns where status in ('planning', 'running')) as n`);
     // A request's row is decided before its messages go out: wait for those as well.
     const processing = Number(rows[0].n) + (Number(rows[0].n) === 0 ? (await unsentMessages(cluster.db)).length : 0);
     if (processing === 0) return;
@@ -113,6 +130,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const answers: Array<{ route: string; answer: Answer }> = [];
   const issued: Issued[] = [];
   const startedAt = new Date();
+  const cleanups: Array<() => Promise<void>> = [];
   try {
     log(`chaos: seed ${options.seed}, ${options.minutes} min, faults ${options.faults ? 'on' : 'off'}, ${options.workers} workers, ${options.apis} APIs, ${options.clients} clients`);
     await cluster.start();
@@ -126,7 +144,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         if (recording) answers.push({ route: `${spec.method} ${spec.route}`, answer });
       },
     });
-    const base = { client, temporal: cluster.client, db: cluster.db, serviceToken: cluster.serviceToken, customers: [] };
+    const mailbox = await startChaosMailbox(MAILBOX_FOLDERS, options.seed);
+    cleanups.push(() => mailbox.imap.stop());
+    const state: LoadState = { mailbox, mailboxOwners: new Set(), mailboxCustomers: [], cardFiles: [], nextContactPhone: contactPhones(options.seed) };
+    const operatorToken = await signInOperator(cluster, client);
+    const base = { client, temporal: cluster.client, db: cluster.db, serviceToken: cluster.serviceToken, operatorToken, state, customers: [] };
     const setupCtx: LoadContext = { ...base, prng: new Prng(options.seed) };
     while (setupCtx.customers.length < INITIAL_CUSTOMERS) {
       const customer = await signUpCustomer(setupCtx);
@@ -146,7 +168,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     recording = true;
     let stopping = false;
     const faults = options.faults ? faultSchedule(options.seed, { durationMs, workers: options.workers, apis: options.apis, workerKillEveryMs: options.workerKillEveryMs }) : [];
-    if (options.faults) log(`fault schedule: ${faults.length} faults (${faults.filter((f) => f.kind === 'kill_worker').length} worker kills)`);
+    if (options.faults) log(`fault schedule: ${faults.length} faults (${faults.filter((f) => f.kind === 'kill_worker').length} worker kills, ${faults.filter((f) => f.provider).length} slow-provider spells)`);
     const faultRun = playFaults(cluster, faults, loadStarted, () => stopping, (line) => log(`  fault ${line}`));
     const clients = Array.from({ length: options.clients }, async (_, i) => {
       const ctx: LoadContext = { ...base, customers: setupCtx.customers, prng: new Prng(options.seed + 7919 * (i + 1)) };
@@ -167,6 +189,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const loadSeconds = (Date.now() - loadStarted) / 1000;
     const counts: FaultCounts = await faultRun;
     recording = false;
+    // The providers recover with the load's end: settling measures the system, not a spell.
+    await cluster.db('sandbox_faults').del();
 
     log(`load done: ${issued.length} operations in ${loadSeconds.toFixed(0)} s; settling`);
     const settleStarted = Date.now();
@@ -175,7 +199,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const settleSeconds = (Date.now() - settleStarted) / 1000;
     log(`settled in ${settleSeconds.toFixed(0)} s; checking`);
 
-    const ctx = { db: cluster.db, temporal: cluster.client, issued };
+    const ctx = { db: cluster.db, temporal: cluster.client, issued, storage: cluster.storage, logFiles: cluster.logFiles };
     const workflows = await inspectWorkflows(ctx);
     const violations = await runChecks({ ...ctx, workflows });
     const operations: ChaosResult['operations'] = {};
@@ -193,6 +217,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       operations,
       kills: { worker: counts.kill_worker, workerMidActivity: counts.kill_worker_mid_activity, api: counts.kill_api },
       restarts: { worker: counts.kill_worker, api: counts.kill_api, temporal: counts.restart_temporal, postgres: counts.restart_postgres, unplanned },
+      providerFaults: providerFaultFigures(faults, counts),
       routes: routeFigures(answers, loadSeconds),
       restartSeconds: restartFigures(cluster.restartMs),
       workflows: { total: workflows.total, runningAtEnd: workflows.runningByType, activityRetriesAfterTimeout: workflows.activityRetriesAfterTimeout, workflowTaskTimeouts: workflows.workflowTaskTimeouts },
@@ -202,7 +227,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     return result;
   } finally {
     await cluster.stop();
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
   }
+}
+
+/** An operator (operators cannot sign up: created as the dev seed creates them), signed in through the API. */
+async function signInOperator(cluster: Cluster, client: ChaosClient): Promise<string> {
+  const details = { email: `operator-${randomUUID()}@chaos.example`, password: 'chaos operator passphrase', name: 'Chaos Operator', phone: '+14155550100', dateOfBirth: '1980-01-01' };
+  const app = { config: cluster.config, deps: { db: cluster.db, ledger: createLedger(cluster.db), now: () => new Date() } } as unknown as AppContext;
+  await createUser(app, details, 'operator');
+  const login = await client.send<{ accessToken: string }>({ method: 'POST', path: '/v1/auth/login', route: 'setup', body: { email: details.email, password: details.password } });
+  if (login.outcome !== 'succeeded') throw new Error(`the operator could not sign in: ${login.status}`);
+  return login.body.accessToken;
+}
+
+/** Spells played, by mode (the schedule's, up to the number played). */
+function providerFaultFigures(faults: Fault[], counts: FaultCounts): Record<string, number> {
+  const figures: Record<string, number> = {};
+  for (const fault of faults.filter((f) => f.provider).slice(0, counts.slow_provider)) {
+    const key = `${fault.provider?.provider} ${fault.provider?.mode}`;
+    figures[key] = (figures[key] ?? 0) + 1;
+  }
+  return figures;
 }
 
 function restartFigures(ms: number[]): { p50: number; max: number } {
@@ -231,6 +277,7 @@ export function printResult(result: ChaosResult, log: (line: string) => void = (
   log(`all routes: ${total} requests, ${(total / Math.max(1, result.durationSeconds)).toFixed(2)} req/s sustained`);
   log('');
   log(`kills: ${JSON.stringify(result.kills)}; restarts: ${JSON.stringify(result.restarts)}, ready again in ${result.restartSeconds.p50} s (p50), ${result.restartSeconds.max} s (max)`);
+  log(`slow providers: ${JSON.stringify(result.providerFaults)}`);
   log(`workflows: ${JSON.stringify(result.workflows)}`);
   if (result.violations.length === 0) {
     log(`seed ${result.seed}: every check held (${result.file})`);

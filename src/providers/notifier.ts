@@ -71,6 +71,12 @@ export function createNotifier({ db, sms, email, sendLeaseMs = DEFAULT_SEND_LEAS
       // Another attempt is mid-call. Retrying later sees how that call ended.
       throw new Error(`${row.channel} ${row.dedupe_key} is being sent by another attempt; retry later`);
     }
+    // An earlier attempt may have reached the provider and lost its answer (a timeout, a
+    // worker killed mid-call): a provider that can be asked is asked before sending again.
+    if (attempt.attempts > 1 && attempt.channel !== 'email' && sms.lookup) {
+      const earlier = await sms.lookup(attempt.dedupe_key);
+      if (earlier) return sentMessage(await outbox.markSent(attempt.id, sms.name, earlier.providerMessageId), true);
+    }
     let provider: string;
     let providerMessageId: string;
     try {

@@ -4,14 +4,15 @@ import type { Db } from '../db/knex';
 import { createLedger } from '../ledger/service';
 import type { Ledger } from '../ledger/types';
 import { createHttpBillerPort } from '../payments/billers/http';
-import type { BillerPort } from '../payments/billers/port';
+import { BillerUnavailableError, type BillerPort } from '../payments/billers/port';
 import { createSandboxBillerPort } from '../payments/billers/sandbox';
 import type { FundingProcessor } from '../providers/funding/port';
 import { createSandboxFundingProcessor } from '../providers/funding/sandbox';
+import { createSandboxFaults, withSandboxFaults, type FaultErrors, type SandboxName } from '../providers/sandbox-faults';
 import { createStripeFundingProcessor } from '../providers/funding/stripe';
-import { createEmailProvider, type EmailProvider } from '../providers/email';
+import { createEmailProvider, EmailSendError, type EmailProvider } from '../providers/email';
 import { createNotifier, type Notifier } from '../providers/notifier';
-import { createSmsProvider, type SmsProvider } from '../providers/sms';
+import { createSmsProvider, SmsSendError, type SmsProvider } from '../providers/sms';
 import type { ObjectStorage } from '../providers/storage/port';
 import { createS3Storage } from '../providers/storage/s3';
 import { createImapMailboxPort } from '../providers/mailbox/imap';
@@ -40,18 +41,19 @@ export interface Ports {
   invoiceReader: InvoiceReader;
 }
 
-export type PortsConfig = Pick<Config, 'sms' | 'email' | 'funding' | 'billers' | 'storage' | 'invoices'>;
+export type PortsConfig = Pick<Config, 'sms' | 'email' | 'funding' | 'billers' | 'storage' | 'invoices'> & Partial<Pick<Config, 'sandboxFaults'>>;
 
 export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
-  const sms = createSmsProvider(config, db);
-  const email = createEmailProvider(config, db);
+  const faulty = sandboxFaulting(config, db);
+  const sms = faulty.sms(createSmsProvider(config, db));
+  const email = faulty.email(createEmailProvider(config, db));
   return {
     ledger: createLedger(db),
     sms,
     email,
     notifier: createNotifier({ db, sms, email }),
-    funding: createFundingProcessor(config, db),
-    billers: createBillers(config, db),
+    funding: faulty.funding(createFundingProcessor(config, db)),
+    billers: faulty.billers(createBillers(config, db)),
     storage: createS3Storage(config.storage),
     mailbox: createImapMailboxPort({ timeoutMs: config.invoices.imapTimeoutMs }),
     secrets: createSecretBox(config.invoices.mailboxKeys),
@@ -62,6 +64,26 @@ export function createPorts(config: PortsConfig, { db }: { db: Db }): Ports {
 /** The ports the API uses (it answers requests; the worker moves money). */
 export function appPorts({ ledger, billers, notifier, storage, mailbox, secrets }: Ports): Pick<Ports, 'ledger' | 'billers' | 'notifier' | 'storage'> & { invoices: AppInvoicePorts } {
   return { ledger, billers, notifier, storage, invoices: { storage, mailbox, secrets } };
+}
+
+/**
+ * With SANDBOX_FAULTS=true, each sandbox port obeys the faults the chaos run switches in
+ * `sandbox_faults`, failing as its real adapter would (a retryable send error, an
+ * unavailable biller, a processor that timed out); a real provider is never wrapped.
+ */
+function sandboxFaulting(config: PortsConfig, db: Db) {
+  const faults = config.sandboxFaults ? createSandboxFaults(db) : undefined;
+  const wrap =
+    <T extends object>(name: SandboxName, isSandbox: (port: T) => boolean, errors: FaultErrors, methods: ReadonlyArray<keyof T>) =>
+    (port: T): T =>
+      faults && isSandbox(port) ? withSandboxFaults(port, name, faults, errors, methods) : port;
+  const plain = (what: string): FaultErrors => ({ failure: (detail) => new Error(`${what} unavailable: ${detail}`), timeout: (detail) => new Error(`${what} timed out: ${detail}`) });
+  return {
+    sms: wrap<SmsProvider>('sms', (p) => p.name === 'sandbox', { failure: (d) => new SmsSendError('provider_error', true, d), timeout: (d) => new SmsSendError('timeout', true, d) }, ['send']),
+    email: wrap<EmailProvider>('email', (p) => p.name === 'sandbox', { failure: (d) => new EmailSendError('provider_error', true, d), timeout: (d) => new EmailSendError('unreachable', true, d) }, ['send']),
+    funding: wrap<FundingProcessor>('funding', (p) => p.name === 'sandbox', plain('funding processor'), ['charge', 'getCharge']),
+    billers: wrap<BillerPort>('billers', (p) => p.name === 'sandbox', { failure: (d) => new BillerUnavailableError('sandbox', d), timeout: (d) => new BillerUnavailableError('sandbox', d) }, ['pay', 'getPaymentStatus', 'validate']),
+  };
 }
 
 function createFundingProcessor({ funding }: PortsConfig, db: Db): FundingProcessor {

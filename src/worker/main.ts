@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.temporal.namespace);
   await ensureHousekeepingSchedules(client, config);
   const connection = await createNativeConnection(config.temporal);
-  const { sms, ...ports } = createPorts(config, { db });
+  const ports = createPorts(config, { db });
+  const { sms } = ports;
   if (sms.name === 'plivo' && !config.sms.statusCallbackUrl) logger.warn('no PUBLIC_URL or SMS_STATUS_CALLBACK_URL: Plivo will send no delivery receipts');
   const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection, tracing });
   logger.info({ taskQueue: worker.options.taskQueue, smsProvider: sms.name, emailProvider: ports.email.name, fundingProvider: ports.funding.name, billerProvider: ports.billers.name }, 'worker started');

@@ -2,19 +2,21 @@ import assert from 'node:assert/strict';
 import { printResult, runChaos, type ChaosResult } from '../../scripts/chaos/run';
 
 /**
- * The short chaos run (docs/reliability.md): about two minutes of seeded load over three
+ * The short chaos run (docs/reliability.md): about two minutes of seeded load over four
  * worker and two API processes while workers are killed every ~2.5 s (SIGKILL), an API is
- * killed now and then, and Temporal and PostgreSQL are each restarted at least once; then
- * every invariant of scripts/chaos/checks.ts. CHAOS_SEED replays a failed run.
+ * killed now and then, Temporal and PostgreSQL are each restarted at least once and the
+ * sandbox providers turn slow, failing or timing out for spells; then every invariant of
+ * scripts/chaos/checks.ts. CHAOS_SEED replays a failed run.
  */
 describe('chaos: kill anything, lose nothing (e2e, separate processes)', function () {
-  this.timeout(12 * 60_000);
+  // Two minutes of load, then settling (up to 6 min without progress, see run.ts) and the checks.
+  this.timeout(15 * 60_000);
   let result: ChaosResult;
   const lines: string[] = [];
 
   before(async function () {
     const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
-    result = await runChaos({ minutes: 2, seed, faults: true, workers: 3, apis: 2, clients: 4, workerKillEveryMs: 2_500, log: (line) => lines.push(line) });
+    result = await runChaos({ minutes: 2, seed, faults: true, workers: 4, apis: 2, clients: 4, workerKillEveryMs: 2_500, log: (line) => lines.push(line) });
     printResult(result);
   });
 
@@ -27,6 +29,16 @@ describe('chaos: kill anything, lose nothing (e2e, separate processes)', functio
     for (const kind of ['funding', 'transfer', 'bill_payment', 'card_payment', 'bank_posting']) {
       assert.ok((result.operations[kind]?.succeeded ?? 0) > 0, `no ${kind} succeeded (seed ${result.seed})`);
     }
+  });
+
+  it('asks for statements, fetches mailboxes, uploads card files and launches campaigns under the faults', () => {
+    for (const kind of ['statement', 'mailbox', 'card_file', 'campaign']) {
+      assert.ok((result.operations[kind]?.succeeded ?? 0) > 0, `no ${kind} succeeded (seed ${result.seed})`);
+    }
+  });
+
+  it('makes the sandbox providers slow, fail or time out', () => {
+    assert.ok(Object.values(result.providerFaults).reduce((sum, n) => sum + n, 0) >= 1, `no slow-provider spell (seed ${result.seed})`);
   });
 
   it('holds every invariant once the system has settled', () => {

@@ -249,6 +249,19 @@ describe('invoices from a mailbox (e2e)', function () {
       );
     });
 
+    it('answers the same payment when asked again after that payment spent the balance', async () => {
+      const other = await connected();
+      await ingested(other);
+      const list = await http('GET', '/v1/invoices?issuer=BrightGrid%20Power', { token: other.accessToken });
+      const wallet = (await http('GET', '/v1/accounts', { token: other.accessToken })).body.data[0];
+      await deposit(db, wallet.id, 130_000n);
+      const path = `/v1/invoices/${list.body.data[0].id}/pay`;
+      const first = await http('POST', path, { token: other.accessToken, body: { fromAccountId: wallet.id } });
+      await eventually('the payment to finish', async () => ((await http('GET', `/v1/payments/${first.body.id}`, { token: other.accessToken })).body.status === 'succeeded' ? true : undefined));
+      const again = await http('POST', path, { token: other.accessToken, body: { fromAccountId: wallet.id } });
+      assert.deepEqual([again.status, again.body.id, again.body.status], [200, first.body.id, 'succeeded']);
+    });
+
     it('refuses to pay an invoice no template read', async () => {
       const list = await http('GET', '/v1/invoices?status=unparsed', { token: customer.accessToken });
       const wallet = (await http('GET', '/v1/accounts', { token: customer.accessToken })).body.data[0];

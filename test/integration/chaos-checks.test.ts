@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { CHECKS, type CheckContext } from '../../scripts/chaos/checks';
+import { cardFile } from '../../scripts/chaos/fixtures';
+import { Prng } from '../../scripts/chaos/prng';
 import type { Issued } from '../../scripts/chaos/operations';
 import type { Db } from '../../src/db/knex';
 import { createLedger } from '../../src/ledger/service';
@@ -109,6 +111,55 @@ describe('chaos checks', () => {
       issued.push({ kind: 'funding', outcome: 'failed', status: 422, workflowId });
     });
     assert.equal(found.filter((f) => f.includes(issued[0]?.workflowId as string)).length, 0, found.join('\n'));
+  });
+
+  it('finds a ready statement whose link never went out', async () => {
+    const workflowId = workflowIds.statement(randomUUID(), randomUUID());
+    const found = await findings('each statement asked for', [{ kind: 'statement', outcome: 'succeeded', status: 202, workflowId }], async (trx) => {
+      const { userId, wallet } = await customerWithWallet(trx);
+      await trx('statements').insert({ id: randomUUID(), workflow_id: workflowId, user_id: userId, account_id: wallet.id, source: 'api', last_n: 3, status: 'ready' });
+    });
+    assert.ok(found.includes(`statement ${workflowId}:link: 0 link messages`), found.join('\n'));
+  });
+
+  it("finds a card file whose counts do not add up to the file's rows", async () => {
+    // Seed 4 draws a file with a card number in it (and a bad phone): two rows to reject.
+    const file = cardFile(new Prng(4));
+    const found = await findings('each card event recorded once', [{ kind: 'card_file', outcome: 'succeeded', status: 202, workflowId: `card-file:${file.fileId}`, expect: { line: 'card_file', file } }], async (trx) => {
+      await trx('card_files').insert({ id: file.fileId, partner: file.partner, object_key: 'card-files/test.csv', source: 'upload', size_bytes: file.content.length, status: 'completed', rows_total: file.rows, accepted: file.rows, rejected: 0 });
+    });
+    assert.ok(found.some((f) => f.startsWith(`card file ${file.fileId.slice(0, 12)}: ${file.rows} rows, 0 rejected`)), found.join('\n'));
+  });
+
+  it('finds a card number kept in a rejected row', async () => {
+    const file = cardFile(new Prng(4));
+    const found = await findings('each card event recorded once', [{ kind: 'card_file', outcome: 'failed', status: 413, expect: { line: 'card_file', file } }], async (trx) => {
+      await trx('card_files').insert({ id: file.fileId, partner: file.partner, object_key: 'card-files/test.csv', source: 'upload', size_bytes: 1 });
+      await trx('card_file_rejects').insert({ file_id: file.fileId, line_no: 2, raw: `2,${file.pans[0]},501234567`, reason: 'test' });
+    });
+    assert.deepEqual(found, ['1 rows of the cards tables hold a card number']);
+  });
+
+  it('finds a PDF of a fetched mailbox that was never stored', async () => {
+    const userId = randomUUID();
+    const hash = 'ab'.repeat(32);
+    const found = await findings('each invoice PDF stored once', [{ kind: 'mailbox', outcome: 'succeeded', status: 202, expect: { line: 'mailbox', userId, pdfHashes: [hash] } }], async () => undefined);
+    assert.deepEqual(found, [`mailbox of ${userId}: PDF ${hash.slice(0, 12)} was never stored`, `mailbox of ${userId}: 0 invoices for 1 PDFs`]);
+  });
+
+  it('finds a consenting contact a launched campaign never messaged', async () => {
+    const phone = `+1415${String(Date.now()).slice(-7)}`;
+    let campaignId = '';
+    const issued: Issued[] = [];
+    const found = await findings('each campaign messaged', issued, async (trx) => {
+      const [template] = await trx('campaign_templates').insert({ name: 't', channel: 'sms', body: 'Hi' }).returning<Array<{ id: string }>>('id');
+      const [segment] = await trx('segments').insert({ name: 's', filters: '[]' }).returning<Array<{ id: string }>>('id');
+      const [campaign] = await trx('campaigns').insert({ name: 'c', template_id: template?.id, segment_id: segment?.id, channel: 'sms', status: 'completed' }).returning<Array<{ id: string }>>('id');
+      await trx('contacts').insert({ phone, sms_consent: 'opt_in' });
+      campaignId = campaign?.id as string;
+      issued.push({ kind: 'campaign', outcome: 'succeeded', status: 202, id: campaignId, expect: { line: 'campaign', campaignId, consenting: [phone], notConsenting: [] } });
+    });
+    assert.ok(found.some((f) => f.startsWith(`campaign:${campaignId}:`) && f.endsWith('consenting, no message, sent 0 times')), found.join('\n'));
   });
 
   it('finds nothing wrong with a funding charged and credited once', async () => {

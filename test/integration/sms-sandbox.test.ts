@@ -213,6 +213,18 @@ describe('sandbox SMS through the outbox notifier', () => {
       assert.equal((await row(message.dedupeKey)).attempts, 2);
     });
 
+    it('asks the provider before sending again a message an earlier attempt handed over (its answer lost)', async () => {
+      const message = sms('+14155550123');
+      const inner = createSandboxSms({ db });
+      const asking = counting(inner);
+      // The provider took the message; the attempt that handed it over died before recording it.
+      await inner.send({ to: message.recipient, body: message.body, reference: message.dedupeKey });
+      await db('notifications').insert({ id: randomUUID(), dedupe_key: message.dedupeKey, channel: 'sms', recipient: message.recipient, template: message.template, body: message.body, status: 'queued', attempts: 1, sending_until: db.raw(`now() - interval '1 second'`) });
+      await createNotifier({ db, sms: { ...asking.sms, lookup: (reference) => inner.lookup?.(reference) ?? Promise.resolve(undefined) } }).send(message);
+      const sent = (await db('sandbox_sms_messages').where({ reference: message.dedupeKey }).first()) as { sends: number };
+      assert.deepEqual([asking.calls.length, sent.sends, (await row(message.dedupeKey)).provider_message_id], [0, 1, sandboxMessageId(message.dedupeKey)]);
+    });
+
     it('email is recorded without a provider call', async () => {
       const message: OutboundMessage = { ...sms('unused'), channel: 'email', recipient: 'ada@example.com' };
       const sent = await notifier.send(message);
