@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type { Db } from '../../db/knex';
+import { transferIdFrom } from '../../ledger/ids';
 import { createLedger } from '../../ledger/service';
 import type { Ledger } from '../../ledger/types';
 import type { Limits } from '../../limits/limits';
@@ -112,6 +113,26 @@ async function committingFailures<T>(db: Db, work: (trx: Knex.Transaction) => Pr
   return result as T;
 }
 
+/** Every leg a bill payment's hold may place (hold-legs.ts), in the order the plan lists them. */
+const HOLD_LEG_NAMES = ['amount_cashback', 'amount', 'fee_cashback', 'fee'] as const;
+
+/**
+ * The hold this payment already placed under `key`, as it was placed. A local activity
+ * runs again when the worker that ran it died before the workflow task recorded its
+ * result; by then its transaction may have committed, and a second plan (the cashback
+ * spent, the workflow's inputs computed anew) could differ from the first. So the
+ * ledger's holds are the answer, never a new plan.
+ */
+async function placedHold(trx: Knex.Transaction, key: string, amountMinor: bigint, useCashback: boolean | undefined): Promise<HeldBillFunds | undefined> {
+  const ids = HOLD_LEG_NAMES.map((name) => transferIdFrom(`${key}:${name}`));
+  const rows: Array<{ id: string; amount_minor: string }> = await trx('ledger_transfers').whereIn('id', ids).select('id', 'amount_minor');
+  if (rows.length === 0) return undefined;
+  const holdIds = ids.filter((id) => rows.some((row) => row.id === id));
+  if (!useCashback) return { holdIds };
+  const fromCashback = rows.find((row) => row.id === ids[0]);
+  return { holdIds, earningBaseMinor: (amountMinor - BigInt(fromCashback?.amount_minor ?? 0)).toString() };
+}
+
 /** The credits a settled payment makes, over the settle step's transaction. */
 export type BillCredits = (trx: Knex.Transaction) => Pick<ReturnType<typeof createCashbackActivities>, 'creditCashback' | 'creditReferralBonus'>;
 
@@ -167,6 +188,8 @@ export function createBillStepActivities(
       const amountMinor = BigInt(input.amountMinor);
       const feeMinor = BigInt(input.feeMinor);
       return committingFailures(db, async (trx) => {
+        const placed = await placedHold(trx, key, amountMinor, input.useCashback);
+        if (placed) return placed;
         let plan = plainHold(amountMinor, feeMinor);
         if (input.useCashback) {
           const account = await findCashbackAccount(createLedger(trx), userId, currency);

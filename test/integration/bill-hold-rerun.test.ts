@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createActivities } from '../../src/activities';
+import type { Db } from '../../src/db/knex';
+import { paymentIdFrom } from '../../src/payments/repository';
+import { workflowIds } from '../../src/temporal/names';
+import { testActivityDeps } from '../helpers/fixtures';
+import { customerWithWallet, deposit, uniquePhone } from '../helpers/money';
+import { testDb } from '../helpers/services';
+
+/**
+ * payBillV2's hold is a local activity: when the worker that ran it dies before the
+ * workflow task records its result, it runs again, possibly with inputs computed anew.
+ * The chaos run caught a second run refused as `exists_with_different_fields`, which
+ * failed the payment with its first hold still pending. A second run answers the hold
+ * that was placed.
+ */
+describe('payBillV2 hold run again after its commit', function () {
+  this.timeout(60_000);
+  let db: Db;
+
+  before(async function () {
+    this.timeout(120_000);
+    db = await testDb();
+  });
+
+  async function openPayment() {
+    const { userId, wallet } = await customerWithWallet(db, { phone: uniquePhone() });
+    await deposit(db, wallet.id, 10_000n);
+    const activities = createActivities(testActivityDeps(db));
+    const workflowId = workflowIds.payment(userId, randomUUID());
+    const paymentId = paymentIdFrom(workflowId);
+    await activities.openPayment({ id: paymentId, userId, kind: 'bill', billerId: 'brightgrid-power', customerRef: '4820193755', fromAccountId: wallet.id, toAccountId: null, amountMinor: '2748', currency: 'USD', workflowId, recurringPaymentId: null, period: null });
+    const hold = (expiresAt: string) =>
+      activities.holdBillFunds({ paymentId, userId, key: `${workflowId}:hold`, fromAccountId: wallet.id, amountMinor: '2748', feeMinor: '50', currency: 'USD', useCashback: false, expiresAt, description: 'BrightGrid Power 4820193755' });
+    return { wallet, hold };
+  }
+
+  it('answers the placed hold when run again with another expiry, placing nothing more', async () => {
+    const { wallet, hold } = await openPayment();
+    const first = await hold(new Date(Date.now() + 3_600_000).toISOString());
+    const again = await hold(new Date(Date.now() + 7_200_000).toISOString());
+    assert.deepEqual(again, first);
+    const pending = await db('ledger_transfers').where({ debit_account_id: wallet.id, kind: 'pending' }).count<{ count: string }[]>({ count: '*' });
+    assert.equal(Number(pending[0]?.count), 2);
+  });
+});
