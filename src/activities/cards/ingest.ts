@@ -4,6 +4,7 @@ import type { Db } from '../../db/knex';
 import type { ObjectStorage } from '../../providers/storage/port';
 import { findCardFile, type CardFileRow } from '../../cards/repository';
 import type { CardFileCounters, IngestCardFileResult } from '../../workflows/cards/contract';
+import { heartbeat } from '../shared/heartbeat';
 import { commitBatch, CopyRows, type Chunk } from './batch-store';
 import { columnIndex, shippedLayouts, type ColumnIndex, type Layout } from './layouts';
 import { redactPans } from './pan';
@@ -171,6 +172,7 @@ export function createCardActivities(deps: CardActivityDeps) {
       const counters = await commitBatch(db, { fileId, partner: file.partner, fromOffset }, async function* () {
         for await (const chunk of readChunks(await storage().getStream(file.object_key, fromOffset), layout, file, maxRows)) {
           toOffset = chunk.toOffset;
+          heartbeat();
           yield chunk;
         }
       });

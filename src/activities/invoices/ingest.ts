@@ -5,6 +5,7 @@ import type { SecretBox } from '../../providers/mailbox/secret-box';
 import { userObjectKey, type ObjectStorage } from '../../providers/storage/port';
 import { businessFailure } from '../../temporal/failures';
 import { findMailbox, mailboxSettingsOf, type MailboxRow } from '../../invoices/mailboxes';
+import { heartbeat } from '../shared/heartbeat';
 import type { InvoiceReader } from './reading';
 
 /**
@@ -181,7 +182,10 @@ export function createIngestion(deps: IngestDeps) {
       const messages = await session.messagesAfter(afterUid, deps.limits.batchMessages);
       const tally: Tally = { messagesRead: 0, invoicesStored: 0, duplicates: 0, parsed: 0, unparsed: 0 };
       const skips: Skip[] = [];
-      for (const message of messages) await ingestMessage(session, row, ingestionId, message, tally, skips);
+      for (const message of messages) {
+        heartbeat();
+        await ingestMessage(session, row, ingestionId, message, tally, skips);
+      }
       const lastUid = messages.length > 0 ? (messages[messages.length - 1] as MailMessage).uid : afterUid;
       await commit(row, ingestionId, session.uidValidity, lastUid, rescan, tally, skips);
       const owed = (await db('invoices').where({ user_id: userId, ingestion_id: ingestionId, status: 'parsed' }).whereNull('noticed_at').orderBy('created_at').pluck('id')) as string[];

@@ -15,9 +15,14 @@ import type { IngestCardFileInput, IngestCardFileResult, IngestCardFileWorkflow 
  * and the retried batch starts there.
  */
 
-/** A batch streams its rows from object storage and commits them; retried without end on technical failures. */
+/**
+ * A batch streams its rows from object storage and commits them; retried without end on
+ * technical failures. It heartbeats per chunk, so a worker killed mid-batch costs a
+ * heartbeat timeout, not the whole start-to-close.
+ */
 const batchProfile: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
 

@@ -21,8 +21,10 @@ import type { IngestMailboxInput, IngestMailboxResult, ScheduledIngestionInput }
 
 const { beginIngestion, finishIngestion } = proxyActivities<Activities>(profiles.database);
 const { sendInvoiceNotice } = proxyActivities<Activities>(profiles.provider);
+// It heartbeats per message: a worker killed mid-batch is noticed in 30 s, not 5 minutes.
 const { ingestMailboxBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 10 },
 });
 
