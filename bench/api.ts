@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createApp } from '../src/api/app';
@@ -16,6 +16,7 @@ import type { PostedTransferInput } from '../src/ledger/types';
 import { createLogger } from '../src/logger';
 import { createClient } from '../src/temporal/client';
 import { appPorts, createPorts } from '../src/worker/deps';
+import { summariseCpuProfile } from './cpu-profile';
 import { benchPostgres } from './postgres';
 
 /**
@@ -35,8 +36,10 @@ import { benchPostgres } from './postgres';
  * sustains). Goals: p99 < 20 ms at 500/s, and the transactions page at least half the
  * rate of /health. Settings: BENCH_RATE (default 500), BENCH_SECONDS (per run, default
  * 10), BENCH_CONNECTIONS (default 16), BENCH_CUSTOMERS (default 1000),
- * BENCH_TRANSACTIONS (per customer, default 100), DATABASE_URL (else an embedded
- * PostgreSQL).
+ * BENCH_TRANSACTIONS (per customer, default 100), BENCH_API_ROUTES (a comma-separated
+ * subset, e.g. `transactions,health`: routes whose path contains one of the words),
+ * BENCH_API_CPU_PROFILE=1 (run the API under --cpu-prof and print where its CPU went),
+ * DATABASE_URL (else an embedded PostgreSQL).
  */
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
@@ -44,6 +47,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 1000);
 const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 100);
+const ROUTE_FILTER = process.env.BENCH_API_ROUTES?.split(',').filter(Boolean);
+const CPU_PROFILE = process.env.BENCH_API_CPU_PROFILE === '1';
 const CURRENCY = 'USD';
 const P99_TARGET_MS = 20;
 const TRANSACTIONS_VS_HEALTH_TARGET = 0.5;
@@ -111,11 +116,14 @@ async function serve(databaseUrl: string): Promise<void> {
   const app = createApp(config, { db, temporal: createClient(config.temporal), logger: createLogger(config, 'finflow-api'), ...appPorts(createPorts(config, { db })) });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
+  // An orderly exit, so that --cpu-prof writes its profile.
+  process.once('SIGTERM', () => process.exit(0));
   process.send?.({ port: (server.address() as AddressInfo).port });
 }
 
-async function startApi(databaseUrl: string): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const child = fork(__filename, ['serve'], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_API_DATABASE_URL: databaseUrl } });
+async function startApi(databaseUrl: string, profileDir: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const execArgv = ['--import', 'tsx', ...(CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+  const child = fork(__filename, ['serve'], { execArgv, env: { ...process.env, BENCH_API_DATABASE_URL: databaseUrl } });
   const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => Promise.reject(new Error('the API process exited')))])) as [{ port: number }];
   return { child, baseUrl: `http://127.0.0.1:${message.port}` };
 }
@@ -176,8 +184,9 @@ function report(rows: Array<{ route: string; atRate: LoadResult; flatOut: LoadRe
     const { atRate: a, flatOut: m } = r;
     console.log(line([r.route, a.requestsPerSecond.toFixed(0), a.p50Ms.toFixed(1), a.p99Ms.toFixed(1), m.requestsPerSecond.toFixed(0), m.p50Ms.toFixed(1), m.p99Ms.toFixed(1)]));
   }
-  const health = rows[0]!.flatOut.requestsPerSecond;
-  const transactions = rows[2]!.flatOut.requestsPerSecond;
+  const flatOut = (route: string) => rows.find((r) => r.route === route)?.flatOut.requestsPerSecond ?? Number.NaN;
+  const health = flatOut('GET /health');
+  const transactions = flatOut('GET /v1/accounts/{id}/transactions');
   const targets = {
     p99Under20MsAtRate: rows.every((r) => r.atRate.p99Ms < P99_TARGET_MS),
     transactionsAtLeastHalfOfHealth: transactions >= TRANSACTIONS_VS_HEALTH_TARGET * health,
@@ -200,10 +209,11 @@ async function main(): Promise<void> {
     const seeded = Date.now();
     const customers = await seed(db, config);
     console.log(`seeded ${CUSTOMERS} customers × ${TRANSACTIONS} transactions in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
-    const started = await startApi(pg.url);
+    const profileDir = await mkdtemp(join(tmpdir(), 'finflow-api-profile-'));
+    const started = await startApi(pg.url, profileDir);
     api = started.child;
     const rows = [];
-    for (const load of ROUTES) {
+    for (const load of ROUTES.filter((r) => !ROUTE_FILTER || ROUTE_FILTER.some((word) => r.route.includes(word)))) {
       // A short warm-up, so every pooled connection has prepared what the route runs.
       await drive(started.baseUrl, load, customers, RATE, 2);
       const atRate = await drive(started.baseUrl, load, customers, RATE);
@@ -212,6 +222,12 @@ async function main(): Promise<void> {
       rows.push({ route: load.route, atRate, flatOut });
     }
     const targets = report(rows);
+    if (CPU_PROFILE) {
+      api.kill('SIGTERM');
+      await once(api, 'exit');
+      console.log('where the API process spent its CPU (self time, from --cpu-prof):');
+      console.table(await summariseCpuProfile(join(profileDir, (await readdir(profileDir))[0] as string), 25));
+    }
     const file = join(__dirname, 'results', `api-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     await mkdir(join(__dirname, 'results'), { recursive: true });
     const environment = { node: process.version, cpus: cpus().length, external: Boolean(process.env.DATABASE_URL) };
