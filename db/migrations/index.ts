@@ -27,6 +27,7 @@ import * as typedTransfer from './20261202_L01_typed_transfer';
 import * as campaignReceipts from './20261202_N01_campaign_receipts';
 // Statement cycles (issue 9).
 import * as statementDays from './20261202_P01_statement_days';
+import * as cashbackIndex from './20261202_S01_cashback_index';
 import * as sandboxFaults from './20261202_J01_sandbox_faults';
 
 /**
@@ -57,6 +58,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_L01_typed_transfer': typedTransfer,
   '20261202_N01_campaign_receipts': campaignReceipts,
   '20261202_P01_statement_days': statementDays,
+  '20261202_S01_cashback_index': cashbackIndex,
   // issue 14: slow providers
   '20261202_J01_sandbox_faults': sandboxFaults,
 };

@@ -17,7 +17,7 @@ describe('accounts, dashboard and operator ledger views (e2e)', function () {
   let aliceWallet: string;
 
   /** Credits a wallet from the funding clearing account, as a funding would. */
-  async function credit(accountId: string, amountMinor: bigint, description: string) {
+  async function credit(accountId: string, amountMinor: bigint, description: string, code = 'wallet_funding') {
     const clearing = await ledger.ensureSystemAccount('funding_clearing', 'USD');
     await ledger.createTransfer({
       id: transferIdFrom(`test-credit:${randomUUID()}`),
@@ -25,7 +25,7 @@ describe('accounts, dashboard and operator ledger views (e2e)', function () {
       creditAccountId: accountId,
       amountMinor,
       currency: 'USD',
-      code: 'wallet_funding',
+      code,
       metadata: { description },
     });
   }
@@ -152,6 +152,15 @@ describe('accounts, dashboard and operator ledger views (e2e)', function () {
     assert.equal(res.body.recentActivity[0].description, 'dashboard credit');
     assert.deepEqual(res.body.cashbackEarned, []);
     assert.deepEqual(res.body.upcomingRecurringPayments, []);
+  });
+
+  it('sums the cashback credited to the customer on the dashboard, and no other credit', async () => {
+    await credit(aliceWallet, 125n, 'cashback on a bill', 'cashback');
+    await credit(aliceWallet, 40n, 'cashback on another bill', 'cashback');
+    await credit(aliceWallet, 9_999n, 'not cashback');
+    const res = await http('GET', '/v1/me/dashboard', { token: alice.accessToken });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.cashbackEarned, [{ currency: 'USD', amount: '165' }]);
   });
 
   it('lets a customer opt out of SMS alerts and back in', async () => {

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import type { Account } from '../../ledger/types';
 import { presentAccount } from '../accounts/presenters';
 import { presentTransactionPage } from '../accounts/service';
 import type { AppContext } from '../core/context';
@@ -24,12 +23,19 @@ async function cashbackEarned(db: Knex, accountIds: string[]) {
   return rows.map((r) => ({ currency: r.currency, amount: String(r.amount) }));
 }
 
-/** Balances, the latest activity across every account, cashback earned and upcoming recurring payments. */
+/**
+ * Balances, the latest activity across every account, cashback earned and upcoming
+ * recurring payments. The reads that do not wait on each other run at once: recurring
+ * payments with the accounts, cashback with the pages.
+ */
 export async function dashboardOf(app: AppContext, userId: string) {
   const ledger = app.deps.ledger;
+  const upcoming = upcomingRecurringPayments(app, userId);
+  void upcoming.catch(() => undefined);
   const accounts = await ledger.listAccounts(userId);
-  const pages = await Promise.all(accounts.map((a) => ledger.listTransfers(a.id, { limit: RECENT_ACTIVITY })));
-  const presented = await Promise.all(pages.map((page, i) => presentTransactionPage(ledger, accounts[i] as Account, page)));
+  const cashback = cashbackEarned(app.deps.db, accounts.map((a) => a.id));
+  void cashback.catch(() => undefined);
+  const presented = await Promise.all(accounts.map(async (account) => presentTransactionPage(ledger, account, await ledger.listTransfers(account.id, { limit: RECENT_ACTIVITY }))));
   const recent = presented
     .flatMap((page) => page.data)
     .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1))
@@ -37,8 +43,8 @@ export async function dashboardOf(app: AppContext, userId: string) {
   return {
     accounts: accounts.map(presentAccount),
     recentActivity: recent,
-    cashbackEarned: await cashbackEarned(app.deps.db, accounts.map((a) => a.id)),
-    upcomingRecurringPayments: await upcomingRecurringPayments(app, userId),
+    cashbackEarned: await cashback,
+    upcomingRecurringPayments: await upcoming,
   };
 }
 
