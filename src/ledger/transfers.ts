@@ -116,17 +116,17 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 /** A transfer's posted effect on account $1, seen from the account (money in is positive). */
 const EFFECT = 'case when credit_account_id = $1 then amount_minor else -amount_minor end';
 
-const BALANCES_AFTER: NamedStatement = {
-  name: 'ledger_posted_balances_after_v1',
-  text: `with account as (
+/** A constrained account's posted balance now, as `account (posted)`; empty for a system account. */
+const ACCOUNT_POSTED = `account as (
        select credits_posted - debits_posted as posted from ledger_accounts where id = $1 and rule <> 'none'
-     ),
-     oldest as (
-       select created_at, id from ledger_transfers
-        where id = any($2::uuid[]) and (debit_account_id = $1 or credit_account_id = $1)
-        order by created_at, id limit 1
-     ),
-     since as (
+     )`;
+
+/**
+ * The posted transfers of account $1 from the transfer in `oldest (created_at, id)` on,
+ * as `since (id, created_at, effect)`, and the balance after each, counted back from
+ * `account (posted)`, as `counted (id, balance_after)`.
+ */
+const COUNTED_BACK = `since as (
        select t.id, t.created_at, ${EFFECT} as effect
          from oldest o join ledger_transfers t on (t.created_at, t.id) >= (o.created_at, o.id)
         where t.debit_account_id = $1 and t.kind in ('posted', 'post_pending')
@@ -134,12 +134,23 @@ const BALANCES_AFTER: NamedStatement = {
        select t.id, t.created_at, ${EFFECT}
          from oldest o join ledger_transfers t on (t.created_at, t.id) >= (o.created_at, o.id)
         where t.credit_account_id = $1 and t.kind in ('posted', 'post_pending')
-     )
-     select id, balance_after from (
+     ),
+     counted as (
        select s.id, a.posted - coalesce(sum(s.effect) over (order by s.created_at desc, s.id desc rows between unbounded preceding and 1 preceding), 0)
                 as balance_after
          from since s cross join account a
-     ) counted
+     )`;
+
+const BALANCES_AFTER: NamedStatement = {
+  name: 'ledger_posted_balances_after_v1',
+  text: `with ${ACCOUNT_POSTED},
+     oldest as (
+       select created_at, id from ledger_transfers
+        where id = any($2::uuid[]) and (debit_account_id = $1 or credit_account_id = $1)
+        order by created_at, id limit 1
+     ),
+     ${COUNTED_BACK}
+     select id, balance_after from counted
      where id = any($2::uuid[])
      union all
      select null, null where not exists (select from account)`,
@@ -184,7 +195,7 @@ function pageStatement(
   accountId: string,
   limit: number,
   after: { createdAt: string; id: string } | null,
-  options: Pick<ListTransfersOptions, 'from' | 'to'>,
+  options: Pick<ListTransfersOptions, 'from' | 'to' | 'withBalances'>,
 ): [NamedStatement, unknown[]] {
   const values: unknown[] = [accountId, limit + 1];
   const bounds: string[] = [];
@@ -204,9 +215,17 @@ function pageStatement(
     `(select ${TRANSFER_COLUMNS.join(', ')}, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
         from ledger_transfers where ${column} = $1::uuid ${bounds.join(' ')}
        order by created_at desc, id desc limit $2)`;
-  const text = `select * from (${side('debit_account_id')} union all ${side('credit_account_id')}) t order by created_at desc, id desc limit $2`;
+  const page = `select * from (${side('debit_account_id')} union all ${side('credit_account_id')}) t order by created_at desc, id desc limit $2`;
   const name = `ledger_list_transfers_v1${after ? '_after' : ''}${options.from ? '_from' : ''}${options.to ? '_to' : ''}`;
-  return [{ name, text }, values];
+  if (!options.withBalances) return [{ name, text: page }, values];
+  // The page and the balance after each of its lines in one statement, so one snapshot and one round trip.
+  const text = `with page as (${page}),
+     ${ACCOUNT_POSTED},
+     oldest as (select created_at, id from page order by created_at, id limit 1),
+     ${COUNTED_BACK}
+     select page.*, counted.balance_after from page left join counted on counted.id = page.id
+      order by page.created_at desc, page.id desc`;
+  return [{ name: `${name}_balances`, text }, values];
 }
 
 /** Newest first by (created_at, id). */
@@ -216,12 +235,13 @@ export async function listTransfers(db: Db, accountId: string, options: ListTran
   if (!isUuid(accountId)) return { data: [], nextCursor: null };
   const after = options.cursor ? decodeCursor(options.cursor) : null;
 
-  const rows = await runPrepared<TransferRow & { cursor_at: string }>(db, ...pageStatement(accountId, limit, after, options));
+  const rows = await runPrepared<TransferRow & { cursor_at: string; balance_after?: string | null }>(db, ...pageStatement(accountId, limit, after, options));
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
     data: page.map(toTransfer),
     nextCursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+    ...(options.withBalances ? { balancesAfter: new Map(page.filter((row) => row.balance_after != null).map((row) => [row.id, BigInt(row.balance_after!)])) } : {}),
   };
 }
 

@@ -265,11 +265,18 @@ export interface ListTransfersOptions {
   from?: Date;
   /** Exclusive upper bound on createdAt. */
   to?: Date;
+  /**
+   * Also the posted balance after each transfer of the page (see `postedBalancesAfter`),
+   * read in the same statement. A system account keeps no totals: its page has none.
+   */
+  withBalances?: boolean;
 }
 
 export interface TransferPage {
   data: Transfer[];
   nextCursor: string | null;
+  /** With `withBalances`: the posted balance after each transfer of the page that moved it. */
+  balancesAfter?: Map<string, bigint>;
 }
 
 export interface TrialBalanceSide {

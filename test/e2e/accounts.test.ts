@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createLedger } from '../../src/ledger/service';
 import { transferIdFrom } from '../../src/ledger/ids';
-import type { Ledger } from '../../src/ledger/types';
+import type { Ledger, TransferCode } from '../../src/ledger/types';
 import { client } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
 import { createOperator, signUpAndLogin, type SignedIn } from '../helpers/users';
@@ -17,7 +17,7 @@ describe('accounts, dashboard and operator ledger views (e2e)', function () {
   let aliceWallet: string;
 
   /** Credits a wallet from the funding clearing account, as a funding would. */
-  async function credit(accountId: string, amountMinor: bigint, description: string, code = 'wallet_funding') {
+  async function credit(accountId: string, amountMinor: bigint, description: string, code: TransferCode = 'wallet_funding') {
     const clearing = await ledger.ensureSystemAccount('funding_clearing', 'USD');
     await ledger.createTransfer({
       id: transferIdFrom(`test-credit:${randomUUID()}`),

@@ -4,7 +4,7 @@ import { setTimeout } from 'node:timers/promises';
 import { isLedgerError } from '../../src/ledger/errors';
 import { accountIdFrom, transferIdFrom, uuidV5 } from '../../src/ledger/ids';
 import { createLedger } from '../../src/ledger/service';
-import type { Transfer } from '../../src/ledger/types';
+import type { Transfer, TransferPage } from '../../src/ledger/types';
 import { insertCustomer } from '../helpers/fixtures';
 import { fundedWallet, ledgerWorld, pending, posted, type LedgerWorld } from '../ledger/fixtures';
 
@@ -223,6 +223,33 @@ describe('ledger accounts and reads', function () {
       const after = await world.ledger.postedBalancesAfter(wallet.id, [hold.id, post.id]);
       assert.equal(after.has(hold.id), false);
       assert.equal(after.get(post.id), 380n);
+    });
+
+    it('reads each page with the same balances after as postedBalancesAfter gives, page by page', async function () {
+      const wallet = await fundedWallet(world, 500n);
+      const sink = await fundedWallet(world, 0n);
+      const hold = (await world.ledger.createTransfer(pending(wallet.id, sink.id, 120n))).transfer;
+      await world.ledger.createTransfer(posted(wallet.id, sink.id, 30n));
+      await world.ledger.createTransfer({ id: randomUUID(), kind: 'post_pending', pendingId: hold.id });
+      await world.ledger.createTransfer(posted(sink.id, wallet.id, 7n));
+      const everything = (await world.ledger.listTransfers(wallet.id, { limit: 100 })).data;
+      const expected = await world.ledger.postedBalancesAfter(wallet.id, everything.map((t) => t.id));
+      const seen: Array<[string, bigint | undefined]> = [];
+      let cursor: string | null = null;
+      do {
+        const page: TransferPage = await world.ledger.listTransfers(wallet.id, { limit: 2, cursor, withBalances: true });
+        seen.push(...page.data.map((t) => [t.id, page.balancesAfter!.get(t.id)] as [string, bigint | undefined]));
+        cursor = page.nextCursor;
+      } while (cursor);
+      assert.deepEqual(seen, everything.map((t) => [t.id, expected.get(t.id)]));
+      // Funded 500; hold 120 (no posted balance); −30; the hold posted; +7.
+      assert.deepEqual(seen.map(([, after]) => after), [357n, 350n, 470n, undefined, 500n]);
+    });
+
+    it('reads a system account\'s page with no balances after', async function () {
+      const page = await world.ledger.listTransfers(world.clearing.id, { limit: 5, withBalances: true });
+      assert.ok(page.data.length > 0);
+      assert.equal(page.balancesAfter!.size, 0);
     });
   });
 

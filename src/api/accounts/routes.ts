@@ -53,7 +53,7 @@ export function accountRoutes(app: AppContext): RouteSpec[] {
         const reading = listTransactions(ledger, params.id, query);
         void reading.catch(() => undefined);
         const account = await ownAccount(ledger, currentUserId(ctx.state), params.id);
-        ctx.body = await presentTransactionPage(ledger, account, await reading);
+        ctx.body = presentTransactionPage(account, await reading);
       },
     }),
   ];

@@ -15,6 +15,7 @@ export async function listTransactions(ledger: Ledger, accountId: string, query:
       cursor: query.cursor,
       from: query.from ? new Date(query.from) : undefined,
       to: query.to ? new Date(query.to) : undefined,
+      withBalances: true,
     });
   } catch (err) {
     if ((err as { code?: string }).code === 'invalid_cursor') {
@@ -25,11 +26,10 @@ export async function listTransactions(ledger: Ledger, accountId: string, query:
 }
 
 /**
- * A page of transfers as the account's transactions, each with the posted balance after
- * it. System accounts get none: their running balance would sum every transfer through
- * them on each read.
+ * A page of transfers (read `withBalances`) as the account's transactions, each with the
+ * posted balance after it. System accounts get none: their running balance would sum
+ * every transfer through them on each read.
  */
-export async function presentTransactionPage(ledger: Ledger, account: Account, page: TransferPage) {
-  const balances = account.rule === 'none' ? new Map<string, bigint>() : await ledger.postedBalancesAfter(account.id, page.data.map((t) => t.id));
-  return { data: page.data.map((t) => presentTransaction(account.id, t, balances.get(t.id))), nextCursor: page.nextCursor };
+export function presentTransactionPage(account: Account, page: TransferPage) {
+  return { data: page.data.map((t) => presentTransaction(account.id, t, page.balancesAfter?.get(t.id))), nextCursor: page.nextCursor };
 }

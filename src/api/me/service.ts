@@ -35,7 +35,8 @@ export async function dashboardOf(app: AppContext, userId: string) {
   const accounts = await ledger.listAccounts(userId);
   const cashback = cashbackEarned(app.deps.db, accounts.map((a) => a.id));
   void cashback.catch(() => undefined);
-  const presented = await Promise.all(accounts.map(async (account) => presentTransactionPage(ledger, account, await ledger.listTransfers(account.id, { limit: RECENT_ACTIVITY }))));
+  const pages = await Promise.all(accounts.map((account) => ledger.listTransfers(account.id, { limit: RECENT_ACTIVITY, withBalances: true })));
+  const presented = pages.map((page, i) => presentTransactionPage(accounts[i]!, page));
   const recent = presented
     .flatMap((page) => page.data)
     .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1))

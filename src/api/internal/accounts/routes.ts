@@ -69,7 +69,7 @@ export function internalAccountRoutes(app: AppContext): RouteSpec[] {
         const page = await listTransactions(ledger, account.id, query);
         ctx.body = {
           account: presentStatementAccount(account, { totals, balances }),
-          transactions: await presentTransactionPage(ledger, account, page),
+          transactions: presentTransactionPage(account, page),
         };
       },
     }),
