@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type Config } from '../../src/config';
@@ -23,8 +25,9 @@ import type { Client } from '@temporalio/client';
  * The chaos run's cluster: PostgreSQL and the Temporal dev server (SQLite) on ports fixed
  * for the whole run, so a restarted server keeps its address; one workflow bundle written
  * to a file; and the worker and API processes, each a separate OS process in its own
- * process group (src/dev/service.ts), started with the production entry points
- * (src/worker/main.ts, src/api/main.ts) and an explicit production environment.
+ * process group (src/dev/service.ts), started as production starts them: the production
+ * entry points (src/worker/main.ts, src/api/main.ts) compiled by tsc, and an explicit
+ * production environment.
  */
 
 export type ProcessKind = 'worker' | 'api';
@@ -45,6 +48,18 @@ interface Slot {
 }
 
 const TIMEOUT_MS = 120_000;
+
+/**
+ * Compiles the processes' code as the image does (tsc -p tsconfig.build.json, then the
+ * YAML the code reads beside it), into `outDir`, a folder inside the project so that its
+ * node_modules resolve. A compiled process starts in half the CPU time of one run through
+ * tsx; with hundreds of restarts a run, that CPU is the machine's.
+ */
+async function compile(outDir: string): Promise<void> {
+  const run = promisify(execFile);
+  await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: PROJECT_ROOT });
+  await run(process.execPath, [join(PROJECT_ROOT, 'scripts', 'copy-assets.js'), outDir]);
+}
 
 /** The chaos processes' own secrets: production mode refuses the development ones. */
 function productionEnv(databaseUrl: string, temporalAddress: string, bundlePath: string, s3: LocalS3Handle): NodeJS.ProcessEnv {
@@ -91,6 +106,8 @@ export class Cluster {
   apiUrls: string[] = [];
   private env!: NodeJS.ProcessEnv;
   private dir!: string;
+  /** The compiled code the processes run (see compile). */
+  private buildDir?: string;
   private pg?: EmbeddedPostgresHandle;
   private s3?: LocalS3Handle;
   /** The bucket the processes store in, for the checks. */
@@ -115,7 +132,9 @@ export class Cluster {
     await chmod(this.dir, 0o755);
     [this.pgPort, this.temporalPort] = [await freePort(), await freePort()];
     const bundlePath = join(this.dir, 'workflow-bundle.js');
-    const [, , { code }, s3] = await Promise.all([
+    this.buildDir = join(PROJECT_ROOT, '.data', 'chaos-build', basename(this.dir));
+    const [, , , { code }, s3] = await Promise.all([
+      compile(this.buildDir),
       this.startPostgres(),
       this.startTemporal(),
       bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
@@ -224,6 +243,7 @@ export class Cluster {
     await this.pg?.stop().catch(() => undefined);
     await this.s3?.stop().catch(() => undefined);
     for (const log of this.logs.values()) log.end();
+    if (this.buildDir) await rm(this.buildDir, { recursive: true, force: true });
     if (this.dir && !process.env.CHAOS_KEEP_DATA) await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -272,7 +292,7 @@ export class Cluster {
       name: `${slot.kind} ${slot.index}`,
       ports: {},
       command: process.execPath,
-      args: () => ['--import', 'tsx', slot.kind === 'worker' ? 'src/worker/main.ts' : 'src/api/main.ts'],
+      args: () => [join(this.buildDir as string, 'src', slot.kind === 'worker' ? 'worker' : 'api', 'main.js')],
       cwd: PROJECT_ROOT,
       // The worker says "worker started" at info; the API's request logs stay quiet.
       env: { ...this.env, ...(port ? { PORT: String(port) } : { LOG_LEVEL: 'info', WORKER_METRICS_PORT: String(metricsPort) }) },

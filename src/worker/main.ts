@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const { sms } = ports;
   if (sms.name === 'plivo' && !config.sms.statusCallbackUrl) logger.warn('no PUBLIC_URL or SMS_STATUS_CALLBACK_URL: Plivo will send no delivery receipts');
   const worker = await createWorker(config, { db, ...ports, now: () => new Date(), temporal: client }, { connection, tracing });
-  logger.info({ taskQueue: worker.options.taskQueue, smsProvider: sms.name, emailProvider: ports.email.name, fundingProvider: ports.funding.name, billerProvider: ports.billers.name }, 'worker started');
+  // startupMs: from the process's start, so a slow start (a loaded host, a slow server) shows in the log.
+  logger.info({ startupMs: Math.round(process.uptime() * 1000), taskQueue: worker.options.taskQueue, smsProvider: sms.name, emailProvider: ports.email.name, fundingProvider: ports.funding.name, billerProvider: ports.billers.name }, 'worker started');
   // Worker.run installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
   await worker.run();
   await connection.close();
