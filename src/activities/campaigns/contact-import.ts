@@ -239,7 +239,12 @@ export function createContactImportActivities({ db, storage, now, importBatchRow
     }
     const header = first ? first.record.map((h) => h.trim().toLowerCase()) : [];
     const start = first ? { offset: first.info.bytes, lines: first.info.lines } : { offset: sizeBytes, lines: 0 };
-    await db('contact_imports').where({ id: job.id }).whereNull('next_offset').update({ header, next_offset: start.offset, lines_done: start.lines });
+    // The counters start here: an import begun before offsets were kept (migration Q01) is
+    // read again from its first row, and merging a row again changes nothing.
+    await db('contact_imports')
+      .where({ id: job.id })
+      .whereNull('next_offset')
+      .update({ header, next_offset: start.offset, lines_done: start.lines, rows_seen: 0, rows_imported: 0, rows_rejected: 0 });
     return loadJob(job.id);
   }
 
