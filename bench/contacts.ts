@@ -26,17 +26,17 @@ import { benchPostgres, benchStartupTimeoutMs } from './postgres';
  *
  *   1. a CSV of BENCH_IMPORT_ROWS contacts (default 1,000,000; one row in 1,000 with a bad
  *      phone) is streamed into the bucket;
- *   2. the per-row cost on the worker, measured apart on the first 100,000 rows in CPU time
- *      (wall time on a shared machine is mostly waiting): csv-parse, the whole row check,
- *      and the phone normalisation (libphonenumber-js) alone;
- *   3. the file is imported through the contactImport workflow ({ objectKey }): rows/s,
+ *   2. the file is imported through the contactImport workflow ({ objectKey }): rows/s,
  *      total time, the CPU time of this process and of PostgreSQL (from /proc, embedded
  *      server only), and this process's peak RSS (sampled every 100 ms during
  *      the import; the RSS before it, mostly the worker's workflow bundle, is printed too);
- *   4. after `vacuum analyze` (what autovacuum does after a bulk load), each segment
+ *   3. after `vacuum analyze` (what autovacuum does after a bulk load), each segment
  *      operator is previewed over the imported contacts as the API previews it (count and
  *      a sample of 10, two statements at once): the first run and the median of
- *      BENCH_PREVIEW_RUNS, with the plan PostgreSQL chose for the count.
+ *      BENCH_PREVIEW_RUNS, with the plan PostgreSQL chose for the count;
+ *   4. the per-row cost on the worker, measured apart on the first 100,000 rows in CPU time
+ *      (wall time on a shared machine is mostly waiting): csv-parse, the whole row check,
+ *      and the phone normalisation (libphonenumber-js) alone.
  *
  * Prints a table and writes JSON to bench/results/. The load average is printed with the
  * figures: the machine is shared.
@@ -187,11 +187,7 @@ async function main(): Promise<void> {
     const stored = await ports.storage.putStream({ key: objectKey, contentType: 'text/csv', body: Readable.from(csvChunks(ROWS)) });
     console.log(`file: ${ROWS} rows, ${(stored.sizeBytes / 1024 / 1024).toFixed(0)} MB in the bucket`);
 
-    // 2. Per-row costs on the worker.
-    const costs = await perRowCosts(SAMPLE_ROWS);
-    console.log(`CPU per row (first ${SAMPLE_ROWS}): csv-parse ${costs.csvParseCpuUs.toFixed(1)} µs, row check ${costs.rowCheckCpuUs.toFixed(1)} µs (of which the phone ${costs.phoneCpuUs.toFixed(1)} µs)`);
-
-    // 3. The import.
+    // 2. The import.
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
       taskQueue: TASK_QUEUE,
@@ -199,7 +195,6 @@ async function main(): Promise<void> {
       activities: createActivities({ db, ...ports, now: () => new Date() }),
       shutdownGraceTime: '10s',
     });
-    global.gc?.();
     const rssBeforeMb = process.memoryUsage().rss / 1024 / 1024;
     let peakRssBytes = 0;
     const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 100);
@@ -225,13 +220,17 @@ async function main(): Promise<void> {
     );
     if (result.status !== 'completed' || result.rowsSeen !== ROWS) throw new Error(`the import ended ${result.status} after ${result.rowsSeen} of ${ROWS} rows`);
 
-    // 4. Segment previews over the imported contacts.
+    // 3. Segment previews over the imported contacts.
     await db.raw('vacuum analyze contacts');
     const contacts = Number((await db('contacts').count<Array<{ n: string }>>('* as n'))[0]?.n);
     const previews: Array<{ name: string } & Awaited<ReturnType<typeof preview>>> = [];
     for (const { name, filters } of PREVIEWS) previews.push({ name, ...(await preview(db, filters)) });
     console.log(`\nsegment previews over ${contacts} contacts (count + sample of 10; ${PREVIEW_RUNS} runs), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.table(previews.map((p) => ({ filter: p.name, count: p.count, 'first ms': Math.round(p.firstMs), 'median ms': Math.round(p.medianMs), 'EXPLAIN ANALYZE ms': Math.round(p.explainAnalyzeMs), plan: p.plan })));
+
+    // 4. Per-row costs on the worker, last: the rows they hold must not count in the import's memory.
+    const costs = await perRowCosts(SAMPLE_ROWS);
+    console.log(`\nCPU per row (first ${SAMPLE_ROWS}): csv-parse ${costs.csvParseCpuUs.toFixed(1)} µs, row check ${costs.rowCheckCpuUs.toFixed(1)} µs (of which the phone ${costs.phoneCpuUs.toFixed(1)} µs)`);
 
     const file = join(__dirname, 'results', `contacts-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     await mkdir(join(__dirname, 'results'), { recursive: true });
