@@ -28,8 +28,10 @@ import { benchPostgres, benchStartupTimeoutMs } from './postgres';
  *      phone) is streamed into the bucket;
  *   2. the file is imported through the contactImport workflow ({ objectKey }): rows/s,
  *      total time, the CPU time of this process and of PostgreSQL (from /proc, embedded
- *      server only), and this process's peak RSS (sampled every 100 ms during
- *      the import; the RSS before it, mostly the worker's workflow bundle, is printed too);
+ *      server only), and this process's peak RSS and V8 heap in use (sampled every 100 ms
+ *      during the import; the RSS before it, mostly the worker's workflow bundle, is
+ *      printed too). Run it with the heap cap a worker that imports should have
+ *      (docs/campaigns.md): NODE_OPTIONS="--max-old-space-size=256 --max-semi-space-size=8";
  *   3. after `vacuum analyze` (what autovacuum does after a bulk load), each segment
  *      operator is previewed over the imported contacts as the API previews it (count and
  *      a sample of 10, two statements at once): the first run and the median of
@@ -197,7 +199,12 @@ async function main(): Promise<void> {
     });
     const rssBeforeMb = process.memoryUsage().rss / 1024 / 1024;
     let peakRssBytes = 0;
-    const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 100);
+    let peakHeapBytes = 0;
+    const sampler = setInterval(() => {
+      const memory = process.memoryUsage();
+      peakRssBytes = Math.max(peakRssBytes, memory.rss);
+      peakHeapBytes = Math.max(peakHeapBytes, memory.heapUsed);
+    }, 100);
     const loadBefore = loadavg();
     const [job] = await db('contact_imports').insert({ object_key: objectKey }).returning<Array<{ id: string }>>('id');
     const importId = job?.id as string;
@@ -214,9 +221,9 @@ async function main(): Promise<void> {
     const postgresCpuSecondsUsed = pgCpuFrom !== undefined && pgCpuTo !== undefined ? pgCpuTo - pgCpuFrom : undefined;
     clearInterval(sampler);
     const loadAfter = loadavg();
-    const imported = { seconds, rowsSeen: result.rowsSeen, rowsImported: result.rowsImported, rowsRejected: result.rowsRejected, rowsPerSecond: result.rowsSeen / seconds, workerCpuSeconds, postgresCpuSeconds: postgresCpuSecondsUsed, peakRssMb: peakRssBytes / 1024 / 1024, rssBeforeMb };
+    const imported = { seconds, rowsSeen: result.rowsSeen, rowsImported: result.rowsImported, rowsRejected: result.rowsRejected, rowsPerSecond: result.rowsSeen / seconds, workerCpuSeconds, postgresCpuSeconds: postgresCpuSecondsUsed, peakRssMb: peakRssBytes / 1024 / 1024, peakHeapUsedMb: peakHeapBytes / 1024 / 1024, rssBeforeMb, nodeOptions: process.env.NODE_OPTIONS ?? '' };
     console.log(
-      `import: ${result.rowsSeen} rows (${result.rowsImported} imported, ${result.rowsRejected} rejected) in ${seconds.toFixed(1)} s = ${imported.rowsPerSecond.toFixed(0)} rows/s (CPU: this process ${workerCpuSeconds.toFixed(0)} s, PostgreSQL ${postgresCpuSecondsUsed?.toFixed(0) ?? '?'} s); peak RSS ${imported.peakRssMb.toFixed(0)} MB (${rssBeforeMb.toFixed(0)} MB before); load ${loadBefore.map((l) => l.toFixed(2)).join(' ')} → ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
+      `import: ${result.rowsSeen} rows (${result.rowsImported} imported, ${result.rowsRejected} rejected) in ${seconds.toFixed(1)} s = ${imported.rowsPerSecond.toFixed(0)} rows/s (CPU: this process ${workerCpuSeconds.toFixed(0)} s, PostgreSQL ${postgresCpuSecondsUsed?.toFixed(0) ?? '?'} s); peak RSS ${imported.peakRssMb.toFixed(0)} MB (${rssBeforeMb.toFixed(0)} MB before; V8 heap in use at most ${imported.peakHeapUsedMb.toFixed(0)} MB; NODE_OPTIONS '${imported.nodeOptions}'); load ${loadBefore.map((l) => l.toFixed(2)).join(' ')} → ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
     );
     if (result.status !== 'completed' || result.rowsSeen !== ROWS) throw new Error(`the import ended ${result.status} after ${result.rowsSeen} of ${ROWS} rows`);
 
