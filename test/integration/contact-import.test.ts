@@ -81,6 +81,14 @@ describe('contact import (activity)', function () {
     assert.equal(await db('contacts').whereRaw(`attributes @> ?::jsonb`, [JSON.stringify({ run })]).count('* as n').then((r) => Number(r[0]?.n)), 2);
   });
 
+  it('rejects a row whose attributes hold U+0000 and imports the rest of its batch', async () => {
+    const run = newRun();
+    const csv = ['phone,attributes', `${uniquePhone()},"{""run"":""${run}"",""x"":""a\\u0000b""}"`, `${uniquePhone()},${attrs({ run })}`].join('\n');
+    const importId = await newImport({ csv });
+    assert.deepEqual(await attempt(importId, { batchRows: 10 }), { status: 'completed', rowsSeen: 2, rowsImported: 1, rowsRejected: 1 });
+    assert.deepEqual((await rejectsOf(importId)).map((r) => r.split(' ').slice(0, 2).join(' ')), ['2 attributes']);
+  });
+
   it('reads a CSV from object storage, streaming, the later row winning for a phone given twice', async () => {
     const run = newRun();
     const phone = uniquePhone();

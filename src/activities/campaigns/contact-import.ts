@@ -23,6 +23,9 @@ import { copyInto, CopyRowsPair, copyValue, linesOf, mergeOverlapped, type CopyR
 export const IMPORT_BATCH_ROWS = 5000;
 const PHONE_COLUMNS = ['phone', 'phone_number', 'mobile'];
 
+/** `\u0000` in serialised JSON, not preceded by an escaped backslash (`\\u0000` is text). */
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
+
 type Parsed = { ok: true; row: Record<string, unknown> } | { ok: false; reason: string };
 
 /** One CSV record as a contact's columns, or why it cannot be one. */
@@ -54,7 +57,10 @@ export function parseImportRow(record: Record<string, string>, at: Date): Parsed
     }
   }
   const columns = contactColumns(input, 'import', at);
-  return columns.ok ? { ok: true, row: columns.row } : { ok: false, reason: `${columns.field}: ${columns.reason}` };
+  if (!columns.ok) return { ok: false, reason: `${columns.field}: ${columns.reason}` };
+  // PostgreSQL's jsonb cannot hold U+0000: such a row would fail its whole batch's COPY.
+  if (ESCAPED_NUL.test(columns.row.attributes as string)) return { ok: false, reason: 'attributes: holds U+0000, which PostgreSQL cannot store' };
+  return { ok: true, row: columns.row };
 }
 
 /** The staging table a batch is copied into; it goes with the transaction. */
