@@ -12,7 +12,7 @@ import { withDeadline } from '../src/dev/deadline';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 import { createPorts } from '../src/worker/deps';
-import type { CampaignRolloutWorkflow, ContactImportWorkflow } from '../src/workflows/campaigns/contract';
+import type { CampaignRolloutWorkflow } from '../src/workflows/campaigns/contract';
 import { benchPostgres, benchStartupTimeoutMs } from './postgres';
 
 /**
@@ -27,16 +27,15 @@ import { benchPostgres, benchStartupTimeoutMs } from './postgres';
  *      (segment → queued messages), the send rate achieved over the run (first to last
  *      send, as the sandbox recorded them) and over the busiest second, duplicates (must
  *      be 0), the worker's peak memory (RSS of this process, sampled while the campaign
- *      runs) and the largest workflow history in events;
- *   4. import BENCH_IMPORT_ROWS more contacts from a CSV through the contactImport
- *      workflow (last, so the CSV held in memory does not count in the campaign's peak).
+ *      runs) and the largest workflow history in events.
  *
- * Settings: BENCH_CONTACTS (default 1,000,000), BENCH_IMPORT_ROWS (default BENCH_CONTACTS),
- * BENCH_RATE (default 2000).
+ * The contact import and the preview of every segment operator have their own bench,
+ * `npm run bench:contacts-import` (bench/contacts.ts).
+ *
+ * Settings: BENCH_CONTACTS (default 1,000,000), BENCH_RATE (default 2000).
  */
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
-const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? CONTACTS);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const TASK_QUEUE = 'bench-campaigns';
 const CITIES = ['Paris', 'Lyon', 'Oslo', 'Lima', 'Pune', 'Kyiv', 'Baku', 'Doha', 'Rome', 'Riga'];
@@ -57,19 +56,6 @@ async function seedContacts(db: Db, count: number): Promise<void> {
       [CITIES, from, Math.min(count, from + step) - 1],
     );
   }
-}
-
-/** A CSV of `count` contacts to import: distinct +1650 numbers (none seeded), not in the campaign's segment. */
-function csvOf(count: number): string {
-  const lines = ['phone,timezone,attributes,consent'];
-  let local = 2_000_000;
-  for (let i = 0; i < count; i++) {
-    do local += 7;
-    while (local % 10_000 >= 1 && local % 10_000 <= 4);
-    const attributes = JSON.stringify({ city: CITIES[i % CITIES.length], age: 18 + (i % 70), imported: true, first_name: `I${i}` }).replace(/"/g, '""');
-    lines.push(`+1650${local},UTC,"${attributes}","{""sms"":""opt_in""}"`);
-  }
-  return lines.join('\n');
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number }> {
@@ -94,7 +80,7 @@ async function preview(db: Db, filters: SegmentFilter[]) {
 
 async function largestHistory(client: Client): Promise<{ events: number; workflowId: string }> {
   let largest = { events: 0, workflowId: '' };
-  for await (const execution of client.workflow.list({ query: `WorkflowType = 'campaignRollout' OR WorkflowType = 'campaignBatch' OR WorkflowType = 'contactImport'` })) {
+  for await (const execution of client.workflow.list({ query: `WorkflowType = 'campaignRollout' OR WorkflowType = 'campaignBatch'` })) {
     if ((execution.historyLength ?? 0) > largest.events) largest = { events: execution.historyLength, workflowId: execution.workflowId };
   }
   return largest;
@@ -154,18 +140,9 @@ async function main(): Promise<void> {
       const sendSeconds = (sends.last.getTime() - sends.first.getTime()) / 1000;
       const campaignPeakRssMb = peakRssBytes / 1024 / 1024;
 
-      // 4. Import, last: the CSV this process builds and the worker reads must not count in the campaign's peak.
-      const csv = csvOf(IMPORT_ROWS);
-      const [job] = await db('contact_imports').insert({ source_csv: csv }).returning<Array<{ id: string }>>('id');
-      const importId = job?.id as string;
-      const imported = await timed(() =>
-        withDeadline('the import', 3_600_000, client.workflow.execute<ContactImportWorkflow>('contactImport', { taskQueue: TASK_QUEUE, workflowId: workflowIds.contactImport(importId), args: [{ importId }] })),
-      );
-      console.log(`import: ${imported.value.rowsImported} rows in ${imported.seconds.toFixed(1)} s (${(imported.value.rowsImported / imported.seconds).toFixed(0)} rows/s), ${imported.value.rowsRejected} rejected`);
       return {
         contacts: CONTACTS,
         seedSeconds: seeded.seconds,
-        import: { seconds: imported.seconds, rowsImported: imported.value.rowsImported, rowsRejected: imported.value.rowsRejected, rowsPerSecond: imported.value.rowsImported / imported.seconds },
         segmentPreviewMs: { indexedEquality: byCity.seconds * 1000, rangeOverAll: byAge.seconds * 1000 },
         segmentPlans: { indexedEquality: byCity.plan, rangeOverAll: byAge.plan },
         campaign: {
@@ -182,11 +159,11 @@ async function main(): Promise<void> {
         largestHistory: await largestHistory(client),
       };
     });
-    const result = { ...summary, workerPeakRssMbOverall: peakRssBytes / 1024 / 1024 };
+    const result = summary;
     const c = result.campaign;
     console.log(`campaign: ${c.planned} planned in ${c.planningSeconds.toFixed(1)} s; ${c.sent} sent in ${c.rolloutSeconds.toFixed(1)} s`);
     console.log(`rate: ${c.achievedPerSecond.toFixed(0)}/s achieved over the run, busiest second ${c.busiestSecond}, limit ${RATE}/s`);
-    console.log(`duplicates: ${c.duplicates}; worker peak RSS ${c.workerPeakRssMb.toFixed(0)} MB during the campaign (${result.workerPeakRssMbOverall.toFixed(0)} MB with the import); largest history ${result.largestHistory.events} events (${result.largestHistory.workflowId})`);
+    console.log(`duplicates: ${c.duplicates}; worker peak RSS ${c.workerPeakRssMb.toFixed(0)} MB during the campaign; largest history ${result.largestHistory.events} events (${result.largestHistory.workflowId})`);
     if (c.duplicates !== 0 || c.sent !== c.planned) throw new Error(`expected ${c.planned} sends and no duplicate, got ${c.sent} and ${c.duplicates}`);
 
     const file = join(__dirname, 'results', `campaigns-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -64,7 +64,18 @@ export function contactColumns(input: ContactInput, source: string, at: Date): {
   return { ok: true, row };
 }
 
-const CONSENT_COLUMNS = CHANNELS.flatMap((c) => [`${c}_consent`, `${c}_consent_source`, `${c}_consent_at`]);
+export const CONSENT_COLUMNS = CHANNELS.flatMap((c) => [`${c}_consent`, `${c}_consent_source`, `${c}_consent_at`]);
+
+/**
+ * What a write by phone does to a contact that exists (`insert into contacts as c … on
+ * conflict`): attributes and timezone are replaced; each channel's consent only when the
+ * row names it (its `_at` is set), else the stored one stays. Shared by the API's upsert
+ * and the CSV import's set-based merge.
+ */
+export const ON_PHONE_CONFLICT = `on conflict (phone) do update set attributes = excluded.attributes, timezone = excluded.timezone, updated_at = now(), ${CONSENT_COLUMNS.map((c) => {
+  const given = `excluded.${c.replace(/_consent(_source|_at)?$/, '_consent_at')}`;
+  return `${c} = case when ${given} is null then c.${c} else excluded.${c} end`;
+}).join(', ')}`;
 
 /**
  * Creates or updates contacts by phone in one statement. Consent columns are written
@@ -80,16 +91,9 @@ export async function upsertContacts(db: Db, rows: Array<Record<string, unknown>
     for (const column of CONSENT_COLUMNS) filled[column] ??= column.endsWith('_consent') ? 'pending' : null;
     return filled;
   });
-  const merges = CONSENT_COLUMNS.map((c) => {
-    const given = `excluded.${c.replace(/_consent(_source|_at)?$/, '_consent_at')}`;
-    return `${c} = case when ${given} is null then contacts.${c} else excluded.${c} end`;
-  });
-  const insert = db('contacts').insert(full);
+  const insert = db('contacts as c').insert(full);
   // Knex cannot say "keep the old consent unless this row named one", so the conflict clause is written out.
-  const { rows: stored } = await db.raw<{ rows: ContactRow[] }>(
-    `? on conflict (phone) do update set attributes = excluded.attributes, timezone = excluded.timezone, updated_at = now(), ${merges.join(', ')} returning *`,
-    [insert],
-  );
+  const { rows: stored } = await db.raw<{ rows: ContactRow[] }>(`? ${ON_PHONE_CONFLICT} returning *`, [insert]);
   return stored;
 }
 

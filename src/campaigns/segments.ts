@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
+import type { Db } from '../db/knex';
 
 /**
  * Segments: `{ filters: [{ path, op, value }] }` over contact attributes, all filters
  * ANDed, compiled to one SQL condition. Equality and membership become JSONB
  * containment (`@>`), which the GIN index `contacts_attributes_idx` answers; ranges and
- * existence become SQL/JSON path predicates with the value passed as a variable, so no
- * input is ever spliced into SQL text.
+ * existence become constant SQL/JSON path predicates (`@?`), cheap per row; each is a
+ * bound parameter, so no input is ever spliced into SQL text (docs/campaigns.md,
+ * "Segments at a million contacts").
  */
 
 export const SEGMENT_OPS = ['eq', 'neq', 'in', 'gt', 'lt', 'exists', 'contains'] as const;
@@ -38,6 +40,16 @@ function nest(path: string, value: unknown): Record<string, unknown> {
     .split('.')
     .reverse()
     .reduce<unknown>((inner, key) => ({ [key]: inner }), value) as Record<string, unknown>;
+}
+
+/**
+ * A scalar as a jsonpath literal. JSON's string escapes are jsonpath's, and a number from
+ * JSON is finite, so the literal is always well-formed; it is bound as a parameter, never
+ * spliced into SQL.
+ */
+function jsonLiteral(value: string | number): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new SegmentError('value', 'invalid_value', 'not a finite number');
+  return JSON.stringify(value);
 }
 
 const textPath = (path: string) => `{${path.split('.').join(',')}}`;
@@ -89,13 +101,12 @@ export function applySegment<T extends Knex.QueryBuilder>(query: T, filters: Seg
       }
       case 'gt':
       case 'lt':
-        query.whereRaw(`jsonb_path_exists(${column}, ?::jsonpath, jsonb_build_object('v', ?::jsonb))`, [
-          `${jsonPath(path)} ? (@ ${op === 'gt' ? '>' : '<'} $v)`,
-          JSON.stringify(value),
-        ]);
+        // A constant jsonpath (the value written as a JSON literal) rather than jsonb_path_exists
+        // with a variables object: the object was built again for every row, about 40 % of the scan.
+        query.whereRaw(`${column} @\\? ?::jsonpath`, [`${jsonPath(path)} ? (@ ${op === 'gt' ? '>' : '<'} ${jsonLiteral(value as string | number)})`]);
         break;
       case 'exists':
-        query.whereRaw(`jsonb_path_exists(${column}, ?::jsonpath)`, [jsonPath(path)]);
+        query.whereRaw(`${column} @\\? ?::jsonpath`, [jsonPath(path)]);
         break;
       case 'contains':
         // An array holding the value, or a string holding it as a substring.
@@ -109,4 +120,16 @@ export function applySegment<T extends Knex.QueryBuilder>(query: T, filters: Seg
     }
   }
   return query;
+}
+
+/**
+ * A segment's preview: how many contacts it matches and the first `sample` of them, as
+ * two statements at once (each may use parallel workers).
+ */
+export async function previewSegment<T>(db: Db, filters: SegmentFilter[], sample: number): Promise<{ count: number; sample: T[] }> {
+  const [count, rows] = await Promise.all([
+    applySegment(db('contacts'), filters).count<Array<{ count: string }>>('* as count'),
+    applySegment(db('contacts').select('*'), filters).limit(sample),
+  ]);
+  return { count: Number(count[0]?.count ?? 0), sample: rows as T[] };
 }

@@ -10,7 +10,7 @@ describe('campaign segments and contacts (PostgreSQL)', function () {
   let db: Db;
   const run = newRun();
   const people = [
-    { name: 'ada', attributes: { city: 'Paris', age: 36, tags: ['vip', 'beta'], plan: { tier: 'gold' }, note: 'likes maths' } },
+    { name: 'ada', attributes: { city: 'Paris', age: 36, tags: ['vip', 'beta'], plan: { tier: 'gold' }, note: 'likes maths', scores: [12, 70] } },
     { name: 'bob', attributes: { city: 'Lyon', age: 17, tags: ['beta'], plan: { tier: 'free' } } },
     { name: 'cy', attributes: { city: 'Paris', age: 52 } },
   ];
@@ -42,6 +42,16 @@ describe('campaign segments and contacts (PostgreSQL)', function () {
 
   it('gt and lt compare numbers', async () => {
     assert.deepEqual(await namesFor([{ path: 'age', op: 'gt', value: 18 }, { path: 'age', op: 'lt', value: 50 }]), ['ada']);
+  });
+
+  it('gt and lt compare strings too, whatever characters the value holds', async () => {
+    assert.deepEqual(await namesFor([{ path: 'name', op: 'gt', value: 'b"\\' }]), ['bob', 'cy']);
+    assert.deepEqual(await namesFor([{ path: 'name', op: 'lt', value: "b') or true --" }]), ['ada']);
+  });
+
+  it('gt matches a number inside an array (lax mode), and never a string against a number', async () => {
+    assert.deepEqual(await namesFor([{ path: 'scores', op: 'gt', value: 60 }]), ['ada']);
+    assert.deepEqual(await namesFor([{ path: 'city', op: 'gt', value: 0 }]), []);
   });
 
   it('exists matches contacts that have the path', async () => {

@@ -1,27 +1,30 @@
+import { Readable } from 'node:stream';
 import { Context } from '@temporalio/activity';
-import { parse } from 'csv-parse';
+import { ApplicationFailure } from '@temporalio/common';
+import { CsvError, parse, type Info, type Options as CsvOptions } from 'csv-parse';
+import type { Client } from 'pg';
 import type { Db } from '../../db/knex';
-import { CHANNELS, CONSENT_STATUSES, contactColumns, upsertContacts, type ContactInput } from '../../campaigns/contacts';
+import { CHANNELS, CONSENT_STATUSES, contactColumns, ON_PHONE_CONFLICT, type ContactInput } from '../../campaigns/contacts';
 import type { ObjectStorage } from '../../providers/storage/port';
 import type { ContactImportResult } from '../../workflows/campaigns/contract';
+import { copyInto, CopyRowsPair, copyValue, linesOf, mergeOverlapped, type CopyRows } from '../shared/copy-batches';
 
 /**
- * A contacts CSV import (docs/campaigns.md, "Import"): the file (in object storage, or
- * inline in the import row) is parsed as a stream; rows are upserted by phone in multi-row statements
- * of IMPORT_BATCH_ROWS, each rejected row is recorded with its line and reason, and the
- * counters are written after every batch (the progress GET /v1/contacts/imports/{id}
- * shows). One activity holds the whole file; it heartbeats its position, so a retry
- * resumes after the last batch written instead of starting over.
+ * A contacts CSV import (docs/campaigns.md, "Import"). The file (in object storage, or
+ * inline in the import row) is read as a stream from the byte offset the last committed
+ * batch left, IMPORT_BATCH_ROWS records at a time; each batch is COPYed into a temporary
+ * table and merged by phone in one set-based statement, in a transaction that also
+ * stores its rejected rows (line and reason), the counters and the new offset — while
+ * the next batch is parsed. A retried attempt (the worker died, the heartbeat timed out)
+ * reads on from the offset in the database, so nothing is counted twice and at most one
+ * batch is read again. Memory is two batches, at any file size.
  */
 
 export const IMPORT_BATCH_ROWS = 5000;
 const PHONE_COLUMNS = ['phone', 'phone_number', 'mobile'];
 
-interface Progress {
-  rowsSeen: number;
-  rowsImported: number;
-  rowsRejected: number;
-}
+/** `\u0000` in serialised JSON, not preceded by an escaped backslash (`\\u0000` is text). */
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
 
 type Parsed = { ok: true; row: Record<string, unknown> } | { ok: false; reason: string };
 
@@ -54,57 +57,232 @@ export function parseImportRow(record: Record<string, string>, at: Date): Parsed
     }
   }
   const columns = contactColumns(input, 'import', at);
-  return columns.ok ? { ok: true, row: columns.row } : { ok: false, reason: `${columns.field}: ${columns.reason}` };
+  if (!columns.ok) return { ok: false, reason: `${columns.field}: ${columns.reason}` };
+  // PostgreSQL's jsonb cannot hold U+0000: such a row would fail its whole batch's COPY.
+  if (ESCAPED_NUL.test(columns.row.attributes as string)) return { ok: false, reason: 'attributes: holds U+0000, which PostgreSQL cannot store' };
+  return { ok: true, row: columns.row };
 }
 
-export function createContactImportActivities({ db, storage, now }: { db: Db; storage?: ObjectStorage; now: () => Date }) {
-  async function writeBatch(importId: string, rows: Array<{ line: number; record: Record<string, string> }>, progress: Progress): Promise<void> {
-    const byPhone = new Map<string, Record<string, unknown>>();
-    const rejects: Array<{ import_id: string; row_number: number; reason: string; raw: string }> = [];
-    const at = now();
-    for (const { line, record } of rows) {
-      const parsed = parseImportRow(record, at);
-      // A phone twice in one batch: the later row wins, as it would in separate batches.
-      if (parsed.ok) byPhone.set(parsed.row.phone as string, parsed.row);
-      else rejects.push({ import_id: importId, row_number: line, reason: parsed.reason, raw: JSON.stringify(record).slice(0, 2000) });
+/** The staging table a batch is copied into; it goes with the transaction. */
+const STAGING = `create temporary table contact_batch (
+  phone text not null, attributes jsonb not null, timezone text not null,
+  sms_consent text, sms_consent_source text, sms_consent_at timestamptz,
+  whatsapp_consent text, whatsapp_consent_source text, whatsapp_consent_at timestamptz,
+  line_no integer not null
+) on commit drop`;
+
+/**
+ * The batch merged by phone: a phone the batch names twice takes its later row, as it
+ * would in separate batches. Rows go in phone order, so concurrent imports lock contacts
+ * in one order and cannot deadlock.
+ */
+const MERGE = `
+  insert into contacts as c (phone, attributes, timezone, ${CHANNELS.map((ch) => `${ch}_consent, ${ch}_consent_source, ${ch}_consent_at`).join(', ')})
+  select distinct on (phone) phone, attributes, timezone, ${CHANNELS.map((ch) => `coalesce(${ch}_consent, 'pending'), ${ch}_consent_source, ${ch}_consent_at`).join(', ')}
+    from contact_batch
+   order by phone, line_no desc
+  ${ON_PHONE_CONFLICT}`;
+
+const KEEP_REJECTS = `
+  insert into contact_import_rejects (import_id, row_number, reason, raw)
+  select $1, * from unnest($2::integer[], $3::text[], $4::text[])
+  on conflict do nothing`;
+
+/** One accepted row as a line of the staging table's COPY input. */
+function copyLine(row: Record<string, unknown>, line: number): string {
+  const at = (value: unknown) => (value instanceof Date ? value.toISOString() : null);
+  const consent = CHANNELS.map((ch) => `${copyValue(row[`${ch}_consent`] as string | undefined)}\t${copyValue(row[`${ch}_consent_source`] as string | undefined)}\t${copyValue(at(row[`${ch}_consent_at`]))}`);
+  return `${copyValue(row.phone as string)}\t${copyValue(row.attributes as string)}\t${copyValue(row.timezone as string)}\t${consent.join('\t')}\t${line}\n`;
+}
+
+interface Reject {
+  line: number;
+  reason: string;
+  raw: string;
+}
+
+/** Up to a batch of records, read and checked: accepted rows as COPY text, refused ones with their reasons. */
+interface Batch {
+  copyRows: CopyRows;
+  rejects: Reject[];
+  /** Data rows read, accepted or not (blank lines are not rows). */
+  rows: number;
+  /** Where the file's next unread row starts after this batch, and the lines done. */
+  toOffset: number;
+  linesDone: number;
+}
+
+interface ImportRow {
+  id: string;
+  object_key: string | null;
+  status: string;
+  header: string[] | null;
+  next_offset: string | null;
+  lines_done: number;
+  rows_seen: number;
+  rows_imported: number;
+  rows_rejected: number;
+}
+
+interface ParsedRecord<R> {
+  record: R;
+  raw: string;
+  info: Info;
+}
+
+const csvOptions = (fromStart: boolean): CsvOptions => ({ bom: fromStart, info: true, raw: true, relax_column_count: true });
+
+/** A CSV error is the file's fault: retrying cannot help, so it ends the import with the parser's reason. */
+function asFailure(err: unknown): unknown {
+  return err instanceof CsvError ? ApplicationFailure.nonRetryable(`the file is not valid CSV: ${err.message}`, 'CsvError') : err;
+}
+
+/**
+ * Parses `stream` (which starts at the committed offset) and yields a batch at a time,
+ * never holding more than one: the last batch yielded (maybe empty) ends at the file's end.
+ * Line numbers are the file's: lines are counted from each record's raw text, blank lines
+ * included, from the lines done before the offset.
+ */
+async function* readBatches(stream: Readable, job: { header: string[]; fromOffset: number; linesDone: number; sizeBytes: number }, batchRows: number, at: () => Date): AsyncGenerator<Batch> {
+  const parser = stream.pipe(parse({ ...csvOptions(job.fromOffset === 0), columns: job.header, skip_empty_lines: false }));
+  stream.once('error', (err) => parser.destroy(err));
+  const buffers = new CopyRowsPair();
+  const next = (from: { toOffset: number; linesDone: number }): Batch => ({ copyRows: buffers.next(), rejects: [], rows: 0, toOffset: from.toOffset, linesDone: from.linesDone });
+  let batch = next({ toOffset: job.fromOffset, linesDone: job.linesDone });
+  let now = at();
+  try {
+    for await (const parsed of parser) {
+      const { record, raw, info } = parsed as ParsedRecord<Record<string, string>>;
+      const line = batch.linesDone + 1;
+      batch.linesDone += linesOf(raw);
+      batch.toOffset = job.fromOffset + info.bytes;
+      if (/^[\r\n]*$/.test(raw)) continue;
+      batch.rows += 1;
+      const outcome = parseImportRow(record, now);
+      if (outcome.ok) batch.copyRows.add(copyLine(outcome.row, line));
+      else batch.rejects.push({ line, reason: outcome.reason, raw: raw.replace(/[\r\n]+$/, '').slice(0, 2000) });
+      if (batch.rows >= batchRows) {
+        yield batch;
+        batch = next(batch);
+        now = at();
+      }
     }
-    await db.transaction(async (trx) => {
-      await upsertContacts(trx, [...byPhone.values()]);
-      if (rejects.length > 0) await trx('contact_import_rejects').insert(rejects).onConflict(['import_id', 'row_number']).ignore();
-      progress.rowsSeen += rows.length;
-      progress.rowsImported += rows.length - rejects.length;
-      progress.rowsRejected += rejects.length;
-      await trx('contact_imports').where({ id: importId }).update({ rows_seen: progress.rowsSeen, rows_imported: progress.rowsImported, rows_rejected: progress.rowsRejected });
-    });
+  } catch (err) {
+    throw asFailure(err);
+  } finally {
+    stream.destroy();
+  }
+  batch.toOffset = job.sizeBytes;
+  yield batch;
+}
+
+/**
+ * Commits one batch: the import's row is locked on the condition that its offset is still
+ * the one the batch was read from, so an attempt running beside a newer one (its
+ * heartbeat timed out) writes nothing and stops.
+ */
+async function commitBatch(client: Client, importId: string, fromOffset: number, batch: Batch): Promise<ImportRow> {
+  await client.query('begin');
+  try {
+    const locked = await client.query(`select 1 from contact_imports where id = $1 and next_offset = $2 and status = 'processing' for update`, [importId, fromOffset]);
+    if (locked.rowCount === 0) throw new Error(`contact import ${importId}: another attempt moved on from offset ${fromOffset}`);
+    if (batch.copyRows.count > 0) {
+      await client.query(STAGING);
+      await copyInto(client, 'contact_batch', batch.copyRows);
+      await client.query(MERGE);
+    }
+    const { rejects } = batch;
+    if (rejects.length > 0) await client.query(KEEP_REJECTS, [importId, rejects.map((r) => r.line), rejects.map((r) => r.reason), rejects.map((r) => r.raw)]);
+    const { rows } = await client.query<ImportRow>(
+      `update contact_imports set next_offset = $2, lines_done = $3, rows_seen = rows_seen + $4, rows_imported = rows_imported + $5, rows_rejected = rows_rejected + $6
+        where id = $1 returning id, status, next_offset, lines_done, rows_seen, rows_imported, rows_rejected`,
+      [importId, batch.toOffset, batch.linesDone, batch.rows, batch.rows - rejects.length, rejects.length],
+    );
+    await client.query('commit');
+    return rows[0] as ImportRow;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+const progressOf = (row: Pick<ImportRow, 'rows_seen' | 'rows_imported' | 'rows_rejected'>) => ({ rowsSeen: row.rows_seen, rowsImported: row.rows_imported, rowsRejected: row.rows_rejected });
+
+export interface ContactImportDeps {
+  db: Db;
+  storage?: ObjectStorage;
+  now: () => Date;
+  /** Records per batch; IMPORT_BATCH_ROWS unless a test wants small batches. */
+  importBatchRows?: number;
+}
+
+export function createContactImportActivities({ db, storage, now, importBatchRows = IMPORT_BATCH_ROWS }: ContactImportDeps) {
+  /** The file from a byte offset, and its size: an S3 range read, or the inline CSV (at most 5 MB, as the API takes it). */
+  async function openSource(job: ImportRow, from: number): Promise<{ stream: Readable; sizeBytes: number }> {
+    if (job.object_key) {
+      if (!storage) throw new Error('importContacts needs object storage for a file in the bucket');
+      const head = await storage.head(job.object_key);
+      if (!head) throw ApplicationFailure.nonRetryable(`no object ${job.object_key} in the bucket`, 'MissingObject');
+      return { stream: from >= head.sizeBytes ? Readable.from([]) : await storage.getStream(job.object_key, from), sizeBytes: head.sizeBytes };
+    }
+    const inline = await db('contact_imports').where({ id: job.id }).first<{ source_csv: string | null }>('source_csv');
+    const bytes = Buffer.from(inline?.source_csv ?? '', 'utf8');
+    return { stream: Readable.from([bytes.subarray(from)]), sizeBytes: bytes.length };
+  }
+
+  /** Reads the header row once and records where the rows start (the file's end for a file without rows). */
+  async function readHeader(job: ImportRow): Promise<ImportRow> {
+    const { stream, sizeBytes } = await openSource(job, 0);
+    const parser = stream.pipe(parse({ ...csvOptions(true), skip_empty_lines: true, to: 1 }));
+    stream.once('error', (err) => parser.destroy(err));
+    let first: ParsedRecord<string[]> | undefined;
+    try {
+      for await (const parsed of parser) first = parsed as ParsedRecord<string[]>;
+    } catch (err) {
+      throw asFailure(err);
+    } finally {
+      stream.destroy();
+    }
+    const header = first ? first.record.map((h) => h.trim().toLowerCase()) : [];
+    const start = first ? { offset: first.info.bytes, lines: first.info.lines } : { offset: sizeBytes, lines: 0 };
+    // The counters start here: an import begun before offsets were kept (migration Q01) is
+    // read again from its first row, and merging a row again changes nothing.
+    await db('contact_imports')
+      .where({ id: job.id })
+      .whereNull('next_offset')
+      .update({ header, next_offset: start.offset, lines_done: start.lines, rows_seen: 0, rows_imported: 0, rows_rejected: 0 });
+    return loadJob(job.id);
+  }
+
+  async function loadJob(importId: string): Promise<ImportRow> {
+    const job = await db('contact_imports')
+      .where({ id: importId })
+      .first<ImportRow | undefined>('id', 'object_key', 'status', 'header', 'next_offset', 'lines_done', 'rows_seen', 'rows_imported', 'rows_rejected');
+    if (!job) throw new Error(`contact import ${importId} not found`);
+    return job;
   }
 
   return {
     async importContacts({ importId }: { importId: string }): Promise<ContactImportResult> {
-      // An inline CSV can be a million rows (about 100 MB): reading it may outlast the pool's default statement timeout.
-      const job = await db.transaction(async (trx) => {
-        await trx.raw(`set local statement_timeout = '10min'`);
-        return trx('contact_imports').where({ id: importId }).first<{ object_key: string | null; source_csv: string | null } | undefined>();
-      });
-      if (!job) throw new Error(`contact import ${importId} not found`);
-      if (job.object_key && !storage) throw new Error('importContacts needs object storage for a file in the bucket');
-      const source = job.object_key && storage ? await storage.get(job.object_key) : (job.source_csv ?? '');
-      const resumed = Context.current().info.heartbeatDetails as Progress | undefined;
-      const progress: Progress = resumed ?? { rowsSeen: 0, rowsImported: 0, rowsRejected: 0 };
-      const parser = parse(source, { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), bom: true, skip_empty_lines: true, relax_column_count: true, info: true });
-      let batch: Array<{ line: number; record: Record<string, string> }> = [];
-      let index = 0;
-      for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-        if (index++ < progress.rowsSeen) continue;
-        batch.push({ line: info.lines, record });
-        if (batch.length === IMPORT_BATCH_ROWS) {
-          await writeBatch(importId, batch, progress);
-          Context.current().heartbeat(progress);
-          batch = [];
-        }
+      let job = await loadJob(importId);
+      if (job.status !== 'processing') return { status: job.status === 'failed' ? 'failed' : 'completed', ...progressOf(job) };
+      if (job.next_offset === null) job = await readHeader(job);
+      const fromOffset = Number(job.next_offset);
+      const { stream, sizeBytes } = await openSource(job, fromOffset);
+      const client = (await db.client.acquireConnection()) as Client;
+      try {
+        let offset = fromOffset;
+        const batches = readBatches(stream, { header: job.header ?? [], fromOffset, linesDone: job.lines_done, sizeBytes }, importBatchRows, now);
+        await mergeOverlapped(batches, async (batch) => {
+          const stored = await commitBatch(client, importId, offset, batch);
+          offset = batch.toOffset;
+          Context.current().heartbeat(progressOf(stored));
+        });
+      } finally {
+        await db.client.releaseConnection(client);
       }
-      await writeBatch(importId, batch, progress);
-      await db('contact_imports').where({ id: importId }).update({ status: 'completed', completed_at: db.fn.now() });
-      return { status: 'completed', ...progress };
+      await db('contact_imports').where({ id: importId, status: 'processing' }).update({ status: 'completed', completed_at: db.fn.now() });
+      return { status: 'completed', ...progressOf(await loadJob(importId)) };
     },
 
     /** A file that cannot be read as CSV at all ends the import `failed` with the reason. */

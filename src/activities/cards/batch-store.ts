@@ -1,9 +1,7 @@
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type { Client } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { Db } from '../../db/knex';
 import { CARD_STATUSES, type CardFileCounters } from '../../workflows/cards/contract';
+import { copyInto, copyValue, mergeOverlapped, type CopyRows } from '../shared/copy-batches';
 import type { CardEvent } from './rows';
 
 /**
@@ -24,39 +22,6 @@ export interface BatchReject {
   /** The raw row, already redacted of card numbers. */
   raw: string;
   reason: string;
-}
-
-/**
- * The accepted rows of a chunk as COPY text, written into a buffer that is kept and
- * reused rather than built as a string: a chunk's rows stay alive while the chunk before
- * it merges, long enough for the garbage collector to move a string of them into the
- * old generation, where a file's worth of such garbage grew the process by hundreds of
- * megabytes before it was collected.
- */
-export class CopyRows {
-  private buffer = Buffer.allocUnsafe(1 << 20);
-  private length = 0;
-
-  /** Appends one row (see copyLine). */
-  add(event: CardEvent, line: number): void {
-    const text = copyLine(event, line);
-    const needed = this.length + Buffer.byteLength(text);
-    if (needed > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
-      this.buffer.copy(grown, 0, 0, this.length);
-      this.buffer = grown;
-    }
-    this.length += this.buffer.write(text, this.length);
-  }
-
-  /** The rows written since the last clear; valid until the next clear. */
-  bytes(): Buffer {
-    return this.buffer.subarray(0, this.length);
-  }
-
-  clear(): void {
-    this.length = 0;
-  }
 }
 
 /** Up to a chunk's worth of rows, read and normalised: accepted rows as COPY text, refused ones with their reasons. */
@@ -131,13 +96,8 @@ const KEEP_REJECTS = `
   select $1, * from unnest($2::integer[], $3::text[], $4::text[])
   on conflict do nothing`;
 
-/** COPY text format escapes backslash, tab, and line breaks in a value; `\N` is NULL. */
-function copyValue(value: string | null): string {
-  return value === null ? '\\N' : value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
 /** One accepted row as a line of the staging table's COPY input. */
-function copyLine(event: CardEvent, line: number): string {
+export function copyLine(event: CardEvent, line: number): string {
   return `${copyValue(event.cardId)}\t${event.phoneE164}\t${event.status}\t${event.eventAt}\t${line}\t${copyValue(event.comment)}\n`;
 }
 
@@ -148,7 +108,7 @@ async function mergeChunk(client: Client, start: BatchStart, chunk: Chunk): Prom
   }
   if (chunk.accepted === 0) return 0;
   await client.query('truncate card_batch');
-  await pipeline(Readable.from([chunk.copyRows.bytes()]), client.query(copyFrom('copy card_batch from stdin')));
+  await copyInto(client, 'card_batch', chunk.copyRows);
   await client.query(UPSERT_CARDS, [CARD_STATUSES]);
   const { rows } = await client.query<{ inserted: number }>(APPEND_EVENTS, [start.partner, start.fileId]);
   return rows[0]?.inserted ?? 0;
@@ -170,25 +130,14 @@ export async function commitBatch(db: Db, start: BatchStart, read: () => AsyncGe
     await client.query(STAGING);
     const counters: CardFileCounters = { rows: 0, accepted: 0, rejected: 0, duplicates: 0 };
     let end = { toOffset: start.fromOffset, linesDone: 0 };
-    const chunks = read();
-    try {
-      let next = chunks.next();
-      // A failed read is awaited below; until then it must not count as unhandled.
-      next.catch(() => undefined);
-      for (let result = await next; !result.done; result = await next) {
-        const chunk = result.value;
-        next = chunks.next();
-        next.catch(() => undefined);
-        const inserted = await mergeChunk(client, start, chunk);
-        counters.rows += chunk.rows;
-        counters.accepted += inserted;
-        counters.rejected += chunk.rejects.length;
-        counters.duplicates += chunk.accepted - inserted;
-        end = chunk;
-      }
-    } finally {
-      await chunks.return(undefined);
-    }
+    await mergeOverlapped(read(), async (chunk) => {
+      const inserted = await mergeChunk(client, start, chunk);
+      counters.rows += chunk.rows;
+      counters.accepted += inserted;
+      counters.rejected += chunk.rejects.length;
+      counters.duplicates += chunk.accepted - inserted;
+      end = chunk;
+    });
     await client.query(
       `update card_files set next_offset = $2, lines_done = $3, rows_total = rows_total + $4, accepted = accepted + $5, rejected = rejected + $6, duplicates = duplicates + $7 where id = $1`,
       [start.fileId, end.toOffset, end.linesDone, counters.rows, counters.accepted, counters.rejected, counters.duplicates],

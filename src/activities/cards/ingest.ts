@@ -4,8 +4,9 @@ import type { Db } from '../../db/knex';
 import type { ObjectStorage } from '../../providers/storage/port';
 import { findCardFile, type CardFileRow } from '../../cards/repository';
 import type { CardFileCounters, IngestCardFileResult } from '../../workflows/cards/contract';
+import { CopyRowsPair, linesOf } from '../shared/copy-batches';
 import { heartbeat } from '../shared/heartbeat';
-import { commitBatch, CopyRows, type Chunk } from './batch-store';
+import { commitBatch, copyLine, type Chunk } from './batch-store';
 import { columnIndex, shippedLayouts, type ColumnIndex, type Layout } from './layouts';
 import { redactPans } from './pan';
 import { readRow, REJECT_REASONS, statusWords } from './rows';
@@ -65,15 +66,6 @@ function looksBinary(head: Buffer, encoding: Layout['encoding'], complete: boole
   } catch {
     return true;
   }
-}
-
-/**
- * How many lines of the file a record spans, counted from its raw text: csv-parse's own
- * line count takes a CRLF inside a quoted field for two lines.
- */
-function linesOf(raw: string): number {
-  const breaks = raw.match(/\r\n|\r|\n/g)?.length ?? 0;
-  return /[\r\n]$/.test(raw) ? breaks : breaks + 1;
 }
 
 async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
@@ -221,14 +213,9 @@ async function* readChunks(stream: Readable, layout: Layout, file: CardFileRow, 
   const skipped: Array<{ goodBefore: number; message: string }> = [];
   parser.on('skip', (err: Error) => skipped.push({ goodBefore: parser.info.records, message: err.message }));
   // Two buffers in turn: one being merged while the other fills (see Chunk.copyRows).
-  const buffers = [new CopyRows(), new CopyRows()] as const;
-  const nextChunk = (at: { toOffset: number; linesDone: number }, turn: number): Chunk => {
-    const copyRows = buffers[turn % 2] as CopyRows;
-    copyRows.clear();
-    return { copyRows, accepted: 0, rejects: [], rows: 0, toOffset: at.toOffset, linesDone: at.linesDone };
-  };
-  let chunks = 0;
-  let chunk = nextChunk({ toOffset: fromOffset, linesDone: file.lines_done }, chunks);
+  const buffers = new CopyRowsPair();
+  const nextChunk = (at: { toOffset: number; linesDone: number }): Chunk => ({ copyRows: buffers.next(), accepted: 0, rejects: [], rows: 0, toOffset: at.toOffset, linesDone: at.linesDone });
+  let chunk = nextChunk({ toOffset: fromOffset, linesDone: file.lines_done });
   let rows = 0;
   let good = 0;
   const countSkipped = (upTo: number) => {
@@ -252,7 +239,7 @@ async function* readChunks(stream: Readable, layout: Layout, file: CardFileRow, 
       rows += 1;
       const outcome = readRow(record, columns, layout, words, times);
       if (outcome.ok) {
-        chunk.copyRows.add(outcome.event, line);
+        chunk.copyRows.add(copyLine(outcome.event, line));
         chunk.accepted += 1;
       } else chunk.rejects.push({ line, raw: redactPans(raw.replace(/\r?\n$/, '')), reason: REJECT_REASONS[outcome.reason] });
       chunk.toOffset = fromOffset + info.bytes;
@@ -262,8 +249,7 @@ async function* readChunks(stream: Readable, layout: Layout, file: CardFileRow, 
       }
       if (chunk.rows >= CHUNK_ROWS) {
         yield chunk;
-        chunks += 1;
-        chunk = nextChunk(chunk, chunks);
+        chunk = nextChunk(chunk);
       }
     }
   } finally {

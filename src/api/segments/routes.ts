@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ContactRow } from '../../campaigns/contacts';
 import { findSegment, type SegmentRow } from '../../campaigns/repository';
-import { applySegment, PATH_PATTERN, SEGMENT_OPS } from '../../campaigns/segments';
+import { PATH_PATTERN, previewSegment, SEGMENT_OPS } from '../../campaigns/segments';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
 import { PageQuery, pageSchema, paginate } from '../core/pagination';
@@ -89,11 +89,8 @@ export function segmentRoutes(app: AppContext): RouteSpec[] {
       handler: async (ctx, { params, query }) => {
         const row = await findSegment(db, params.id);
         if (!row) throw problems.notFound('No such segment.');
-        const [count, sample] = await Promise.all([
-          applySegment(db('contacts'), row.filters).count<Array<{ count: string }>>('* as count'),
-          applySegment(db('contacts').select('*'), row.filters).limit(query.sample),
-        ]);
-        ctx.body = { count: Number(count[0]?.count ?? 0), sample: (sample as ContactRow[]).map(presentContact) };
+        const { count, sample } = await previewSegment<ContactRow>(db, row.filters, query.sample);
+        ctx.body = { count, sample: sample.map(presentContact) };
       },
     }),
   ];

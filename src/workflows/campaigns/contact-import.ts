@@ -5,9 +5,10 @@ import { profiles } from '../shared/activity-profiles';
 import type { ContactImportInput, ContactImportResult } from './contract';
 
 /**
- * A contacts CSV import: one heartbeating activity reads the whole file (a retry resumes
- * at its last heartbeat), so the history is a handful of events at any file size.
- * A file that cannot be read as CSV ends the import `failed` with the parser's reason.
+ * A contacts CSV import: one heartbeating activity reads the whole file, committing its
+ * place after every batch (a retry reads on from there), so the history is a handful of
+ * events at any file size. A file that cannot be read as CSV ends the import `failed`
+ * with the parser's reason.
  */
 
 const { importContacts } = proxyActivities<Activities>({
