@@ -177,10 +177,12 @@ export function createAlertActivities({ db, ledger, notifier }: { db: Db; ledger
       const messages = composed.filter((c): c is OutboundMessage => 'dedupeKey' in c);
       const sent = await notifier.sendMany(messages);
       const outcomeOf = new Map(messages.map((m, i) => [m.dedupeKey, sent[i]]));
-      // Refused before any message existed: the outbox records the reason under the alert's key.
-      await Promise.all(
-        composed.map((c, i) => ('status' in c && c.status === 'failed' ? notifier.recordFailure(dedupeKeys.transactionAlert((alerts[i] as SendTransactionAlertInput).transferId, (alerts[i] as SendTransactionAlertInput).accountId), c.reason) : undefined)),
-      );
+      // Refused before any message went out: the outbox records the reason under the alert's key.
+      const refused = alerts.flatMap((alert, i) => {
+        const c = composed[i];
+        return c && 'status' in c && c.status === 'failed' ? [{ key: dedupeKeys.transactionAlert(alert.transferId, alert.accountId), reason: c.reason }] : [];
+      });
+      await Promise.all(refused.map(({ key, reason }) => notifier.recordFailure(key, reason)));
       return composed.map((c): AlertOutcome => {
         if (!('dedupeKey' in c)) return c;
         const result = outcomeOf.get(c.dedupeKey);
