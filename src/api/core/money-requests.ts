@@ -8,8 +8,8 @@ import { withDeadline } from '../../temporal/client';
 import { TASK_QUEUES, searchAttributes } from '../../temporal/names';
 
 /**
- * The life of a money request (a wallet funding, a customer transfer, a bank posting),
- * shared by the three resources. The Idempotency-Key is the business id: it names the
+ * The life of a money request (a wallet funding, a customer transfer, a bank posting,
+ * a payment), shared by these resources. The Idempotency-Key is the business id: it names the
  * workflow and, through `transferIdFrom`, the request's row and its ledger transfer. So
  * the row's primary key is a durable claim that outlives the 24 h of the key itself:
  *
@@ -17,6 +17,10 @@ import { TASK_QUEUES, searchAttributes } from '../../temporal/names';
  *      request is `idempotency_key_reused`, a finished one is simply answered;
  *   2. start the workflow under the derived id (a running one is reused, never doubled);
  *   3. wait up to SYNC_WAIT_MS for it to finish, then answer from the row.
+ *
+ * A bill payment does 2 and 3 in one call (`startWithOutcome`, update-with-start): it
+ * waits for the update that answers once the payment is final, not for the workflow,
+ * whose notice comes after.
  */
 
 /** How long a request waits for its workflow before answering 202. */
