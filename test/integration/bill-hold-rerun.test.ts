@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createActivities } from '../../src/activities';
 import type { Db } from '../../src/db/knex';
+import { BillerUnavailableError } from '../../src/payments/billers/port';
 import { paymentIdFrom } from '../../src/payments/repository';
 import { workflowIds } from '../../src/temporal/names';
 import { testActivityDeps } from '../helpers/fixtures';
@@ -57,6 +58,21 @@ describe('payBillV2 and payBillV3 holds run again after their commit', function 
     assert.equal(Number(pending[0]?.count), 2);
     const steps = await db('payment_steps').where({ payment_id: paymentId }).orderBy('id').select('step', 'status');
     assert.deepEqual(steps.map((st) => `${st.step}:${st.status}`), ['validate:running', 'validate:succeeded', 'hold:succeeded']);
+  });
+
+  it("payBillV3's validate + hold step run again after its commit does not ask the biller again: an outage then fails nothing", async () => {
+    const { prepare, paymentId } = await openPayment();
+    const first = await prepare(new Date(Date.now() + 3_600_000).toISOString());
+    const real = testActivityDeps(db);
+    const down = { ...real.billers, validate: async () => Promise.reject(new BillerUnavailableError('brightgrid-power', 'down for the test')) };
+    const payment = (await db('payments').where({ id: paymentId }).first()) as { workflow_id: string; user_id: string; from_account_id: string };
+    const again = await createActivities({ ...real, billers: down }).prepareBillPayment({
+      payment: { id: paymentId, userId: payment.user_id, kind: 'bill', billerId: 'brightgrid-power', customerRef: '4820193755', fromAccountId: payment.from_account_id, toAccountId: null, amountMinor: '2748', currency: 'USD', workflowId: payment.workflow_id, recurringPaymentId: null, period: null },
+      holdKey: `${payment.workflow_id}:hold`,
+      expiresAt: new Date(Date.now() + 7_200_000).toISOString(),
+    });
+    assert.deepEqual(again, first);
+    await assert.rejects(down.validate(), BillerUnavailableError);
   });
 
   it("payBillV3's validate + hold step records a refused hold with the validation and answers the refusal", async () => {

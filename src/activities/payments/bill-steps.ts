@@ -161,6 +161,20 @@ async function placedHold(trx: Knex.Transaction, key: string, amountMinor: bigin
   return { holdIds, earningBaseMinor: (amountMinor - BigInt(fromCashback?.amount_minor ?? 0)).toString() };
 }
 
+/**
+ * What payBillV3's validate + hold step answered when it committed before: the hold
+ * placed under `key`, the fee recorded with it, the description the hold carries.
+ */
+async function preparedBefore(trx: Knex.Transaction, payment: NewPayment, key: string): Promise<PreparedBillPayment | undefined> {
+  const placed = await placedHold(trx, key, BigInt(payment.amountMinor), payment.useCashback);
+  if (!placed) return undefined;
+  const [row, hold] = await Promise.all([
+    trx('payments').where({ id: payment.id }).first<{ fee_minor: string } | undefined>('fee_minor'),
+    trx('ledger_transfers').where({ id: placed.holdIds[0] }).first<{ metadata: { description?: string } } | undefined>('metadata'),
+  ]);
+  return { status: 'held', feeMinor: String(row?.fee_minor ?? '0'), description: hold?.metadata.description ?? '', ...placed };
+}
+
 /** The credits a settled payment makes, over the settle step's transaction. */
 export type BillCredits = (trx: Knex.Transaction) => Pick<ReturnType<typeof createCashbackActivities>, 'creditCashback' | 'creditReferralBonus'>;
 
@@ -247,10 +261,14 @@ export function createBillStepActivities(
      */
     async prepareBillPayment({ payment, holdKey, expiresAt }: PrepareBillPaymentInput): Promise<PreparedBillPayment> {
       const { id: paymentId, billerId, customerRef, userId, fromAccountId, amountMinor, currency } = payment;
-      await db.transaction(async (trx) => {
+      const earlier = await db.transaction(async (trx) => {
         await insertPayment(trx, payment);
         await recordStep(trx, { paymentId, step: 'validate', status: 'running' });
+        return preparedBefore(trx, payment, holdKey);
       });
+      // Run again after its commit: answered from what it wrote, without asking the biller
+      // again (a biller down by then must not fail a payment whose money is held).
+      if (earlier) return earlier;
       const customer = await billers.validateBillerCustomer({ billerId: billerId as string, customerRef: customerRef as string });
       const description = `${customer.billerName} ${customerRef}`;
       let refusal: ApplicationFailure | undefined;
