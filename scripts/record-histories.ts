@@ -25,7 +25,7 @@ import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '..
 import { phoneVerified } from '../src/workflows/platform/contract';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
-import { bankPosting, customerTransfer, monthlyStatements, onboarding, payBill, payBillV2, payCard, recurringPaymentRun, statement, statementCycles, walletFunding } from '../src/workflows';
+import { bankPosting, customerTransfer, monthlyStatements, onboarding, payBill, payBillV2, payBillV3, payCard, recurringPaymentRun, statement, statementCycles, walletFunding } from '../src/workflows';
 import { insertCustomer, testActivityDeps, uniqueTaskQueue } from '../test/helpers/fixtures';
 import { customerWithWallet, deposit, uniquePhone } from '../test/helpers/money';
 import { createS3Storage } from '../src/providers/storage/s3';
@@ -121,6 +121,12 @@ const RECORDINGS: Record<string, (r: Recorder) => Promise<string | { workflowId:
   /** A bill paid by payBillV2, the saga in few round trips (local steps, one notice). */
   'pay-bill-v2': (r) => recordBillPayment(r, '58', payBillV2),
 
+  /** A bill paid by payBillV3: validate + hold in one local step, the payment ended with the posting, then the notice. */
+  'pay-bill-v3': (r) => recordBillPayment(r, '64', payBillV3),
+
+  /** payBillV3 when the biller declines: the hold voided, the failure notice, the payment concluded as payBill concludes it. */
+  'pay-bill-v3-declined': (r) => recordBillPayment(r, '01', payBillV3),
+
   /** The biller declines: the holds are voided by the saga's compensation. */
   'pay-bill-declined-v1': (r) => recordBillPayment(r, '01'),
 
@@ -176,6 +182,9 @@ const RECORDINGS: Record<string, (r: Recorder) => Promise<string | { workflowId:
 
   /** A recurring payment's run that pays its period (a child payBill). */
   'recurring-payment-run-v1': (r) => recordRecurringRun(r, 50_000n),
+
+  /** A recurring payment's run since it pays with payBillV3 (patch `recurring-pays-with-pay-bill-v3`). */
+  'recurring-payment-run-v3': (r) => recordRecurringRun(r, 50_000n),
 
   /** Insufficient funds: the run retries after 1 and 3 days, notifying, then pauses the Schedule. */
   'recurring-payment-run-dunning-v1': (r) => recordRecurringRun(r, 0n),

@@ -179,11 +179,12 @@ export async function setPaymentAmounts(db: Db, paymentId: string, amounts: { fe
 
 /**
  * Ends a payment: its status and reason, once (a finished payment never changes), and
- * `skipped` for each planned step that never ran. Writes the row first if it is gone.
+ * `skipped` for each planned step that never ran, but those in `toCome` (a step that
+ * runs after the payment ended: payBillV3's notice). Writes the row first if it is gone.
  */
 export async function finishPayment(
   db: Db,
-  input: { payment: NewPayment; status: Exclude<PaymentStatus, 'processing' | 'needs_review'>; reason?: string | null },
+  input: { payment: NewPayment; status: Exclude<PaymentStatus, 'processing' | 'needs_review'>; reason?: string | null; toCome?: readonly PaymentStep[] },
 ): Promise<void> {
   const paymentId = input.payment.id;
   let ended: PaymentKind | undefined;
@@ -194,7 +195,7 @@ export async function finishPayment(
     if (payment.status !== 'processing' && payment.status !== 'needs_review') return;
     const rows: Array<{ step: PaymentStep }> = await trx('payment_steps').where({ payment_id: paymentId }).distinct('step');
     const reached = new Set(rows.map((r) => r.step));
-    const skipped = STEP_PLANS[payment.kind].filter((step) => !reached.has(step));
+    const skipped = STEP_PLANS[payment.kind].filter((step) => !reached.has(step) && !input.toCome?.includes(step));
     if (skipped.length > 0) {
       await trx('payment_steps')
         .insert(skipped.map((step) => ({ payment_id: paymentId, step, status: 'skipped', reason: null })))

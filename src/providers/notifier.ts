@@ -1,4 +1,5 @@
 import type { Db } from '../db/knex';
+import { ApplicationFailure } from '@temporalio/common';
 import { businessFailure } from '../temporal/failures';
 import { createOutbox, type NotificationRow, type NotificationStatus } from './outbox';
 import { SmsSendError, type SmsProvider } from './sms/port';
@@ -30,11 +31,21 @@ export interface SentMessage {
 export interface Notifier {
   send(message: OutboundMessage): Promise<SentMessage>;
   /**
+   * Sends several messages as `send` does each, claiming them all in one outbox write.
+   * Every message is tried; a provider that refused one for good leaves it `failed`
+   * with the reason (its result says so), while a failure worth retrying is thrown once
+   * the others are done, so a retry sends only what is still queued.
+   */
+  sendMany(messages: readonly OutboundMessage[]): Promise<Array<SentMessage | { failed: string }>>;
+  /**
    * Marks a message that never reached a provider as failed for good, with the reason;
    * a message a provider already took keeps its status. Null for an unknown key.
    */
   recordFailure(dedupeKey: string, reason: string): Promise<{ id: string; status: NotificationStatus } | null>;
 }
+
+/** A provider's refusal that no retry can change (recorded `failed` on the row). */
+const isFinalRefusal = (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable === true;
 
 const sentMessage = (row: NotificationRow, fresh: boolean): SentMessage => ({ id: row.id, status: row.status, fresh });
 
@@ -71,6 +82,11 @@ export function createNotifier({ db, sms, email, sendLeaseMs = DEFAULT_SEND_LEAS
       // Another attempt is mid-call. Retrying later sees how that call ended.
       throw new Error(`${row.channel} ${row.dedupe_key} is being sent by another attempt; retry later`);
     }
+    return deliver(attempt);
+  }
+
+  /** The provider call of an attempt that holds the row's sending lease. */
+  async function deliver(attempt: NotificationRow): Promise<SentMessage> {
     // An earlier attempt may have reached the provider and lost its answer (a timeout, a
     // worker killed mid-call): a provider that can be asked is asked before sending again.
     if (attempt.attempts > 1 && attempt.channel !== 'email' && sms.lookup) {
@@ -113,6 +129,21 @@ export function createNotifier({ db, sms, email, sendLeaseMs = DEFAULT_SEND_LEAS
   }
 
   return {
+    async sendMany(messages) {
+      const wanted = messages.map((message) => ({ message, status: message.channel === 'sms' || email ? ('queued' as const) : ('sent' as const) }));
+      const claims = await outbox.claimMany(wanted, sendLeaseMs);
+      const settled = await Promise.allSettled(
+        claims.map(({ row, claimed }) => {
+          if (row.status !== 'queued') return Promise.resolve(sentMessage(row, claimed));
+          // A row this call claimed holds its lease already; one claimed before goes the usual way.
+          return claimed ? deliver(row) : sendQueued(row);
+        }),
+      );
+      const retryable = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && !isFinalRefusal(s.reason));
+      if (retryable) throw retryable.reason;
+      return settled.map((s) => (s.status === 'fulfilled' ? s.value : { failed: (s.reason as Error).message }));
+    },
+
     async send(message) {
       // Without an email port, the outbox row is the whole of "sending" an email.
       const { row, claimed } = await outbox.claim(message, message.channel === 'sms' || email ? 'queued' : 'sent');

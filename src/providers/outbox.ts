@@ -88,6 +88,46 @@ export function createOutbox(db: Db) {
       return { row: existing, claimed: false };
     },
 
+    /**
+     * Claims several dedupe keys in one write, as `claim` does each. A row this call
+     * inserts as `queued` also takes its first sending lease (`beginAttempt`), so its
+     * provider call needs no second write. Answers in the order of `messages`.
+     */
+    async claimMany(
+      messages: ReadonlyArray<{ message: NewNotification; status: NotificationStatus }>,
+      leaseMs: number,
+    ): Promise<Array<{ row: NotificationRow; claimed: boolean }>> {
+      if (messages.length === 0) return [];
+      const lease = db.raw(`now() + make_interval(secs => ?)`, [leaseMs / 1000]);
+      const inserted: NotificationRow[] = await table()
+        .insert(
+          messages.map(({ message, status }) => ({
+            id: randomUUID(),
+            dedupe_key: message.dedupeKey,
+            user_id: message.userId,
+            channel: message.channel,
+            recipient: message.recipient,
+            template: message.template,
+            body: message.body,
+            status,
+            ...(status === 'queued' ? { attempts: 1, sending_until: lease } : {}),
+          })),
+        )
+        .onConflict('dedupe_key')
+        .ignore()
+        .returning('*');
+      for (const row of inserted) emitBusinessEvent({ kind: 'message_status', channel: row.channel, status: row.status });
+      const claimedKeys = new Set(inserted.map((row) => row.dedupe_key));
+      const earlierKeys = messages.map(({ message }) => message.dedupeKey).filter((key) => !claimedKeys.has(key));
+      const earlier: NotificationRow[] = earlierKeys.length > 0 ? await table().whereIn('dedupe_key', earlierKeys) : [];
+      const byKey = new Map([...inserted, ...earlier].map((row) => [row.dedupe_key, row]));
+      return messages.map(({ message }) => {
+        const row = byKey.get(message.dedupeKey);
+        if (!row) throw new Error(`notification ${message.dedupeKey} vanished after its claim`);
+        return { row, claimed: claimedKeys.has(message.dedupeKey) };
+      });
+    },
+
     async findByDedupeKey(dedupeKey: string): Promise<NotificationRow | undefined> {
       return table().where({ dedupe_key: dedupeKey }).first();
     },

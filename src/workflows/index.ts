@@ -5,6 +5,7 @@ export { customerTransfer } from './wallet/customer-transfer';
 export { bankPosting } from './banking/bank-posting';
 export { payBill } from './payments/pay-bill';
 export { payBillV2 } from './payments/pay-bill-v2';
+export { payBillV3 } from './payments/pay-bill-v3';
 export { payCard } from './payments/pay-card';
 export { recurringPaymentRun } from './payments/recurring';
 export { statement } from './banking/statement';

@@ -67,6 +67,9 @@ describe('traces across API, workflow and activities (e2e)', function () {
     await tracing?.shutdown();
   });
 
+  /** The API starts payBillV3 with update-with-start on its `outcome` update: one span for both. */
+  const START_SPAN = 'UpdateWithStartWorkflow:outcome';
+
   /** Pays a bill over HTTP; answers the trace of its request once the worker's spans are in. */
   async function tracedPayment(): Promise<ReadableSpan[]> {
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -88,19 +91,19 @@ describe('traces across API, workflow and activities (e2e)', function () {
       const trace = request ? spans.filter((s) => s.spanContext().traceId === request.spanContext().traceId) : [];
       // The workflow's span ends with the workflow, after its last activity.
       const ended = (name: string) => trace.some((s) => s.name === name);
-      return ended('RunActivity:settleBillPayment') && ended('RunWorkflow:payBillV2') ? trace : undefined;
+      return ended('RunActivity:sendBillPaymentNotice') && ended('RunWorkflow:payBillV3') ? trace : undefined;
     });
   }
 
   it('the request, the workflow start, the workflow run and its activities share one trace', async () => {
     const names = new Set((await tracedPayment()).map((s) => s.name));
-    for (const name of ['POST /v1/payments', 'StartWorkflow:payBillV2', 'RunWorkflow:payBillV2', 'RunActivity:holdBillFunds', 'RunActivity:payBiller']) assert.ok(names.has(name), `${name} in ${[...names].join(', ')}`);
+    for (const name of ['POST /v1/payments', START_SPAN, 'RunWorkflow:payBillV3', 'RunActivity:prepareBillPayment', 'RunActivity:payBiller', 'RunActivity:settleBillPayment']) assert.ok(names.has(name), `${name} in ${[...names].join(', ')}`);
   });
 
   it('the workflow start is a child of the request span', async () => {
     const trace = await tracedPayment();
     const request = trace.find((s) => s.name === 'POST /v1/payments')!;
-    const start = trace.find((s) => s.name === 'StartWorkflow:payBillV2')!;
+    const start = trace.find((s) => s.name === START_SPAN)!;
     assert.equal(start.parentSpanId, request.spanContext().spanId);
   });
 });

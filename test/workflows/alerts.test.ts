@@ -139,6 +139,10 @@ describe('transaction alerts (time-skipping server)', function () {
         await outbox.claim(message, 'queued');
         throw new Error('provider unreachable');
       },
+      sendMany: async (messages) => {
+        for (const message of messages) await outbox.claim(message, 'queued');
+        throw new Error('provider unreachable');
+      },
       recordFailure: (key, reason) => sandbox.recordFailure(key, reason),
     };
     const taskQueue = uniqueTaskQueue('alerts-exhausted');

@@ -8,7 +8,7 @@ import { createLedger } from '../../src/ledger/service';
 import { cashbackAccountIdOf } from '../../src/payments/cashback-accounts';
 import { paymentIdFrom } from '../../src/payments/repository';
 import { workflowIds } from '../../src/temporal/names';
-import { payBill, payBillV2 } from '../../src/workflows';
+import { payBill, payBillV2, payBillV3 } from '../../src/workflows';
 import type { PayBillInput } from '../../src/workflows/payments/contract';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { assertLedgerBalanced, balanceOf, customerWithWallet, deposit, uniquePhone } from '../helpers/money';
@@ -24,8 +24,8 @@ const AMOUNT = 10_000n;
 const FEE = 50n;
 const WALLET_START = 50_000n;
 
-// payBill plans the split in the workflow; payBillV2 in the hold's own transaction.
-for (const workflow of [payBill, payBillV2]) {
+// payBill plans the split in the workflow; payBillV2 and payBillV3 in the hold's own transaction.
+for (const workflow of [payBill, payBillV2, payBillV3]) {
 describe(`${workflow.name} with useCashback (time-skipping server)`, function () {
   this.timeout(120_000);
   let env: TestWorkflowEnvironment;

@@ -15,7 +15,7 @@ import type { Transfer } from '../../src/ledger/types';
 import { paymentIdFrom } from '../../src/payments/repository';
 import { businessFailure } from '../../src/temporal/failures';
 import { workflowIds } from '../../src/temporal/names';
-import { payBill, payBillV2, repairPaymentCredits } from '../../src/workflows';
+import { payBill, payBillV2, payBillV3, repairPaymentCredits } from '../../src/workflows';
 import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput } from '../../src/workflows/payments/contract';
 import { testActivityDeps, uniqueTaskQueue } from '../helpers/fixtures';
 import { balanceOf, customerWithWallet, transfersOf, uniquePhone, assertLedgerBalanced } from '../helpers/money';
@@ -44,13 +44,14 @@ function deferred<T = void>() {
 }
 
 /**
- * Both shapes of the saga walk the same story and must keep its meaning: payBill (one
- * activity per step; registered for the runs it started) and payBillV2 (few round
- * trips). A test that injects a failure names the activity each shape runs for the step.
+ * Every shape of the saga walks the same story and must keep its meaning: payBill (one
+ * activity per step; registered for the runs it started), payBillV2 (few round trips)
+ * and payBillV3 (the payment ends before its notice). A test that injects a failure names the activity each shape runs for the step.
  */
 const VARIANTS = [
   { workflow: payBill, hold: 'holdPaymentFunds', post: 'postPaymentHolds' },
   { workflow: payBillV2, hold: 'holdBillFunds', post: 'settleBillPayment' },
+  { workflow: payBillV3, hold: 'prepareBillPayment', post: 'settleBillPayment' },
 ] as const;
 
 for (const variant of VARIANTS) {
@@ -268,7 +269,10 @@ describe(`${variant.workflow.name} workflow (time-skipping server)`, function ()
       const running = w.run();
       const handle = await env.client.workflow.start(variant.workflow, { taskQueue, workflowId: payment.workflowId, args: [payment.input] });
       await told.promise;
+      // Every test resolves the payment first: the workflow ends (payBillV3's notice comes
+      // after the resolution's answer) before its worker stops.
       const stop = async () => {
+        await handle.result();
         w.shutdown();
         await running;
       };

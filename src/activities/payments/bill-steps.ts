@@ -10,7 +10,7 @@ import type { BillerPort } from '../../payments/billers/port';
 import { cashbackAccountIdOf, findCashbackAccount } from '../../payments/cashback-accounts';
 import { cashbackHold, plainHold } from '../../payments/hold-legs';
 import { finishPayment, insertPayment, recordStep, setPaymentAmounts, type NewPayment } from '../../payments/repository';
-import { businessFailure } from '../../temporal/failures';
+import { businessFailure, type BusinessFailureType } from '../../temporal/failures';
 import { dedupeKeys } from '../../temporal/names';
 import { createAlertActivities } from '../banking/alerts';
 import { createBillerActivities } from './billers';
@@ -57,6 +57,18 @@ export interface HeldBillFunds {
   earningBaseMinor?: string;
 }
 
+export interface PrepareBillPaymentInput {
+  /** The payment's row, written unless the API wrote it. */
+  payment: NewPayment;
+  /** `<workflowId>:hold`, as payBill's hold: each leg's pending transfer id derives from `<key>:<leg>`. */
+  holdKey: string;
+  /** ISO instant after which the holds can only expire. */
+  expiresAt: string;
+}
+
+/** Validated and held; or the hold refused (recorded as the `hold` step's failure), for the workflow to fail the step with. */
+export type PreparedBillPayment = ({ status: 'held' } & BillTermsResult & HeldBillFunds) | { status: 'refused'; type: BusinessFailureType; message: string };
+
 export interface SettleBillPaymentInput {
   paymentId: string;
   userId: string;
@@ -70,6 +82,22 @@ export interface SettleBillPaymentInput {
   description: string;
   /** What earns cashback: the amount, or the part of it the account paid. */
   earningBaseMinor: string;
+  /**
+   * The payment to end as `succeeded` in the same transaction (payBillV3): the customer's
+   * final status waits for nothing after the money moved; the notice follows it.
+   */
+  finish?: NewPayment;
+}
+
+export interface BillPaymentNoticeInput {
+  paymentId: string;
+  alerts: PaymentAlert[];
+}
+
+/** How the notice went: `failed` names the alerts refused for good (each recorded in the outbox). */
+export interface BillPaymentNotice {
+  status: 'succeeded' | 'failed';
+  reason?: string;
 }
 
 /** A credit the payment earned, and the account it went to (for its alert). */
@@ -133,6 +161,20 @@ async function placedHold(trx: Knex.Transaction, key: string, amountMinor: bigin
   return { holdIds, earningBaseMinor: (amountMinor - BigInt(fromCashback?.amount_minor ?? 0)).toString() };
 }
 
+/**
+ * What payBillV3's validate + hold step answered when it committed before: the hold
+ * placed under `key`, the fee recorded with it, the description the hold carries.
+ */
+async function preparedBefore(trx: Knex.Transaction, payment: NewPayment, key: string): Promise<PreparedBillPayment | undefined> {
+  const placed = await placedHold(trx, key, BigInt(payment.amountMinor), payment.useCashback);
+  if (!placed) return undefined;
+  const [row, hold] = await Promise.all([
+    trx('payments').where({ id: payment.id }).first<{ fee_minor: string } | undefined>('fee_minor'),
+    trx('ledger_transfers').where({ id: placed.holdIds[0] }).first<{ metadata: { description?: string } } | undefined>('metadata'),
+  ]);
+  return { status: 'held', feeMinor: String(row?.fee_minor ?? '0'), description: hold?.metadata.description ?? '', ...placed };
+}
+
 /** The credits a settled payment makes, over the settle step's transaction. */
 export type BillCredits = (trx: Knex.Transaction) => Pick<ReturnType<typeof createCashbackActivities>, 'creditCashback' | 'creditReferralBonus'>;
 
@@ -154,6 +196,27 @@ export function createBillStepActivities(
   });
   const billers = createBillerActivities(deps);
   const alerts = createAlertActivities(deps);
+
+  /**
+   * The hold inside `trx`: the split between cashback and the account (read in the same
+   * transaction), the limit, the linked holds and the step's record; the hold already
+   * placed under the key when there is one (`placedHold`).
+   */
+  async function holdIn(trx: Knex.Transaction, input: HoldBillFundsInput): Promise<HeldBillFunds> {
+    const { paymentId, userId, key, fromAccountId, currency, expiresAt, description } = input;
+    const amountMinor = BigInt(input.amountMinor);
+    const feeMinor = BigInt(input.feeMinor);
+    const placed = await placedHold(trx, key, amountMinor, input.useCashback);
+    if (placed) return placed;
+    let plan = plainHold(amountMinor, feeMinor);
+    if (input.useCashback) {
+      const account = await findCashbackAccount(createLedger(trx), userId, currency);
+      plan = cashbackHold(amountMinor, feeMinor, currency, { accountId: account?.id ?? null, availableMinor: account?.balances.availableMinor ?? 0n });
+    }
+    const { note, cashbackUsedMinor, earningBaseMinor } = plan;
+    const { holdIds } = await inside(trx).payments.holdPaymentFunds({ paymentId, key, fromAccountId, currency, legs: plan.legs, expiresAt, description, ...(note ? { note, cashbackUsedMinor } : {}) });
+    return { holdIds, ...(earningBaseMinor ? { earningBaseMinor } : {}) };
+  }
 
   return {
     /**
@@ -184,21 +247,48 @@ export function createBillStepActivities(
      * A refusal is recorded as the step's failure and thrown once committed.
      */
     async holdBillFunds(input: HoldBillFundsInput): Promise<HeldBillFunds> {
-      const { paymentId, userId, key, fromAccountId, currency, expiresAt, description } = input;
-      const amountMinor = BigInt(input.amountMinor);
-      const feeMinor = BigInt(input.feeMinor);
-      return committingFailures(db, async (trx) => {
-        const placed = await placedHold(trx, key, amountMinor, input.useCashback);
-        if (placed) return placed;
-        let plan = plainHold(amountMinor, feeMinor);
-        if (input.useCashback) {
-          const account = await findCashbackAccount(createLedger(trx), userId, currency);
-          plan = cashbackHold(amountMinor, feeMinor, currency, { accountId: account?.id ?? null, availableMinor: account?.balances.availableMinor ?? 0n });
-        }
-        const { note, cashbackUsedMinor, earningBaseMinor } = plan;
-        const { holdIds } = await inside(trx).payments.holdPaymentFunds({ paymentId, key, fromAccountId, currency, legs: plan.legs, expiresAt, description, ...(note ? { note, cashbackUsedMinor } : {}) });
-        return { holdIds, ...(earningBaseMinor ? { earningBaseMinor } : {}) };
+      return committingFailures(db, (trx) => holdIn(trx, input));
+    },
+
+    /**
+     * payBillV3's first step, `validate` and `hold` in one local activity: the row and
+     * `validate: running` first, then the biller's word (outside any transaction, so a
+     * slow biller holds no lock), then one transaction for the quote, `validate:
+     * succeeded`, the fee and the hold as holdBillFunds places it (answering the hold
+     * already placed when it runs again after its commit). A refused hold is recorded as
+     * the hold's failure with the validation and answered, not thrown, so the workflow
+     * charges it to the right step; a refused validation is thrown.
+     */
+    async prepareBillPayment({ payment, holdKey, expiresAt }: PrepareBillPaymentInput): Promise<PreparedBillPayment> {
+      const { id: paymentId, billerId, customerRef, userId, fromAccountId, amountMinor, currency } = payment;
+      const earlier = await db.transaction(async (trx) => {
+        await insertPayment(trx, payment);
+        await recordStep(trx, { paymentId, step: 'validate', status: 'running' });
+        return preparedBefore(trx, payment, holdKey);
       });
+      // Run again after its commit: answered from what it wrote, without asking the biller
+      // again (a biller down by then must not fail a payment whose money is held).
+      if (earlier) return earlier;
+      const customer = await billers.validateBillerCustomer({ billerId: billerId as string, customerRef: customerRef as string });
+      const description = `${customer.billerName} ${customerRef}`;
+      let refusal: ApplicationFailure | undefined;
+      const prepared = await db.transaction(async (trx) => {
+        const quote = await inside(trx).billers.quoteBillPayment({ billerId: billerId as string, userId, amountMinor });
+        if (quote.currency !== currency) throw businessFailure('payment_invalid', `${billerId} is paid in ${quote.currency}, not ${currency}`);
+        await recordStep(trx, { paymentId, step: 'validate', status: 'succeeded' });
+        await setPaymentAmounts(trx, paymentId, { feeMinor: quote.feeMinor });
+        const hold = { paymentId, userId, key: holdKey, fromAccountId, amountMinor, feeMinor: quote.feeMinor, currency, useCashback: payment.useCashback ?? false, expiresAt, description };
+        try {
+          return { feeMinor: quote.feeMinor, ...(await holdIn(trx, hold)) };
+        } catch (err) {
+          // The hold recorded its refusal in a savepoint: commit it with the validation.
+          if (!isBusinessFailure(err)) throw err;
+          refusal = err;
+          return undefined;
+        }
+      });
+      if (refusal || !prepared) return { status: 'refused', type: (refusal?.type ?? 'transfer_rejected') as BusinessFailureType, message: refusal?.message ?? 'the hold was refused' };
+      return { status: 'held', description, ...prepared };
     },
 
     /**
@@ -209,8 +299,15 @@ export function createBillStepActivities(
      * and thrown for the workflow to retry until it posts.
      */
     async settleBillPayment(input: SettleBillPaymentInput): Promise<SettledBillPayment> {
-      const { paymentId, userId, billerId, currency, billerReference, workflowId, holdIds, description, earningBaseMinor } = input;
+      const { paymentId, userId, billerId, currency, billerReference, workflowId, holdIds, description, earningBaseMinor, finish } = input;
       return committingFailures(db, async (trx) => {
+        const settled = await settleIn(trx);
+        // The payment ends with the money: the notice (still to come) is not waited for.
+        if (finish) await finishPayment(trx, { payment: finish, status: 'succeeded', toCome: ['notify'] });
+        return settled;
+      });
+
+      async function settleIn(trx: Knex.Transaction): Promise<SettledBillPayment> {
         const steps = inside(trx);
         if (billerReference) {
           await recordStep(trx, { paymentId, step: 'pay_biller', status: 'succeeded', reason: `biller reference ${billerReference}` });
@@ -242,7 +339,29 @@ export function createBillStepActivities(
         await recordStep(trx, { paymentId, step: 'cashback', status: 'succeeded', reason });
         await setPaymentAmounts(trx, paymentId, { cashbackMinor: cashback?.cashbackMinor ?? '0' });
         return { transferIds, credits: creditsOf(transferId, bonus, userId, currency) };
-      });
+      }
+    },
+
+    /**
+     * payBillV3's `notify` step, after the payment ended: one SMS per posted transfer on
+     * a customer account (each once, whatever retries happen), with one read for all of
+     * them and one outbox write to claim their messages, then the step's record. An
+     * alert refused for good is recorded in the outbox with its reason and fails the step
+     * (never the payment); a provider failure worth retrying fails the activity, for
+     * Temporal to retry what is still queued.
+     */
+    async sendBillPaymentNotice({ paymentId, alerts: wanted }: BillPaymentNoticeInput): Promise<BillPaymentNotice> {
+      const outcomes = await alerts.sendTransactionAlerts(wanted);
+      const failed = outcomes.flatMap((outcome, i) => (outcome.status === 'failed' ? [`alert for ${(wanted[i] as PaymentAlert).transferId}: ${outcome.reason}`] : []));
+      const notice: BillPaymentNotice = failed.length > 0 ? { status: 'failed', reason: failed.join('; ') } : { status: 'succeeded' };
+      await recordStep(db, { paymentId, step: 'notify', status: notice.status, reason: notice.reason ?? null });
+      return notice;
+    },
+
+    /** The notice failed through every retry: each alert's message is recorded as failed with the reason, and so is the step. */
+    async recordBillNoticeFailure({ paymentId, alerts: wanted, reason }: BillPaymentNoticeInput & { reason: string }): Promise<void> {
+      await Promise.all(wanted.map((alert) => deps.notifier.recordFailure(dedupeKeys.transactionAlert(alert.transferId, alert.accountId), reason)));
+      await recordStep(db, { paymentId, step: 'notify', status: 'failed', reason });
     },
 
     /**

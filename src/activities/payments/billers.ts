@@ -3,6 +3,7 @@ import { parseAmountMinor } from '../../money/money';
 import { getBiller, cashbackGrantedInMonth } from '../../payments/billers/repository';
 import type { Biller, BillerPaymentStatus, BillerPort } from '../../payments/billers/port';
 import { calendarMonth } from '../../payments/cashback';
+import { recordStep } from '../../payments/repository';
 import { isWithinLimits, quotePayment, type QuoteRule } from '../../payments/quote';
 import { businessFailure } from '../../temporal/failures';
 
@@ -33,6 +34,11 @@ export interface PayBillerInput {
   currency: string;
   /** The biller's idempotency key: the saga's payment id, the same on every retry. */
   paymentId: string;
+  /**
+   * Records `pay_biller: running` before calling the biller (payBillV3, whose step has
+   * no local record of its own before the call); once, however many attempts.
+   */
+  recordsRunning?: boolean;
 }
 
 /** A decline is thrown as `biller_declined`, so only these two come back. */
@@ -85,8 +91,9 @@ export function createBillerActivities({ db, billers, now }: { db: Db; billers: 
      * as `biller_declined` (details: `{ reason }`); `unknown` asks the caller to poll
      * getBillerPaymentStatus.
      */
-    async payBiller(input: PayBillerInput): Promise<PayBillerResult> {
+    async payBiller({ recordsRunning, ...input }: PayBillerInput): Promise<PayBillerResult> {
       const biller = await activeBiller(input.billerId);
+      if (recordsRunning) await recordStep(db, { paymentId: input.paymentId, step: 'pay_biller', status: 'running' });
       const outcome = await billers.pay({ ...input, biller, amountMinor: parseAmountMinor(input.amountMinor) });
       if (outcome.status === 'declined') {
         throw businessFailure('biller_declined', `${biller.name} declined payment ${input.paymentId}: ${outcome.reason}`, { reason: outcome.reason });

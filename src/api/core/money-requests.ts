@@ -8,8 +8,8 @@ import { withDeadline } from '../../temporal/client';
 import { TASK_QUEUES, searchAttributes } from '../../temporal/names';
 
 /**
- * The life of a money request (a wallet funding, a customer transfer, a bank posting),
- * shared by the three resources. The Idempotency-Key is the business id: it names the
+ * The life of a money request (a wallet funding, a customer transfer, a bank posting,
+ * a payment), shared by these resources. The Idempotency-Key is the business id: it names the
  * workflow and, through `transferIdFrom`, the request's row and its ledger transfer. So
  * the row's primary key is a durable claim that outlives the 24 h of the key itself:
  *
@@ -17,6 +17,10 @@ import { TASK_QUEUES, searchAttributes } from '../../temporal/names';
  *      request is `idempotency_key_reused`, a finished one is simply answered;
  *   2. start the workflow under the derived id (a running one is reused, never doubled);
  *   3. wait up to SYNC_WAIT_MS for it to finish, then answer from the row.
+ *
+ * A bill payment does 2 and 3 in one call (`startWithOutcome`, update-with-start): it
+ * waits for the update that answers once the payment is final, not for the workflow,
+ * whose notice comes after.
  */
 
 /** How long a request waits for its workflow before answering 202. */
@@ -31,14 +35,32 @@ export interface RequestRow<Status extends string = RequestStatus> {
   failure_reason: string | null;
 }
 
-export interface MoneyRequest<Row extends RequestRow<string>> {
+/** How a request starts its workflow and waits for it: `start` then a long poll for the result, or `startWithOutcome`. */
+export type MoneyRequest<Row extends RequestRow<string>> = MoneyRequestBase<Row> &
+  (
+    | {
+        /** Starts the workflow with `moneyWorkflowOptions`, so a repeat never starts a second one; its result is then awaited. */
+        start: () => Promise<unknown>;
+        startWithOutcome?: never;
+      }
+    | {
+        /**
+         * Starts the workflow and waits, in the same call, for an update that answers once
+         * the request has its final status (update-with-start, `workflowIdConflictPolicy`
+         * `USE_EXISTING`): what the workflow does after that (a payment's notice) is not
+         * waited for.
+         */
+        startWithOutcome: () => Promise<unknown>;
+        start?: never;
+      }
+  );
+
+interface MoneyRequestBase<Row extends RequestRow<string>> {
   table: 'wallet_fundings' | 'customer_transfers' | 'bank_postings' | 'payments';
   /** The row to claim, without its status (it starts `processing`). */
   row: { id: string; workflow_id: string } & Record<string, unknown>;
   /** Whether a stored row records this very request (same account, amount, …). */
   sameRequest: (stored: Row) => boolean;
-  /** Starts the workflow with `moneyWorkflowOptions`, so a repeat never starts a second one. */
-  start: () => Promise<unknown>;
   /**
    * The limit the request counts against (docs/security.md, "Limits"): reserved in the
    * transaction that claims the row, so concurrent requests cannot both fit under it.
@@ -78,25 +100,61 @@ export async function submit<Row extends RequestRow<string>>(app: AppContext, re
   if (existing && !request.sameRequest(existing)) throw problems.idempotencyKeyReused();
   if (existing && existing.status !== 'processing') return { row: existing, fresh: false };
 
+  if (request.startWithOutcome) {
+    await startWithOutcome(app, request, Boolean(inserted));
+  } else {
+    await startThenAwait(app, request, Boolean(inserted));
+  }
+  return { row: (await load()) ?? inserted ?? (existing as Row), fresh: Boolean(inserted) };
+}
+
+/** Starts the workflow, then waits for its result (at most SYNC_WAIT_MS). */
+async function startThenAwait<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row> & { start: () => Promise<unknown> }, inserted: boolean): Promise<void> {
   try {
     await withDeadline(app.deps.temporal, app.config.dependencyTimeoutMs, request.start);
   } catch (err) {
     // A completed run under this id: the work is done and its row says how it ended.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-      // Nothing runs for a row just inserted, so it goes (a 5xx is not replayed: a retry
-      // inserts it again). Should the start have reached Temporal after all, the
-      // workflow writes the row back when it finishes.
-      if (inserted) {
-        await db.transaction(async (trx) => {
-          await trx(request.table).where({ id: request.row.id, status: 'processing' }).delete();
-          await releaseLimit(trx, request.row.id);
-        });
-      }
+      if (inserted) await withdraw(app, request);
       throw err;
     }
   }
   await awaitWorkflow(app, request.row.workflow_id);
-  return { row: (await load()) ?? inserted ?? (existing as Row), fresh: Boolean(inserted) };
+}
+
+/**
+ * Starts the workflow and waits for its outcome update in one call, at most
+ * SYNC_WAIT_MS. When that call fails or runs out of time, the request's workflow may
+ * still have started (only the wait ended): then the row answers (202 while it runs);
+ * only a workflow that is not there withdraws a row just inserted.
+ */
+async function startWithOutcome<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row> & { startWithOutcome: () => Promise<unknown> }, inserted: boolean): Promise<void> {
+  const { temporal } = app.deps;
+  try {
+    await withDeadline(temporal, SYNC_WAIT_MS, request.startWithOutcome);
+  } catch (err) {
+    // A completed run under this id: the work is done and its row says how it ended.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    const started = await withDeadline(temporal, app.config.dependencyTimeoutMs, () => temporal.workflow.getHandle(request.row.workflow_id).describe()).then(
+      () => true,
+      () => false,
+    );
+    if (started) return;
+    if (inserted) await withdraw(app, request);
+    throw err;
+  }
+}
+
+/**
+ * Deletes a row just inserted whose workflow did not start (a 5xx is not replayed: a
+ * retry inserts it again). Should the start have reached Temporal after all, the
+ * workflow writes the row back when it finishes.
+ */
+async function withdraw<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row>): Promise<void> {
+  await app.deps.db.transaction(async (trx) => {
+    await trx(request.table).where({ id: request.row.id, status: 'processing' }).delete();
+    await releaseLimit(trx, request.row.id);
+  });
 }
 
 /**

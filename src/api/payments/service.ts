@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type WorkflowOptions } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type WorkflowOptions } from '@temporalio/client';
 import { findCashbackAccount } from '../../payments/cashback-accounts';
 import { splitCashback } from '../../payments/cashback-spend';
 import { feeFor } from '../../payments/quote';
@@ -19,7 +19,7 @@ import {
 import { withDeadline } from '../../temporal/client';
 import { businessFailureOf } from '../../temporal/failures';
 import { searchAttributes, workflowIds } from '../../temporal/names';
-import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type PayBillWorkflow, type PayCardInput, type PayCardWorkflow } from '../../workflows/payments/contract';
+import { cancelPaymentUpdate, paymentOutcomeUpdate, resolvePaymentUpdate, type PayBillInput, type PayBillWorkflow, type PayCardInput, type PayCardWorkflow } from '../../workflows/payments/contract';
 import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
@@ -107,12 +107,13 @@ export async function payBillFor(
     row: { ...paymentColumns(payment), fee_minor: feeMinor.toString() },
     sameRequest: (stored) => samePayment(stored, payment),
     limit: { userId, kind: 'payment', currency: biller.currency, amountMinor },
-    start: () =>
-      // payBillV2: the saga in few round trips (docs/payments.md); payBill finishes the runs it started.
-      app.deps.temporal.workflow.start<PayBillWorkflow>('payBillV2', {
-        ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
-        args: [input],
-      }),
+    // payBillV3 (docs/payments.md, "Fewer steps"), started with the update that answers
+    // once the payment is final, before its notice; payBill and payBillV2 finish the runs they started.
+    startWithOutcome: () => {
+      const options = { ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }), args: [input] as [PayBillInput] };
+      const startWorkflowOperation = new WithStartWorkflowOperation<PayBillWorkflow>('payBillV3', { ...options, workflowIdConflictPolicy: 'USE_EXISTING' });
+      return app.deps.temporal.workflow.executeUpdateWithStart(paymentOutcomeUpdate, { startWorkflowOperation });
+    },
   });
 }
 

@@ -34,13 +34,14 @@ function unknownOutcome(reason: string): BillerOutcome {
  * (`biller_declined`). An `unknown` answer, or a biller unreachable through every retry,
  * is followed by status queries with backoff: a payment the biller never received is
  * paid again under the same id, one still pending is waited for, and when the biller
- * stays unreachable, or the wait runs out, nobody knows the outcome.
+ * stays unreachable, or the wait runs out, nobody knows the outcome. `recordsRunning`:
+ * the payment activity records `pay_biller: running` itself (payBillV3).
  */
-export async function billerOutcome(input: PayBillInput): Promise<BillerOutcome> {
+export async function billerOutcome(input: PayBillInput, options: { recordsRunning?: boolean } = {}): Promise<BillerOutcome> {
   const { paymentId, billerId, customerRef, amountMinor, currency } = input;
   const pay = async (): Promise<PayAttempt> => {
     try {
-      return await payBiller({ paymentId, billerId, customerRef, amountMinor, currency });
+      return await payBiller({ paymentId, billerId, customerRef, amountMinor, currency, ...(options.recordsRunning ? { recordsRunning: true } : {}) });
     } catch (err) {
       // A biller withdrawn after validation may have taken an earlier attempt: nobody knows.
       if (businessFailureOf(err)?.type === 'biller_not_found') return { status: 'withdrawn' };

@@ -43,8 +43,9 @@ export type PayBillWorkflow = (input: PayBillInput) => Promise<PayBillResult>;
 export const cancelPaymentUpdate = defineUpdate<PayBillResult>('cancel');
 
 /**
- * Answers a payBillV2 payment's final result once it has one: what a caller waits on
- * when it starts the payment with update-with-start (one call, start to result).
+ * Answers a payBillV2 or payBillV3 payment's final result once it has one: what a
+ * caller waits on when it starts the payment with update-with-start (the API, for
+ * payBillV3, whose payment is final before its notice is sent).
  */
 export const paymentOutcomeUpdate = defineUpdate<PayBillResult>('outcome');
 

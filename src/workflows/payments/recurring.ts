@@ -16,6 +16,7 @@ import { setBusinessStatus } from '../shared/business-status';
 import type { PayBillResult, RecurringPaymentRunInput, RecurringPaymentRunResult } from './contract';
 import { payBill } from './pay-bill';
 import { payBillV2 } from './pay-bill-v2';
+import { payBillV3 } from './pay-bill-v3';
 
 /**
  * One run of a recurring payment, started by its Temporal Schedule
@@ -52,6 +53,9 @@ const RETRIES = DUNNING_DELAYS_MS.length;
 
 /** Patch id: a run pays its period with payBillV2 (the saga in few round trips). */
 export const PAYS_WITH_V2 = 'recurring-pays-with-pay-bill-v2';
+
+/** Patch id: a run pays its period with payBillV3 (the payment ends before its notice). */
+export const PAYS_WITH_V3 = 'recurring-pays-with-pay-bill-v3';
 
 export async function recurringPaymentRun(input: RecurringPaymentRunInput): Promise<RecurringPaymentRunResult> {
   const { recurringPaymentId } = input;
@@ -95,8 +99,9 @@ async function payOnce(run: Run, retry: number): Promise<RecurringPaymentRunResu
   setBusinessStatus(retry === 0 ? 'paying' : `paying_retry_${retry}`);
   let paid: PayBillResult;
   try {
-    // Runs since the patch pay with the saga in few round trips; older ones replay as they ran.
-    paid = await executeChild(patched(PAYS_WITH_V2) ? payBillV2 : payBill, {
+    // Runs since each patch pay with the newest saga; older ones replay as they ran.
+    const saga = patched(PAYS_WITH_V3) ? payBillV3 : patched(PAYS_WITH_V2) ? payBillV2 : payBill;
+    paid = await executeChild(saga, {
       workflowId,
       args: [attempt.payment],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
