@@ -236,6 +236,32 @@ describe(`${variant.workflow.name} workflow (time-skipping server)`, function ()
       );
     });
 
+    if (variant.workflow === payBillV3) {
+      it('the first step commits its hold, its answer is lost and it then fails for good: the hold it placed is voided', async () => {
+        // The worker dies after the commit; every later attempt fails (the database down past the step's retries).
+        let attempts = 0;
+        const lost = around('prepareBillPayment', async (call) => {
+          attempts += 1;
+          if (attempts === 1) await call();
+          throw ApplicationFailure.create({ message: 'the database is down', nonRetryable: true });
+        });
+        const { result, history, transfers, balances, billerCalls } = await pay('55', lost);
+        assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'biller_unavailable' });
+        assert.deepEqual(kinds(transfers), ['pending:bill_payment', 'pending:fee', 'void_pending:bill_payment', 'void_pending:fee']);
+        assert.deepEqual(balances, { postedMinor: START_BALANCE, pendingMinor: 0n, availableMinor: START_BALANCE });
+        assert.equal(billerCalls.length, 0);
+        assert.ok(statuses(history).includes('hold:compensated'));
+      });
+
+      it('the first step fails for good before any hold: nothing to release, the payment fails', async () => {
+        const down = around('prepareBillPayment', () => Promise.reject(ApplicationFailure.create({ message: 'the biller is down', nonRetryable: true })));
+        const { result, transfers, balances } = await pay('55', down);
+        assert.deepEqual({ status: result.status, reason: result.reason }, { status: 'failed', reason: 'biller_unavailable' });
+        assert.deepEqual(transfers, []);
+        assert.equal(balances.availableMinor, START_BALANCE);
+      });
+    }
+
   });
 
   describe('an unknown biller outcome (needs_review)', () => {

@@ -196,6 +196,7 @@ export function createBillStepActivities(
   });
   const billers = createBillerActivities(deps);
   const alerts = createAlertActivities(deps);
+  const payments = createPaymentActivities(deps);
 
   /**
    * The hold inside `trx`: the split between cashback and the account (read in the same
@@ -289,6 +290,22 @@ export function createBillStepActivities(
       });
       if (refusal || !prepared) return { status: 'refused', type: (refusal?.type ?? 'transfer_rejected') as BusinessFailureType, message: refusal?.message ?? 'the hold was refused' };
       return { status: 'held', description, ...prepared };
+    },
+
+    /**
+     * payBillV3's release of a hold it never heard of: `prepareBillPayment` may commit
+     * its hold in an attempt whose answer is lost (its worker killed), then fail on every
+     * later attempt (the database or the biller down for longer than its retries), so the
+     * workflow holds no hold ids when it fails the payment. The holds placed under
+     * `holdKey`, if any, are voided as the hold's undo voids them; none placed, nothing
+     * done.
+     */
+    async voidHoldsPlacedUnder({ paymentId, holdKey, key, description }: { paymentId: string; holdKey: string; key: string; description: string }): Promise<{ voided: number }> {
+      const ids = HOLD_LEG_NAMES.map((name) => transferIdFrom(`${holdKey}:${name}`));
+      const placed = (await db('ledger_transfers').whereIn('id', ids).pluck('id')) as string[];
+      if (placed.length === 0) return { voided: 0 };
+      await payments.voidPaymentHolds({ paymentId, key, holdIds: ids.filter((id) => placed.includes(id)), description });
+      return { voided: placed.length };
     },
 
     /**

@@ -33,7 +33,7 @@ import { paymentProfiles } from './profiles';
 
 const { prepareBillPayment } = proxyLocalActivities<Activities>(paymentProfiles.biller);
 const { settleBillPayment, recordBillNoticeFailure } = proxyLocalActivities<Activities>(paymentProfiles.record);
-const { voidPaymentHolds } = proxyActivities<Activities>(paymentProfiles.compensation);
+const { voidPaymentHolds, voidHoldsPlacedUnder } = proxyActivities<Activities>(paymentProfiles.compensation);
 const { sendBillPaymentNotice } = proxyActivities<Activities>(profiles.provider);
 
 export async function payBillV3(input: PayBillInput): Promise<PayBillResult> {
@@ -89,9 +89,14 @@ async function prepare(run: BillRun): Promise<{ holdIds: string[]; terms: BillTe
   // Not cancellable: the row it writes must exist for the payment to be concluded, and
   // a hold once asked for must reach the saga's memory.
   const prepared = await CancellationScope.nonCancellable(() => prepareBillPayment({ payment, holdKey: `${workflowId}:hold`, expiresAt: holdExpiry() })).catch(
-    (err: unknown) => {
-      // A biller that cannot even be asked is unavailable; its refusals stand as they are.
-      throw isStepFailure(err) && !businessFailureOf(err) ? businessFailure('biller_unavailable', `${input.billerId} could not validate ${input.customerRef}`) : err;
+    async (err: unknown) => {
+      // Its refusals stand as they are.
+      if (!isStepFailure(err) || businessFailureOf(err)) throw err;
+      // A step that failed through its retries may have committed a hold in an attempt
+      // whose answer was lost: release whatever it placed before the payment fails.
+      await releaseLostHolds(run);
+      // A biller that cannot even be asked is unavailable.
+      throw businessFailure('biller_unavailable', `${input.billerId} could not validate ${input.customerRef}`);
     },
   );
   steps.note('validate', 'succeeded');
@@ -103,6 +108,17 @@ async function prepare(run: BillRun): Promise<{ holdIds: string[]; terms: BillTe
   steps.note('hold', 'succeeded');
   saga.add('hold', () => voidPaymentHolds({ paymentId: input.paymentId, key: `${workflowId}:void`, holdIds, description }));
   return { holdIds, terms: { feeMinor, description } };
+}
+
+/** Voids the holds a lost attempt of the first step placed; a release that fails for good is recorded as the hold's. */
+async function releaseLostHolds({ input, workflowId, steps }: BillRun): Promise<void> {
+  const release = { paymentId: input.paymentId, holdKey: `${workflowId}:hold`, key: `${workflowId}:void`, description: `${input.billerId} ${input.customerRef}` };
+  await CancellationScope.nonCancellable(() => voidHoldsPlacedUnder(release)).then(
+    ({ voided }) => {
+      if (voided > 0) steps.note('hold', 'compensated');
+    },
+    (err: unknown) => steps.record('hold', 'compensation_failed', failureReason(err)),
+  );
 }
 
 /** Pays the biller (which records `pay_biller: running`); an outcome nobody knows waits for an operator's review. */
