@@ -58,6 +58,17 @@ const RECEIPT_FROM: Record<ReceiptStatus, NotificationStatus[]> = {
 
 export function createOutbox(db: Db) {
   const table = () => db<NotificationRow>('notifications');
+  /** A message's row as first written: claimed under its dedupe key with `status`. */
+  const newRow = (message: NewNotification, status: NotificationStatus) => ({
+    id: randomUUID(),
+    dedupe_key: message.dedupeKey,
+    user_id: message.userId,
+    channel: message.channel,
+    recipient: message.recipient,
+    template: message.template,
+    body: message.body,
+    status,
+  });
 
   return {
     /**
@@ -66,16 +77,7 @@ export function createOutbox(db: Db) {
      */
     async claim(message: NewNotification, status: NotificationStatus): Promise<{ row: NotificationRow; claimed: boolean }> {
       const inserted = await table()
-        .insert({
-          id: randomUUID(),
-          dedupe_key: message.dedupeKey,
-          user_id: message.userId,
-          channel: message.channel,
-          recipient: message.recipient,
-          template: message.template,
-          body: message.body,
-          status,
-        })
+        .insert(newRow(message, status))
         .onConflict('dedupe_key')
         .ignore()
         .returning('*');
@@ -101,17 +103,7 @@ export function createOutbox(db: Db) {
       const lease = db.raw(`now() + make_interval(secs => ?)`, [leaseMs / 1000]);
       const inserted: NotificationRow[] = await table()
         .insert(
-          messages.map(({ message, status }) => ({
-            id: randomUUID(),
-            dedupe_key: message.dedupeKey,
-            user_id: message.userId,
-            channel: message.channel,
-            recipient: message.recipient,
-            template: message.template,
-            body: message.body,
-            status,
-            ...(status === 'queued' ? { attempts: 1, sending_until: lease } : {}),
-          })),
+          messages.map(({ message, status }) => ({ ...newRow(message, status), ...(status === 'queued' ? { attempts: 1, sending_until: lease } : {}) })),
         )
         .onConflict('dedupe_key')
         .ignore()

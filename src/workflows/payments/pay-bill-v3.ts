@@ -1,20 +1,17 @@
-import { CancellationScope, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, allHandlersFinished, condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PaymentAlert, SettledBillPayment } from '../../activities/payments/bill-steps';
-import type { PaymentStep } from '../../payments/steps';
 import { businessFailure, businessFailureOf } from '../../temporal/failures';
 import { profiles } from '../shared/activity-profiles';
 import { setBusinessStatus } from '../shared/business-status';
 import { failureReason, isStepFailure } from '../shared/failures';
-import { Saga } from '../shared/saga';
-import { acceptBillUpdates, type CancelWindow } from './bill-updates';
 import type { BillRun, BillTerms } from './bill-run';
 import { billerOutcome } from './biller-outcome';
 import { conclude } from './conclude';
-import { paymentOutcomeUpdate, type PayBillInput, type PayBillResult } from './contract';
-import { billPayment } from './pay-bill';
+import { openBillRun } from './open-bill-run';
+import type { PayBillInput, PayBillResult } from './contract';
 import { awaitResolution } from './pay-biller';
-import { PaymentSteps, holdExpiry, operatorCancelled, runSteps, tagPayment } from './payment-steps';
+import { holdExpiry, operatorCancelled, runSteps, tagPayment } from './payment-steps';
 import { untilPosted } from './post-holds';
 import { paymentProfiles } from './profiles';
 
@@ -37,17 +34,8 @@ const { voidPaymentHolds, voidHoldsPlacedUnder } = proxyActivities<Activities>(p
 const { sendBillPaymentNotice } = proxyActivities<Activities>(profiles.provider);
 
 export async function payBillV3(input: PayBillInput): Promise<PayBillResult> {
-  const { workflowId } = workflowInfo();
-  const steps = new PaymentSteps(input.paymentId, 'bill');
-  const saga = new Saga<PaymentStep>();
-  const run: BillRun = { input, workflowId, payment: billPayment(input, workflowId), steps, saga, review: { open: false }, forwardOnly: true };
-  const cancel: CancelWindow = { requested: false, allowed: true };
-  const finished: { result?: PayBillResult } = {};
-  acceptBillUpdates(run, cancel, finished);
-  setHandler(paymentOutcomeUpdate, async () => {
-    await condition(() => finished.result !== undefined);
-    return finished.result as PayBillResult;
-  });
+  const { run, cancel, finished } = openBillRun(input);
+  const { steps } = run;
   const cancelled = { status: 'cancelled', reason: 'cancelled_by_customer' } as const;
 
   tagPayment(input);
