@@ -29,7 +29,9 @@ import {
  * and continues as new once its history grows past HISTORY_LIMIT.
  */
 
-const { planCampaign, setCampaignStatus } = proxyActivities<Activities>(profiles.database);
+const { setCampaignStatus } = proxyActivities<Activities>(profiles.database);
+// One statement queues the whole audience (tens of seconds at a million contacts); it heartbeats meanwhile.
+const { planCampaign } = proxyActivities<Activities>({ ...profiles.database, startToCloseTimeout: '20 minutes', heartbeatTimeout: '30 seconds' });
 
 /** Batches in flight at once. */
 export const WINDOW = ROLLOUT_WINDOW;
