@@ -14,7 +14,8 @@ import { startDevServer } from '../../src/dev/temporal';
 import { withDeadline } from '../../src/dev/deadline';
 import { createLogger } from '../../src/logger';
 import { createClient } from '../../src/temporal/client';
-import { scheduleIds } from '../../src/temporal/names';
+import { scheduleIds, workflowIds } from '../../src/temporal/names';
+import { insertPayment, paymentIdFrom, type NewPayment } from '../../src/payments/repository';
 import { createWorker } from '../../src/worker/create-worker';
 import { appPorts, createPorts } from '../../src/worker/deps';
 import { client, type HttpResponse } from '../helpers/http';
@@ -260,6 +261,38 @@ describe('invoices from a mailbox (e2e)', function () {
       await eventually('the payment to finish', async () => ((await http('GET', `/v1/payments/${first.body.id}`, { token: other.accessToken })).body.status === 'succeeded' ? true : undefined));
       const again = await http('POST', path, { token: other.accessToken, body: { fromAccountId: wallet.id } });
       assert.deepEqual([again.status, again.body.id, again.body.status], [200, first.body.id, 'succeeded']);
+    });
+
+    it('starts the payment an API process recorded and died before starting, when the invoice is paid again', async () => {
+      const other = await connected();
+      await ingested(other);
+      const invoice = (await http('GET', '/v1/invoices?issuer=BrightGrid%20Power', { token: other.accessToken })).body.data[0];
+      const wallet = (await http('GET', '/v1/accounts', { token: other.accessToken })).body.data[0];
+      await deposit(db, wallet.id, 130_000n);
+      // What a killed API leaves: the payment's row, claimed as `processing`, and no workflow.
+      const workflowId = workflowIds.payment(other.user.id, workflowIds.invoicePaymentKey(invoice.id));
+      const payment: NewPayment = {
+        id: paymentIdFrom(workflowId),
+        userId: other.user.id,
+        kind: 'bill',
+        billerId: invoice.billerId,
+        customerRef: invoice.paymentReference,
+        fromAccountId: wallet.id,
+        toAccountId: null,
+        amountMinor: invoice.amountDue,
+        currency: invoice.currency,
+        workflowId,
+        recurringPaymentId: null,
+        period: null,
+      };
+      await insertPayment(db, payment);
+      const again = await http('POST', `/v1/invoices/${invoice.id}/pay`, { token: other.accessToken, body: { fromAccountId: wallet.id } });
+      assert.equal(again.body.id, payment.id, JSON.stringify(again.body));
+      const paid = await eventually('the payment to finish', async () => {
+        const res = await http('GET', `/v1/payments/${payment.id}`, { token: other.accessToken });
+        return res.body.status === 'processing' ? undefined : res;
+      });
+      assert.equal(paid.body.status, 'succeeded');
     });
 
     it('refuses to pay an invoice no template read', async () => {

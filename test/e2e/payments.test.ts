@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createLedger } from '../../src/ledger/service';
+import { insertPayment, paymentIdFrom, type NewPayment } from '../../src/payments/repository';
+import { workflowIds } from '../../src/temporal/names';
 import type { Ledger } from '../../src/ledger/types';
 import { client } from '../helpers/http';
 import { stack, type Stack } from '../helpers/services';
@@ -113,6 +115,43 @@ describe('payments (e2e)', function () {
       const other = await payBill(alice, billBody('63', { amount: '2600' }), key);
       assert.equal(other.status, 422);
       assert.equal(other.body.type, 'idempotency_key_reused');
+    });
+
+    it('starts the workflow of a payment recorded by an API process that died before starting it, when the request comes again', async () => {
+      // What a killed API leaves: the payment's row, claimed as `processing`, and no workflow.
+      const key = randomUUID();
+      const workflowId = workflowIds.payment(alice.user.id, key);
+      const body = billBody('55');
+      const payment: NewPayment = {
+        id: paymentIdFrom(workflowId),
+        userId: alice.user.id,
+        kind: 'bill',
+        billerId: body.billerId,
+        customerRef: body.customerRef,
+        fromAccountId: aliceWallet,
+        toAccountId: null,
+        amountMinor: body.amount,
+        currency: 'USD',
+        workflowId,
+        recurringPaymentId: null,
+        period: null,
+      };
+      assert.equal(await insertPayment(s.db, payment), true);
+      const res = await payBill(alice, body, key);
+      assert.deepEqual([res.status, res.body.id, res.body.status], [200, payment.id, 'succeeded'], JSON.stringify(res.body));
+    });
+
+    it('answers a repeat of a payment that has spent the balance with that payment, not insufficient_funds', async () => {
+      const carol = await signUpAndLogin(s.baseUrl);
+      const wallet = (await ledger.listAccounts(carol.user.id)).find((a) => a.type === 'wallet')!.id;
+      await fund(wallet, 2_550n);
+      const key = randomUUID();
+      const first = await payBill(carol, billBody('55', { fromAccountId: wallet }), key);
+      assert.equal(first.body.status, 'succeeded', JSON.stringify(first.body));
+      // The stored answer is gone (its 24 h passed, or the first answer was an outage): the request runs again.
+      await s.db('idempotency_keys').where({ key }).delete();
+      const again = await payBill(carol, billBody('55', { fromAccountId: wallet }), key);
+      assert.deepEqual([again.status, again.body.id, again.body.status], [200, first.body.id, 'succeeded'], JSON.stringify(again.body));
     });
 
     it('requires an Idempotency-Key', async () => {

@@ -148,9 +148,11 @@ export async function payInvoice(app: AppContext, userId: string, id: string, fr
     throw problems.conflict('This invoice was not read (unparsed): its amount and reference are unknown, so it cannot be paid here.');
   }
   if (!invoice.biller_id) throw problems.conflict(`${invoice.issuer ?? 'The issuer'} is not a biller finflow pays; pay this invoice with its payment reference at your bank.`);
-  // Asked again: the payment made the first time, before any check of today's balance (which that payment spent).
+  // Asked again after the payment ended: that payment, whatever became of the biller
+  // since. One still processing goes through payBillFor as a repeat, which starts its
+  // workflow should the API process that recorded it have died before starting it.
   const earlier: PaymentRow | undefined = await app.deps.db('payments').where({ workflow_id: workflowIds.payment(userId, workflowIds.invoicePaymentKey(id)), from_account_id: fromAccountId }).first();
-  if (earlier) return { row: earlier, fresh: false };
+  if (earlier && earlier.status !== 'processing') return { row: earlier, fresh: false };
   const submitted = await payBillFor(app, userId, workflowIds.invoicePaymentKey(id), {
     billerId: invoice.biller_id,
     customerRef: invoice.payment_reference,

@@ -49,6 +49,15 @@ function paymentWorkflowOptions(workflowId: string, ids: { customerId: string; a
   return { ...options, typedSearchAttributes: [...shared, { key: searchAttributes.PaymentId, value: ids.paymentId }] };
 }
 
+/**
+ * Whether the payment's row exists: a repeat is answered from its record (and its
+ * workflow started if an API process died before starting it), never refused for the
+ * balance the payment has itself held or spent.
+ */
+async function isRepeat(app: AppContext, paymentId: string): Promise<boolean> {
+  return (await app.deps.db('payments').where({ id: paymentId }).first('id')) !== undefined;
+}
+
 /** Whether a stored payment records the same request as `payment` (a repeat of its Idempotency-Key). */
 function samePayment(stored: PaymentRow, payment: NewPayment): boolean {
   return (
@@ -77,11 +86,13 @@ export async function payBillFor(
   checkPerTransactionLimit(app, 'payment', biller.currency, amountMinor);
   const from = await payingAccount(app, userId, body.fromAccountId, biller.currency);
   const { feeMinor } = feeFor(biller, amountMinor);
-  const cashbackMinor = body.useCashback ? ((await findCashbackAccount(app.deps.ledger, userId, biller.currency))?.balances.availableMinor ?? 0n) : 0n;
-  assertFunded(from, splitCashback(amountMinor, feeMinor, cashbackMinor).walletMinor);
-
   const workflowId = attempt?.workflowId ?? workflowIds.payment(userId, idempotencyKey);
   const paymentId = paymentIdFrom(workflowId);
+  if (!(await isRepeat(app, paymentId))) {
+    const cashbackMinor = body.useCashback ? ((await findCashbackAccount(app.deps.ledger, userId, biller.currency))?.balances.availableMinor ?? 0n) : 0n;
+    assertFunded(from, splitCashback(amountMinor, feeMinor, cashbackMinor).walletMinor);
+  }
+
   const input: PayBillInput = {
     paymentId,
     userId,
@@ -122,10 +133,10 @@ export async function payCardFor(app: AppContext, userId: string, idempotencyKey
   if (card.type !== 'credit_card') throw problems.field('path', 'cardId', 'not_a_credit_card', 'Only a credit card bill can be paid here.');
   checkPerTransactionLimit(app, 'payment', card.currency, BigInt(body.amount));
   const from = await payingAccount(app, userId, body.fromAccountId, card.currency);
-  assertFunded(from, BigInt(body.amount));
-
   const workflowId = workflowIds.payment(userId, idempotencyKey);
   const paymentId = paymentIdFrom(workflowId);
+  if (!(await isRepeat(app, paymentId))) assertFunded(from, BigInt(body.amount));
+
   const input: PayCardInput = { paymentId, userId, cardAccountId: card.id, fromAccountId: from.id, amountMinor: body.amount, currency: card.currency };
   const payment: NewPayment = {
     ...input,
