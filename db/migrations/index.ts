@@ -25,6 +25,7 @@ import * as invoices from './20261202_E01_invoices';
 import * as typedTransfer from './20261202_L01_typed_transfer';
 // Campaign receipts that arrive before their send is recorded (issue 12).
 import * as campaignReceipts from './20261202_N01_campaign_receipts';
+import * as requestStarts from './20261202_K01_request_starts';
 import * as contactImportOffsets from './20261202_Q01_contact_import_offsets';
 // Statement cycles (issue 9).
 import * as statementDays from './20261202_P01_statement_days';
@@ -64,6 +65,8 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_J01_sandbox_faults': sandboxFaults,
   // issue 12: contact imports at a million rows
   '20261202_Q01_contact_import_offsets': contactImportOffsets,
+  // requests whose workflow never started
+  '20261202_K01_request_starts': requestStarts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -30,6 +30,7 @@ import { createCampaignActivities } from './campaigns';
 import type { CampaignSendSettings } from './campaigns/send-batch';
 import { createInvoiceActivities, type InvoiceActivityDeps } from './invoices/invoices';
 import { createErasureActivities } from './platform/erasure';
+import { createRequestStartActivities } from './platform/request-starts';
 
 /** The ports every activity may use; the worker builds them from config, tests pass their own. */
 export interface ActivityDeps extends Omit<InvoiceActivityDeps, 'db' | 'notifier' | 'now'> {
@@ -61,6 +62,7 @@ export function createActivities(deps: ActivityDeps) {
     // platform
     ...createOnboardingActivities(deps),
     ...createHousekeepingActivities(deps),
+    ...createRequestStartActivities(deps),
     ...createNotificationActivities(deps),
     // wallet
     ...createWalletActivities(deps),

@@ -97,6 +97,13 @@ export async function ensureHousekeepingSchedules(client: Client, config: Pick<C
       workflowId: workflowIds.paymentRepairs(),
       args: [],
     },
+    {
+      scheduleId: scheduleIds.requestStarts,
+      every: '5m',
+      workflowType: 'startAbandonedRequests',
+      workflowId: workflowIds.requestStarts(),
+      args: [{}],
+    },
     // cards: partner files dropped under the pickup prefix (docs/cards.md).
     {
       scheduleId: scheduleIds.cardFilePickup,

@@ -16,6 +16,7 @@ export const workflowIds = {
   idempotencyKeyExpiry: () => 'housekeeping:idempotency-key-expiry',
   pendingHoldExpiry: () => 'housekeeping:pending-hold-expiry',
   paymentRepairs: () => 'housekeeping:payment-repairs',
+  requestStarts: () => 'housekeeping:request-starts',
   /** A customer's `Idempotency-Key` on POST /v1/wallet/fund is the funding's business id. */
   walletFunding: (customerId: string, idempotencyKey: string) => `funding:${customerId}:${idempotencyKey}`,
   /** A customer's `Idempotency-Key` on POST /v1/transfers. */
@@ -103,6 +104,8 @@ export const scheduleIds = {
   idempotencyKeyExpiry: 'finflow-idempotency-key-expiry',
   pendingHoldExpiry: 'finflow-pending-hold-expiry',
   paymentRepairs: 'finflow-payment-repairs',
+  /** Every 5 minutes: starts the workflow of a money request whose API never did. */
+  requestStarts: 'finflow-request-starts',
   recurringPayment: (recurringPaymentId: string) => `recurring-payment:${recurringPaymentId}`,
   /** Replaced by dailyStatements; deleted at start where it still exists. */
   monthlyStatements: 'finflow-monthly-statements',

@@ -1,5 +1,5 @@
 export { onboarding } from './platform/onboarding';
-export { expireIdempotencyKeys, expirePendingHolds, repairPaymentCredits } from './platform/housekeeping';
+export { expireIdempotencyKeys, expirePendingHolds, repairPaymentCredits, startAbandonedRequests } from './platform/housekeeping';
 export { walletFunding } from './wallet/wallet-funding';
 export { customerTransfer } from './wallet/customer-transfer';
 export { bankPosting } from './banking/bank-posting';

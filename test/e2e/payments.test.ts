@@ -75,6 +75,9 @@ describe('payments (e2e)', function () {
         ['running', 'succeeded'],
       );
       assert.match(payBiller.reason, /^biller reference BRIGHTGRID-/);
+      // How its workflow starts was written with its row, for a start that never happens.
+      const start = await s.db('request_starts').where({ request_id: res.body.id }).first();
+      assert.deepEqual([start?.workflow_type, start?.with_outcome, start?.input.paymentId], ['payBillV3', true, res.body.id]);
 
       const got = await eventually('the notice recorded', async () => {
         const read = await http('GET', `/v1/payments/${res.body.id}`, { token: alice.accessToken });

@@ -173,6 +173,14 @@ describe('ensureHousekeepingSchedules (dev server)', function () {
     );
   });
 
+  it('creates a 5-minute schedule that starts the workflows of requests whose API never did', async () => {
+    const { action, spec, policies } = await env.client.schedule.getHandle(scheduleIds.requestStarts).describe();
+    assert.deepEqual(
+      [action.type, action.type === 'startWorkflow' ? action.workflowType : undefined, spec.intervals?.map((i) => i.every), policies.overlap],
+      ['startWorkflow', 'startAbandonedRequests', [5 * 60 * 1000], ScheduleOverlapPolicy.SKIP],
+    );
+  });
+
   it('leaves the existing schedule in place when called again', async () => {
     const before = await describeSchedule();
     await ensureHousekeepingSchedules(env.client, testConfig());

@@ -1,11 +1,11 @@
-import { WorkflowExecutionAlreadyStartedError, type WorkflowOptions } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ParameterizedContext } from 'koa';
 import type { AppContext, AppState } from './context';
 import { problems } from './errors';
 import { LimitExceededError, limitFor, type LimitKind } from '../../limits/limits';
 import { releaseLimit, reserveLimit, type Reservation } from '../../limits/reserve';
 import { withDeadline } from '../../temporal/client';
-import { TASK_QUEUES, searchAttributes } from '../../temporal/names';
+import { recordRequestStart, startRequest, startRequestWithOutcome, type RequestStart, type RequestTable } from '../../temporal/request-starts';
 
 /**
  * The life of a money request (a wallet funding, a customer transfer, a bank posting,
@@ -13,14 +13,17 @@ import { TASK_QUEUES, searchAttributes } from '../../temporal/names';
  * workflow and, through `transferIdFrom`, the request's row and its ledger transfer. So
  * the row's primary key is a durable claim that outlives the 24 h of the key itself:
  *
- *   1. insert the row (`processing`) unless it exists; an existing row for another
- *      request is `idempotency_key_reused`, a finished one is simply answered;
+ *   1. insert the row (`processing`) unless it exists, with how its workflow starts
+ *      (`RequestStart`); an existing row for another request is `idempotency_key_reused`,
+ *      a finished one is simply answered;
  *   2. start the workflow under the derived id (a running one is reused, never doubled);
  *   3. wait up to SYNC_WAIT_MS for it to finish, then answer from the row.
  *
- * A bill payment does 2 and 3 in one call (`startWithOutcome`, update-with-start): it
- * waits for the update that answers once the payment is final, not for the workflow,
- * whose notice comes after.
+ * A bill payment does 2 and 3 in one call (`withOutcome`, update-with-start): it waits
+ * for the update that answers once the payment is final, not for the workflow, whose
+ * notice comes after. Should 2 never happen (the process killed after 1), a repeat of
+ * the request starts the workflow, and so, minutes later, does the
+ * `finflow-request-starts` Schedule from the start recorded in 1.
  */
 
 /** How long a request waits for its workflow before answering 202. */
@@ -35,28 +38,13 @@ export interface RequestRow<Status extends string = RequestStatus> {
   failure_reason: string | null;
 }
 
-/** How a request starts its workflow and waits for it: `start` then a long poll for the result, or `startWithOutcome`. */
-export type MoneyRequest<Row extends RequestRow<string>> = MoneyRequestBase<Row> &
-  (
-    | {
-        /** Starts the workflow with `moneyWorkflowOptions`, so a repeat never starts a second one; its result is then awaited. */
-        start: () => Promise<unknown>;
-        startWithOutcome?: never;
-      }
-    | {
-        /**
-         * Starts the workflow and waits, in the same call, for an update that answers once
-         * the request has its final status (update-with-start, `workflowIdConflictPolicy`
-         * `USE_EXISTING`): what the workflow does after that (a payment's notice) is not
-         * waited for.
-         */
-        startWithOutcome: () => Promise<unknown>;
-        start?: never;
-      }
-  );
-
-interface MoneyRequestBase<Row extends RequestRow<string>> {
-  table: 'wallet_fundings' | 'customer_transfers' | 'bank_postings' | 'payments';
+/**
+ * A money request: its row, and the workflow that carries it out. How that workflow is
+ * started (`RequestStart`) is written with the row, so a start that never happened can
+ * be made later from the same record (src/temporal/request-starts.ts).
+ */
+export interface MoneyRequest<Row extends RequestRow<string>> {
+  table: RequestTable;
   /** The row to claim, without its status (it starts `processing`). */
   row: { id: string; workflow_id: string } & Record<string, unknown>;
   /** Whether a stored row records this very request (same account, amount, …). */
@@ -66,29 +54,17 @@ interface MoneyRequestBase<Row extends RequestRow<string>> {
    * transaction that claims the row, so concurrent requests cannot both fit under it.
    */
   limit?: Omit<Reservation, 'requestId' | 'at'>;
+  /**
+   * The workflow: started, then its result awaited; or, `withOutcome`, started and its
+   * `outcome` update awaited in one call (update-with-start).
+   */
+  workflow: RequestStart;
 }
 
 export interface Submitted<Row> {
   row: Row;
   /** False when the row existed before this request (a repeat of an earlier one). */
   fresh: boolean;
-}
-
-/** Start options every money workflow shares: the derived id, search attributes, one run per id. */
-export function moneyWorkflowOptions(workflowId: string, ids: { customerId: string; accountId: string }): WorkflowOptions {
-  return {
-    taskQueue: TASK_QUEUES.core,
-    workflowId,
-    // A running workflow under this id is the same request: reuse it. A completed one
-    // already did the work; only a failed or terminated one may run again.
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    typedSearchAttributes: [
-      { key: searchAttributes.CustomerId, value: ids.customerId },
-      { key: searchAttributes.AccountId, value: ids.accountId },
-      { key: searchAttributes.BusinessStatus, value: 'started' },
-    ],
-  };
 }
 
 export async function submit<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row>): Promise<Submitted<Row>> {
@@ -100,7 +76,7 @@ export async function submit<Row extends RequestRow<string>>(app: AppContext, re
   if (existing && !request.sameRequest(existing)) throw problems.idempotencyKeyReused();
   if (existing && existing.status !== 'processing') return { row: existing, fresh: false };
 
-  if (request.startWithOutcome) {
+  if (request.workflow.withOutcome) {
     await startWithOutcome(app, request, Boolean(inserted));
   } else {
     await startThenAwait(app, request, Boolean(inserted));
@@ -109,9 +85,10 @@ export async function submit<Row extends RequestRow<string>>(app: AppContext, re
 }
 
 /** Starts the workflow, then waits for its result (at most SYNC_WAIT_MS). */
-async function startThenAwait<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row> & { start: () => Promise<unknown> }, inserted: boolean): Promise<void> {
+async function startThenAwait<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row>, inserted: boolean): Promise<void> {
+  const { temporal } = app.deps;
   try {
-    await withDeadline(app.deps.temporal, app.config.dependencyTimeoutMs, request.start);
+    await withDeadline(temporal, app.config.dependencyTimeoutMs, () => startRequest(temporal, request.row.workflow_id, request.workflow));
   } catch (err) {
     // A completed run under this id: the work is done and its row says how it ended.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
@@ -128,10 +105,10 @@ async function startThenAwait<Row extends RequestRow<string>>(app: AppContext, r
  * still have started (only the wait ended): then the row answers (202 while it runs);
  * only a workflow that is not there withdraws a row just inserted.
  */
-async function startWithOutcome<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row> & { startWithOutcome: () => Promise<unknown> }, inserted: boolean): Promise<void> {
+async function startWithOutcome<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row>, inserted: boolean): Promise<void> {
   const { temporal } = app.deps;
   try {
-    await withDeadline(temporal, SYNC_WAIT_MS, request.startWithOutcome);
+    await withDeadline(temporal, SYNC_WAIT_MS, () => startRequestWithOutcome(temporal, request.row.workflow_id, request.workflow));
   } catch (err) {
     // A completed run under this id: the work is done and its row says how it ended.
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
@@ -153,6 +130,7 @@ async function startWithOutcome<Row extends RequestRow<string>>(app: AppContext,
 async function withdraw<Row extends RequestRow<string>>(app: AppContext, request: MoneyRequest<Row>): Promise<void> {
   await app.deps.db.transaction(async (trx) => {
     await trx(request.table).where({ id: request.row.id, status: 'processing' }).delete();
+    await trx('request_starts').where({ workflow_id: request.row.workflow_id }).delete();
     await releaseLimit(trx, request.row.id);
   });
 }
@@ -177,7 +155,9 @@ async function claim<Row extends RequestRow<string>>(app: AppContext, request: M
   try {
     return await app.deps.db.transaction(async (trx) => {
       const rows = (await trx(request.table).insert({ ...request.row, status: 'processing' }).onConflict('id').ignore().returning('*')) as Row[];
-      if (rows.length > 0 && request.limit) await reserveLimit(trx, app.config.limits, { ...request.limit, requestId: request.row.id, at: app.deps.now() });
+      if (rows.length === 0) return rows;
+      if (request.limit) await reserveLimit(trx, app.config.limits, { ...request.limit, requestId: request.row.id, at: app.deps.now() });
+      await recordRequestStart(trx, { table: request.table, id: request.row.id, workflowId: request.row.workflow_id }, request.workflow);
       return rows;
     });
   } catch (err) {

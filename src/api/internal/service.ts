@@ -3,10 +3,10 @@ import { isLedgerError } from '../../ledger/errors';
 import { accountIdFrom, transferIdFrom } from '../../ledger/ids';
 import type { Account } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
-import type { BankPostingWorkflow } from '../../workflows/banking/contract';
+import type { BankPostingInput } from '../../workflows/banking/contract';
 import type { AppContext } from '../core/context';
 import { problems, type ProblemError } from '../core/errors';
-import { moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
+import { submit, type Submitted } from '../core/money-requests';
 import type { BankPostingRow } from './postings/presenters';
 import type { PostingBody } from './postings/schema';
 import type { OpenAccountBody } from './users/schema';
@@ -69,22 +69,20 @@ export async function postToAccount(app: AppContext, accountId: string, idempote
       stored.currency === row.currency &&
       stored.code === row.code &&
       stored.description === row.description,
-    start: () =>
-      app.deps.temporal.workflow.start<BankPostingWorkflow>('bankPosting', {
-        ...moneyWorkflowOptions(workflowId, { customerId: account.ownerUserId, accountId: account.id }),
-        args: [
-          {
-            postingId,
-            customerId: account.ownerUserId,
-            accountId: account.id,
-            direction: body.direction,
-            amountMinor: body.amount,
-            currency: body.currency,
-            code: body.code,
-            description: body.description,
-          },
-        ],
-      }),
+    workflow: {
+      workflowType: 'bankPosting',
+      input: {
+        postingId,
+        customerId: account.ownerUserId,
+        accountId: account.id,
+        direction: body.direction,
+        amountMinor: body.amount,
+        currency: body.currency,
+        code: body.code,
+        description: body.description,
+      } satisfies BankPostingInput,
+      ids: { customerId: account.ownerUserId, accountId: account.id },
+    },
   });
 }
 

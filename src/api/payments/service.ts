@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage, type WorkflowOptions } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage } from '@temporalio/client';
 import { findCashbackAccount } from '../../payments/cashback-accounts';
 import { splitCashback } from '../../payments/cashback-spend';
 import { feeFor } from '../../payments/quote';
@@ -18,13 +18,13 @@ import {
 } from '../../payments/repository';
 import { withDeadline } from '../../temporal/client';
 import { businessFailureOf } from '../../temporal/failures';
-import { searchAttributes, workflowIds } from '../../temporal/names';
-import { cancelPaymentUpdate, paymentOutcomeUpdate, resolvePaymentUpdate, type PayBillInput, type PayBillWorkflow, type PayCardInput, type PayCardWorkflow } from '../../workflows/payments/contract';
+import { workflowIds } from '../../temporal/names';
+import { cancelPaymentUpdate, resolvePaymentUpdate, type PayBillInput, type PayCardInput } from '../../workflows/payments/contract';
 import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
 import { paginate, type PageQuery } from '../core/pagination';
-import { SYNC_WAIT_MS, checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
+import { SYNC_WAIT_MS, checkPerTransactionLimit, submit, type Submitted } from '../core/money-requests';
 import { assertFunded, checkBill, payingAccount } from './checks';
 import type { CardPaymentBody, PaymentBody, ResolvePaymentBody } from './schema';
 
@@ -40,13 +40,6 @@ export interface PaymentView {
   steps: PaymentStepRow[];
   /** Every attempt of the payment's bill, itself included, oldest first. */
   attempts: AttemptRow[];
-}
-
-/** The start options of a payment workflow: those of every money workflow, plus PaymentId. */
-function paymentWorkflowOptions(workflowId: string, ids: { customerId: string; accountId: string; paymentId: string }): WorkflowOptions {
-  const options = moneyWorkflowOptions(workflowId, ids);
-  const shared = Array.isArray(options.typedSearchAttributes) ? options.typedSearchAttributes : [];
-  return { ...options, typedSearchAttributes: [...shared, { key: searchAttributes.PaymentId, value: ids.paymentId }] };
 }
 
 /**
@@ -120,11 +113,7 @@ export async function payBillFor(
     limit: { userId, kind: 'payment', currency: biller.currency, amountMinor },
     // payBillV3 (docs/payments.md, "Fewer steps"), started with the update that answers
     // once the payment is final, before its notice; payBill and payBillV2 finish the runs they started.
-    startWithOutcome: () => {
-      const options = { ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }), args: [input] as [PayBillInput] };
-      const startWorkflowOperation = new WithStartWorkflowOperation<PayBillWorkflow>('payBillV3', { ...options, workflowIdConflictPolicy: 'USE_EXISTING' });
-      return app.deps.temporal.workflow.executeUpdateWithStart(paymentOutcomeUpdate, { startWorkflowOperation });
-    },
+    workflow: { workflowType: 'payBillV3', input: { ...input }, ids: { customerId: userId, accountId: from.id, paymentId }, withOutcome: true },
   });
 }
 
@@ -154,11 +143,7 @@ export async function payCardFor(app: AppContext, userId: string, idempotencyKey
     row: paymentColumns(payment),
     sameRequest: (stored) => samePayment(stored, payment),
     limit: { userId, kind: 'payment', currency: card.currency, amountMinor: BigInt(body.amount) },
-    start: () =>
-      app.deps.temporal.workflow.start<PayCardWorkflow>('payCard', {
-        ...paymentWorkflowOptions(workflowId, { customerId: userId, accountId: from.id, paymentId }),
-        args: [input],
-      }),
+    workflow: { workflowType: 'payCard', input: { ...input }, ids: { customerId: userId, accountId: from.id, paymentId } },
   });
 }
 

@@ -3,10 +3,11 @@ import { newStatementRow, type StatementRow } from '../../banking/statement-rows
 import { transferIdFrom } from '../../ledger/ids';
 import { withDeadline } from '../../temporal/client';
 import { workflowIds } from '../../temporal/names';
+import { requestStartOptions } from '../../temporal/request-starts';
 import type { StatementInput, StatementWorkflow } from '../../workflows/banking/contract';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
-import { moneyWorkflowOptions } from '../core/money-requests';
+
 import { ownAccount } from '../core/own-account';
 import { paginate, type PageQuery } from '../core/pagination';
 import { presentStatement } from './presenters';
@@ -51,7 +52,7 @@ export async function requestStatement(app: AppContext, userId: string, idempote
   }
   try {
     await withDeadline(app.deps.temporal, app.config.dependencyTimeoutMs, () =>
-      app.deps.temporal.workflow.start<StatementWorkflow>('statement', { ...moneyWorkflowOptions(workflowId, { customerId: userId, accountId: account.id }), args: [input] }),
+      app.deps.temporal.workflow.start<StatementWorkflow>('statement', { ...requestStartOptions(workflowId, { ids: { customerId: userId, accountId: account.id } }), args: [input] }),
     );
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {

@@ -1,13 +1,13 @@
 import { transferIdFrom } from '../../ledger/ids';
 import type { Account, Ledger } from '../../ledger/types';
 import { workflowIds } from '../../temporal/names';
-import type { CustomerTransferWorkflow } from '../../workflows/wallet/contract';
+import type { CustomerTransferInput } from '../../workflows/wallet/contract';
 import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems, type ProblemError } from '../core/errors';
 import { rateLimit } from '../core/rate-limit';
 import { maskEmail, maskName, maskPhone } from '../core/masking';
-import { checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
+import { checkPerTransactionLimit, submit, type Submitted } from '../core/money-requests';
 import type { CustomerTransferRow } from './presenters';
 import type { TransferBody } from './schema';
 
@@ -101,23 +101,21 @@ export async function sendTransfer(
       row.currency === currency &&
       row.note === note,
     limit: { userId: customerId, kind: 'transfer', currency, amountMinor: BigInt(body.amount) },
-    start: () =>
-      app.deps.temporal.workflow.start<CustomerTransferWorkflow>('customerTransfer', {
-        ...moneyWorkflowOptions(workflowId, { customerId, accountId: from.id }),
-        args: [
-          {
-            transferId,
-            customerId,
-            fromAccountId: from.id,
-            toAccountId: recipient.wallet.id,
-            toCustomerId: recipient.userId,
-            recipient: to,
-            amountMinor: body.amount,
-            currency,
-            note,
-          },
-        ],
-      }),
+    workflow: {
+      workflowType: 'customerTransfer',
+      input: {
+        transferId,
+        customerId,
+        fromAccountId: from.id,
+        toAccountId: recipient.wallet.id,
+        toCustomerId: recipient.userId,
+        recipient: to,
+        amountMinor: body.amount,
+        currency,
+        note,
+      } satisfies CustomerTransferInput,
+      ids: { customerId, accountId: from.id },
+    },
   });
 }
 

@@ -1,11 +1,11 @@
 import { transferIdFrom } from '../../ledger/ids';
 import { workflowIds } from '../../temporal/names';
-import type { WalletFundingWorkflow } from '../../workflows/wallet/contract';
+import type { WalletFundingInput } from '../../workflows/wallet/contract';
 import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
 import type { FundingRow } from './presenters';
-import { checkPerTransactionLimit, moneyWorkflowOptions, submit, type Submitted } from '../core/money-requests';
+import { checkPerTransactionLimit, submit, type Submitted } from '../core/money-requests';
 import type { FundBody } from './schema';
 
 /**
@@ -34,11 +34,11 @@ export async function fundWallet(app: AppContext, customerId: string, idempotenc
     sameRequest: (row) =>
       row.account_id === account.id && String(row.amount_minor) === body.amount && row.currency === body.currency && row.source_type === body.source.type,
     limit: { userId: customerId, kind: 'funding', currency: body.currency, amountMinor: BigInt(body.amount) },
-    start: () =>
-      app.deps.temporal.workflow.start<WalletFundingWorkflow>('walletFunding', {
-        ...moneyWorkflowOptions(workflowId, { customerId, accountId: account.id }),
-        args: [{ fundingId, customerId, accountId: account.id, amountMinor: body.amount, currency: body.currency, source: body.source }],
-      }),
+    workflow: {
+      workflowType: 'walletFunding',
+      input: { fundingId, customerId, accountId: account.id, amountMinor: body.amount, currency: body.currency, source: body.source } satisfies WalletFundingInput,
+      ids: { customerId, accountId: account.id },
+    },
   });
 }
 

@@ -1,9 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { profiles } from '../shared/activity-profiles';
+import type { AbandonedRequests } from '../../activities/platform/request-starts';
 import type { ExpireIdempotencyKeysInput } from './contract';
 
 const { deleteExpiredIdempotencyKeys, expirePendingHolds: expireHolds, retryPaymentRepairs } = proxyActivities<Activities>(profiles.database);
+const { startAbandonedRequests: startAbandoned } = proxyActivities<Activities>({ ...profiles.database, startToCloseTimeout: '10 minutes', heartbeatTimeout: '30 seconds' });
 
 const DEFAULT_TTL_SECONDS = 24 * 3600;
 
@@ -27,4 +29,17 @@ export async function expirePendingHolds(): Promise<{ expired: number }> {
  */
 export async function repairPaymentCredits(): Promise<{ repaired: number; failed: number }> {
   return retryPaymentRepairs();
+}
+
+/** Requests processing this long after their row was claimed have lost their API's start. */
+const DEFAULT_ABANDONED_AFTER_SECONDS = 120;
+
+/**
+ * Run every 5 minutes by a Schedule: a money request whose workflow never started (the
+ * API process killed between claiming the row and starting it) is started from the
+ * start recorded with its row, so an accepted request is carried out even if its client
+ * never asks again.
+ */
+export async function startAbandonedRequests(input: { olderThanSeconds?: number } = {}): Promise<AbandonedRequests> {
+  return startAbandoned({ olderThanSeconds: input.olderThanSeconds ?? DEFAULT_ABANDONED_AFTER_SECONDS });
 }
