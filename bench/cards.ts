@@ -1,26 +1,22 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { insertCardFile } from '../src/cards/repository';
 import { loadConfig } from '../src/config';
-import { createDb, migrateLatest } from '../src/db/knex';
 import { eventually } from '../src/dev/deadline';
-import { startDevServer } from '../src/dev/temporal';
-import { startLocalS3 } from '../src/dev/versitygw';
 import { workflowIds } from '../src/temporal/names';
-import { createPorts } from '../src/worker/deps';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 import type { IngestCardFileWorkflow } from '../src/workflows/cards/contract';
 import { summariseCpuProfile } from './cpu-profile';
-import { benchPostgres, benchStartupTimeoutMs } from './postgres';
+import { storageStack } from './storage-stack';
 
 /**
  * `npm run bench:cards`: a generated partner file of CARD_BENCH_ROWS rows (default one
@@ -117,21 +113,8 @@ async function copyRows(url: string, fileId: string): Promise<number> {
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const timeoutMs = benchStartupTimeoutMs();
-  const s3Dir = await mkdtemp(join(tmpdir(), 'finflow-bench-s3-'));
-  const [pg, temporal, s3] = await Promise.all([
-    benchPostgres('finflow_bench_cards'),
-    startDevServer({ timeoutMs }),
-    startLocalS3({ dataDir: s3Dir, accessKeyId: 'bench', secretAccessKey: 'bench-secret', timeoutMs }),
-  ]);
-  const db = createDb({ database: { url: pg.url, poolMax: 10, embeddedPort: 0 }, dependencyTimeoutMs: 10_000 });
+  const { pg, s3, s3Dir, db, ports, temporal, timeoutMs, stop } = await storageStack({ name: 'cards', poolMax: 10, dependencyTimeoutMs: 10_000, temporal: true });
   try {
-    await migrateLatest(db);
-    const config = loadConfig({ NODE_ENV: 'development', S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true', S3_BUCKET: 'bench-cards' });
-    const ports = createPorts(config, { db });
-    await ports.storage.ensureBucket();
-
     const hash = createHash('sha256');
     const key = 'card-files/bench/courier-pickup.csv';
     const stored = await ports.storage.putStream({ key, contentType: 'text/csv', body: Readable.from((function* () { for (const chunk of partnerFile()) { hash.update(chunk); yield chunk; } })()) });
@@ -202,11 +185,7 @@ async function main(): Promise<void> {
     );
     console.log(`wrote ${file}`);
   } finally {
-    await db.destroy();
-    await temporal.teardown();
-    await s3.stop();
-    await pg.stop();
-    await rm(s3Dir, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -1,23 +1,19 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { parse } from 'csv-parse';
 import { createActivities } from '../src/activities';
 import { parseImportRow } from '../src/activities/campaigns/contact-import';
 import { toE164 } from '../src/campaigns/contacts';
 import { previewSegment, applySegment, type SegmentFilter } from '../src/campaigns/segments';
-import { loadConfig } from '../src/config';
-import { createDb, migrateLatest, type Db } from '../src/db/knex';
+import { type Db } from '../src/db/knex';
 import { withDeadline } from '../src/dev/deadline';
-import { startDevServer } from '../src/dev/temporal';
-import { startLocalS3 } from '../src/dev/versitygw';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
-import { createPorts } from '../src/worker/deps';
 import type { ContactImportWorkflow } from '../src/workflows/campaigns/contract';
-import { benchPostgres, benchStartupTimeoutMs } from './postgres';
+import { storageStack } from './storage-stack';
 
 /**
  * `npm run bench:contacts-import`: the contacts side of the campaigns line at a million
@@ -159,31 +155,8 @@ async function preview(db: Db, filters: SegmentFilter[]) {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const timeoutMs = benchStartupTimeoutMs();
-  const s3Dir = await mkdtemp(join(tmpdir(), 'finflow-bench-s3-'));
-  const [pg, temporal, s3] = await Promise.all([
-    benchPostgres('finflow_bench_contacts'),
-    startDevServer({ timeoutMs }),
-    startLocalS3({ dataDir: s3Dir, accessKeyId: 'bench', secretAccessKey: 'bench-secret', timeoutMs }),
-  ]);
-  const db = createDb({ database: { url: pg.url, poolMax: 10, embeddedPort: 0 }, dependencyTimeoutMs: 30_000 });
+  const { db, ports, temporal, stop } = await storageStack({ name: 'contacts', poolMax: 10, dependencyTimeoutMs: 30_000, temporal: true });
   try {
-    await migrateLatest(db);
-    const config = loadConfig({
-      NODE_ENV: 'development',
-      SMS_PROVIDER: 'sandbox',
-      FUNDING_PROVIDER: 'sandbox',
-      BILLER_PROVIDER: 'sandbox',
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_BUCKET: 'bench-contacts',
-    });
-    const ports = createPorts(config, { db });
-    await ports.storage.ensureBucket();
-
     // 1. The file.
     const objectKey = 'contact-imports/bench/contacts.csv';
     const stored = await ports.storage.putStream({ key: objectKey, contentType: 'text/csv', body: Readable.from(csvChunks(ROWS)) });
@@ -245,11 +218,7 @@ async function main(): Promise<void> {
     await writeFile(file, JSON.stringify({ bench: 'contacts-import', at: new Date().toISOString(), environment, rows: ROWS, fileBytes: stored.sizeBytes, perRowCosts: costs, import: imported, contacts, previews }, null, 2));
     console.log(`wrote ${file}`);
   } finally {
-    await db.destroy();
-    await temporal.teardown();
-    await s3.stop();
-    await pg.stop();
-    await rm(s3Dir, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { renderStatementPdf, type StatementDocument } from '../src/activities/banking/statement-pdf';
 import { lineDescription } from '../src/activities/banking/statements';
-import { loadConfig } from '../src/config';
-import { createDb, migrateLatest, type Db } from '../src/db/knex';
+import { type Db } from '../src/db/knex';
 import { withDeadline } from '../src/dev/deadline';
 import { startDevServer } from '../src/dev/temporal';
-import { startLocalS3 } from '../src/dev/versitygw';
 import { transferIdFrom } from '../src/ledger/ids';
 import { createLedger } from '../src/ledger/service';
 import type { TransferInput } from '../src/ledger/types';
 import { maskAccount } from '../src/money/money';
 import { workflowIds } from '../src/temporal/names';
-import { createPorts } from '../src/worker/deps';
+import { type createPorts } from '../src/worker/deps';
 import { statementCyclesProgressQuery, type StatementCyclesWorkflow, type StatementInput } from '../src/workflows/banking/contract';
 import { Tally, type Measurement } from './measure';
-import { benchPostgres, benchStartupTimeoutMs } from './postgres';
+import { storageStack } from './storage-stack';
 
 /**
  * `npm run bench:statements`:
@@ -93,26 +91,8 @@ function table(rows: Measurement[]): void {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const timeoutMs = benchStartupTimeoutMs();
-  const s3Dir = await mkdtemp(join(tmpdir(), 'finflow-bench-s3-'));
-  const [pg, s3] = await Promise.all([benchPostgres('finflow_bench_statements'), startLocalS3({ dataDir: s3Dir, accessKeyId: 'bench', secretAccessKey: 'bench-secret', timeoutMs })]);
-  const db = createDb({ database: { url: pg.url, poolMax: 20, embeddedPort: 0 }, dependencyTimeoutMs: 10_000 });
+  const { db, ports: { sms: _sms, ...ports }, timeoutMs, stop } = await storageStack({ name: 'statements', poolMax: 20, dependencyTimeoutMs: 10_000 });
   try {
-    await migrateLatest(db);
-    const config = loadConfig({
-      NODE_ENV: 'development',
-      SMS_PROVIDER: 'sandbox',
-      FUNDING_PROVIDER: 'sandbox',
-      BILLER_PROVIDER: 'sandbox',
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: 'bench-statements',
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
-    });
-    const { sms: _sms, ...ports } = createPorts(config, { db });
-    await ports.storage.ensureBucket();
     const activities = createActivities({ db, ...ports, now: () => new Date() });
 
     // Part 1: the statement activity against pdfkit alone.
@@ -166,10 +146,7 @@ async function main(): Promise<void> {
     await writeFile(file, JSON.stringify({ bench: 'statements', at: new Date().toISOString(), environment, lines: LINES, clients: CLIENTS, rows, ratio, steps, monthly }, null, 2));
     console.log(`wrote ${file}`);
   } finally {
-    await db.destroy();
-    await s3.stop();
-    await rm(s3Dir, { recursive: true, force: true });
-    await pg.stop();
+    await stop();
   }
 }
 
