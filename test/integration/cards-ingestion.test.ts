@@ -147,6 +147,13 @@ describe('card file ingestion (activities)', function () {
     assert.deepEqual(lines, [5, 6]);
   });
 
+  it('counts blank lines as lines of the file, not as rows', async () => {
+    const result = await ingest('courier-pickup', csv('ID,Card ID,User Mobile,Timestamp', `1,${cardId()},501234567,14-11-2023 12:00PM`, '', '', `2,${cardId()},12,14-11-2023 12:00PM`, '', `3,${cardId()},1,14-11-2023 12:00PM`));
+    assert.deepEqual(result.counters, { rows: 3, accepted: 1, rejected: 2, duplicates: 0 });
+    const lines = await db('card_file_rejects').where({ file_id: result.fileId }).orderBy('line_no').pluck('line_no');
+    assert.deepEqual(lines, [5, 7]);
+  });
+
   it('keeps a row the parser cannot read once, at its line, when it is met before the batch that reaches it', async () => {
     // The parser meets the unclosed quote while the first batch (2 rows) is still being read.
     const result = await ingest('courier-pickup', csv('ID,Card ID,User Mobile,Timestamp', `1,${cardId()},501234567,14-11-2023 12:00PM`, `2,${cardId()},501234567,14-11-2023 12:00PM`, `3,${cardId()},501234567,14-11-2023 12:00PM`, `4,"${cardId()},501234567`));

@@ -7,7 +7,7 @@ import type { Db } from '../../db/knex';
 import { CHANNELS, CONSENT_STATUSES, contactColumns, ON_PHONE_CONFLICT, type ContactInput } from '../../campaigns/contacts';
 import type { ObjectStorage } from '../../providers/storage/port';
 import type { ContactImportResult } from '../../workflows/campaigns/contract';
-import { copyInto, CopyRowsPair, copyValue, linesOf, mergeOverlapped, type CopyRows } from '../shared/copy-batches';
+import { copyInto, CopyRowsPair, copyValue, isBlankLine, linesOf, mergeOverlapped, type CopyRows } from '../shared/copy-batches';
 
 /**
  * A contacts CSV import (docs/campaigns.md, "Import"). The file (in object storage, or
@@ -156,7 +156,7 @@ async function* readBatches(stream: Readable, job: { header: string[]; fromOffse
       const line = batch.linesDone + 1;
       batch.linesDone += linesOf(raw);
       batch.toOffset = job.fromOffset + info.bytes;
-      if (/^[\r\n]*$/.test(raw)) continue;
+      if (isBlankLine(raw)) continue;
       batch.rows += 1;
       const outcome = parseImportRow(record, now);
       if (outcome.ok) batch.copyRows.add(copyLine(outcome.row, line));

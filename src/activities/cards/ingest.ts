@@ -4,7 +4,7 @@ import type { Db } from '../../db/knex';
 import type { ObjectStorage } from '../../providers/storage/port';
 import { findCardFile, type CardFileRow } from '../../cards/repository';
 import type { CardFileCounters, IngestCardFileResult } from '../../workflows/cards/contract';
-import { CopyRowsPair, linesOf } from '../shared/copy-batches';
+import { CopyRowsPair, isBlankLine, linesOf } from '../shared/copy-batches';
 import { heartbeat } from '../shared/heartbeat';
 import { commitBatch, copyLine, type Chunk } from './batch-store';
 import { columnIndex, shippedLayouts, type ColumnIndex, type Layout } from './layouts';
@@ -208,7 +208,8 @@ async function* readChunks(stream: Readable, layout: Layout, file: CardFileRow, 
   const columns = file.columns as ColumnIndex;
   const words = statusWords(layout);
   const times = new Map<string, string | undefined>();
-  const parser = stream.pipe(parse({ ...csvOptions(layout, fromOffset === 0), skip_records_with_error: true }));
+  // Blank lines come through as records, so that they count as lines of the file (skipped, their lines would not).
+  const parser = stream.pipe(parse({ ...csvOptions(layout, fromOffset === 0), skip_empty_lines: false, skip_records_with_error: true }));
   stream.once('error', (err) => parser.destroy(err));
   const skipped: Array<{ goodBefore: number; message: string }> = [];
   parser.on('skip', (err: Error) => skipped.push({ goodBefore: parser.info.records, message: err.message }));
@@ -233,6 +234,11 @@ async function* readChunks(stream: Readable, layout: Layout, file: CardFileRow, 
       const { record, raw, info } = parsed as ParsedRecord;
       good += 1;
       countSkipped(good);
+      if (isBlankLine(raw)) {
+        chunk.linesDone += linesOf(raw);
+        chunk.toOffset = fromOffset + info.bytes;
+        continue;
+      }
       const line = chunk.linesDone + 1;
       chunk.linesDone += linesOf(raw);
       chunk.rows += 1;

@@ -71,6 +71,11 @@ export async function copyInto(client: Client, table: string, rows: CopyRows): P
   await pipeline(Readable.from([rows.bytes()]), client.query(copyFrom(`copy ${table} from stdin`)));
 }
 
+/** A record of nothing but a line break (csv-parse reads blank lines so, unless it skips them): a line of the file, not a row. */
+export function isBlankLine(raw: string): boolean {
+  return /^[\r\n]*$/.test(raw);
+}
+
 /**
  * How many lines of the file a record spans, counted from its raw text: csv-parse's own
  * line count takes a CRLF inside a quoted field for two lines.
