@@ -99,7 +99,7 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, location: Fi
 const mediaType = (spec: RouteSpec) => (spec.bodyType === 'form' ? 'application/x-www-form-urlencoded' : 'application/json');
 
 /**
- * Fields holding a NUL character, which PostgreSQL cannot store in text: refused up
+ * Fields holding a NUL character (in a value or a key), which PostgreSQL cannot store in text: refused up
  * front (rule `no-nul-characters`) instead of failing at the database as a 500. The
  * walk is iterative, so a deeply nested body cannot exhaust the stack.
  */
@@ -114,7 +114,13 @@ export function nulCharacterErrors(value: unknown, location: FieldError['in']): 
         errors.push({ field, in: location, code: 'nul_character', message: `${field} must not contain a NUL character.` });
       }
     } else if (current !== null && typeof current === 'object') {
-      for (const [key, child] of Object.entries(current)) pending.push([child, [...path, key]]);
+      for (const [key, child] of Object.entries(current)) {
+        // A key is text too (an attribute's name in a JSON object, say).
+        if (key.includes('\u0000')) {
+          const field = [...path, key.replaceAll('\u0000', '\\u0000')].join('.');
+          errors.push({ field, in: location, code: 'nul_character', message: `${field} must not have a NUL character in its name.` });
+        } else pending.push([child, [...path, key]]);
+      }
     }
   }
   return errors;
