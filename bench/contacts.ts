@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import { withDeadline } from '../src/dev/deadline';
 import { workflowIds } from '../src/temporal/names';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 import type { ContactImportWorkflow } from '../src/workflows/campaigns/contract';
+import { postgresCpuSeconds } from './process-cpu';
 import { storageStack } from './storage-stack';
 
 /**
@@ -74,35 +75,6 @@ function* csvChunks(rows: number): Generator<string> {
 function cpuUsSince(from: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(from);
   return used.user + used.system;
-}
-
-/**
- * CPU seconds used so far by the PostgreSQL server at `dataDirectory` (its postmaster, its
- * live children and the children it reaped), from /proc; undefined where there is none.
- */
-async function postgresCpuSeconds(dataDirectory: string): Promise<number | undefined> {
-  const ticks = 100; // USER_HZ on Linux
-  const stats: Array<{ pid: number; ppid: number; cpu: number; reaped: number; cmdline: string }> = [];
-  let pids: string[];
-  try {
-    pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
-  } catch {
-    return undefined;
-  }
-  for (const pid of pids) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ');
-      stats.push({ pid: Number(pid), ppid: Number(fields[1]), cpu: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]), cmdline });
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  const postmaster = stats.find((p) => p.cmdline.includes(dataDirectory) && /postgres/.test(p.cmdline));
-  if (!postmaster) return undefined;
-  const children = stats.filter((p) => p.ppid === postmaster.pid);
-  return (postmaster.cpu + postmaster.reaped + children.reduce((sum, p) => sum + p.cpu, 0)) / ticks;
 }
 
 /** CPU microseconds per row of csv-parse, of the whole row check and of the phone normalisation alone, over the first rows. */

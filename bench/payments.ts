@@ -8,6 +8,7 @@ import { startDevServer } from '../src/dev/temporal';
 import { createLedger } from '../src/ledger/service';
 import { Tally, type Measurement } from './measure';
 import { benchPostgres, benchStartupTimeoutMs } from './postgres';
+import { CpuAccount } from './process-cpu';
 import { KINDS, START_MODES, type Answered, type MoneyKind, baselineRun, benchStack, directRun, httpRun, startModeRun, stepTimings } from './payments-setup';
 
 /**
@@ -63,6 +64,13 @@ function workflowTable(empty: Measurement, rows: Measurement[]) {
   });
 }
 
+/** Where each workflow's CPU went: the Temporal server, PostgreSQL, and this process (the worker and the clients). */
+function cpuTable(rows: ReturnType<CpuAccount['perOperation']>) {
+  console.log(line(['CPU per workflow (ms)', 'server', 'PostgreSQL', 'worker', 'total']));
+  for (const r of rows) console.log(line([r.name, r.temporalMs.toFixed(1), r.postgresMs.toFixed(1), r.selfMs.toFixed(1), r.totalMs.toFixed(1)]));
+  return rows;
+}
+
 function httpTable(rows: Measurement[], title = 'through the HTTP API') {
   console.log(line([title, 'requests', 'req/s', 'p50 ms', 'p99 ms']));
   for (const r of rows) console.log(line([r.name, String(r.ops), r.opsPerSecond.toFixed(1), r.p50Ms.toFixed(0), r.p99Ms.toFixed(0)]));
@@ -100,15 +108,20 @@ async function main(): Promise<void> {
       for (const { run } of direct) await new Tally('warm-up').round(CLIENTS, CLIENTS, run);
       for (const { run } of [...http, ...starts]) await new Tally('warm-up').round(4, 4, run);
       oneClientBills.length = 0;
+      const dataDirectory = (await db.raw<{ rows: Array<{ data_directory: string }> }>('show data_directory')).rows[0]?.data_directory ?? '';
+      const cpu = new CpuAccount({ postgresDataDirectory: dataDirectory, temporalAddress: temporal.address });
+      const measured = (tally: Tally, run: (call: number) => Promise<void>) => cpu.measure(tally.name, CALLS / ROUNDS, () => tally.round(CLIENTS, CALLS / ROUNDS, run));
       for (let round = 0; round < ROUNDS; round++) {
-        await empty.round(CLIENTS, CALLS / ROUNDS, emptyRun);
-        await oneActivity.round(CLIENTS, CALLS / ROUNDS, oneActivityRun);
-        for (const { tally, run } of direct) await tally.round(CLIENTS, CALLS / ROUNDS, run);
+        await measured(empty, emptyRun);
+        await measured(oneActivity, oneActivityRun);
+        for (const { tally, run } of direct) await measured(tally, run);
         for (const { tally, clients, calls, run } of http) await tally.round(clients, Math.max(1, Math.round(calls / ROUNDS)), run);
         for (const { tally, run } of starts) await tally.round(1, Math.max(1, Math.round(HTTP_CALLS / 4 / ROUNDS)), run);
       }
       const emptyResult = empty.result();
       const workflows = workflowTable(emptyResult, [emptyResult, oneActivity.result(), ...direct.map(({ tally }) => tally.result())]);
+      console.log();
+      const cpuPerWorkflow = cpuTable(cpu.perOperation());
       console.log();
       const api = httpTable(http.map(({ tally }) => tally.result()));
       console.log();
@@ -117,7 +130,7 @@ async function main(): Promise<void> {
       console.log('\nbill payment through the API, 1 client: median ms from the row to');
       for (const { mark, medianMs } of timings) console.log(`  ${mark.padEnd(28)} ${medianMs.toFixed(0).padStart(6)}`);
       const shapes = Object.fromEntries(await Promise.all(directKinds.map(async (k) => [k.workflowType, await shapeOf(stack.client, k.workflowType)] as const)));
-      return { workflows, api, startModes, billStepTimings: timings, shapes };
+      return { workflows, cpuPerWorkflow, api, startModes, billStepTimings: timings, shapes };
     });
     await stack.close();
     console.log(`\nactivities per workflow: ${JSON.stringify(summary.shapes)}`);
