@@ -18,7 +18,8 @@ import { KINDS, START_MODES, type Answered, type MoneyKind, baselineRun, benchSt
  *   workflows   empty workflow (start → result) and one no-op activity: the baselines;
  *               payBillV3 (what the API starts), payCard, walletFunding, customerTransfer,
  *               payBillV2 and payBill (the sagas before it) started and awaited directly
- *               (BENCH_CLIENTS concurrent, default 16): completed/s, ratio to empty
+ *               (BENCH_CLIENTS concurrent, default 16): completed/s, ratio to empty, and
+               the CPU milliseconds per workflow of the server, PostgreSQL and the worker
  *   HTTP API    POST /v1/payments, /v1/accounts/{card}/payments, /v1/wallet/fund,
  *               /v1/transfers through the real Koa app (JWT auth, Idempotency-Key)
  *               until the resource's final status: p50/p99 with 1 client and with 16
