@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ParameterizedContext } from 'koa';
 import type { AppContext, AppState } from './context';
 import { problems } from './errors';
+import type { Account } from '../../ledger/types';
 import { LimitExceededError, limitFor, type LimitKind } from '../../limits/limits';
 import { releaseLimit, reserveLimit, type Reservation } from '../../limits/reserve';
 import { withDeadline } from '../../temporal/client';
@@ -133,6 +134,18 @@ async function withdraw<Row extends RequestRow<string>>(app: AppContext, request
     await trx('request_starts').where({ workflow_id: request.row.workflow_id }).delete();
     await releaseLimit(trx, request.row.id);
   });
+}
+
+/**
+ * Refuses a request the account's available balance does not cover now (amount and any
+ * fee): `insufficient_funds` before anything starts; the ledger enforces the balance
+ * again when it moves the money. A repeat of a request already recorded is not refused:
+ * it is answered from its record, whatever balance it has itself held or spent. Whether
+ * it is a repeat is asked only when the balance falls short.
+ */
+export async function assertFunded(account: Pick<Account, 'balances'>, totalMinor: bigint, isRepeat: () => Promise<boolean>): Promise<void> {
+  if (account.balances.availableMinor >= totalMinor || (await isRepeat())) return;
+  throw problems.insufficientFunds('amount');
 }
 
 /**

@@ -10,8 +10,9 @@ import { ownAccount } from '../core/own-account';
 
 /**
  * The up-front checks of a payment, made by a one-off bill payment, a recurring one and
- * a quote alike (a card payment makes the account and funds checks): everything a
- * client can fix is refused before any workflow starts.
+ * a quote alike (a card payment makes the account check): everything a client can fix
+ * is refused before any workflow starts; the funds check every money request shares is
+ * `assertFunded` (core/money-requests.ts).
  * The workflow checks again, because balances move and a biller can change between
  * the request and the hold.
  */
@@ -43,12 +44,4 @@ export async function payingAccount(app: AppContext, userId: string, accountId: 
   }
   if (account.currency !== currency) throw problems.currencyMismatch('fromAccountId');
   return account;
-}
-
-/**
- * The account's available balance covers `totalMinor` (amount and fee) now. The ledger
- * enforces it again when the hold is placed; this answers the client before anything starts.
- */
-export function assertFunded(account: Account, totalMinor: bigint): void {
-  if (account.balances.availableMinor < totalMinor) throw problems.insufficientFunds('amount');
 }

@@ -24,8 +24,8 @@ import { ownAccount } from '../core/own-account';
 import type { AppContext } from '../core/context';
 import { problems } from '../core/errors';
 import { paginate, type PageQuery } from '../core/pagination';
-import { SYNC_WAIT_MS, checkPerTransactionLimit, submit, type Submitted } from '../core/money-requests';
-import { assertFunded, checkBill, payingAccount } from './checks';
+import { SYNC_WAIT_MS, assertFunded, checkPerTransactionLimit, submit, type Submitted } from '../core/money-requests';
+import { checkBill, payingAccount } from './checks';
 import type { CardPaymentBody, PaymentBody, ResolvePaymentBody } from './schema';
 
 /**
@@ -42,12 +42,8 @@ export interface PaymentView {
   attempts: AttemptRow[];
 }
 
-/**
- * Whether the payment's row exists: a repeat is answered from its record (and its
- * workflow started if an API process died before starting it), never refused for the
- * balance the payment has itself held or spent.
- */
-async function isRepeat(app: AppContext, paymentId: string): Promise<boolean> {
+/** Whether the payment's row exists: a repeat of it is answered from its record (and its workflow started if it never was). */
+async function isRecorded(app: AppContext, paymentId: string): Promise<boolean> {
   return (await app.deps.db('payments').where({ id: paymentId }).first('id')) !== undefined;
 }
 
@@ -81,10 +77,8 @@ export async function payBillFor(
   const { feeMinor } = feeFor(biller, amountMinor);
   const workflowId = attempt?.workflowId ?? workflowIds.payment(userId, idempotencyKey);
   const paymentId = paymentIdFrom(workflowId);
-  if (!(await isRepeat(app, paymentId))) {
-    const cashbackMinor = body.useCashback ? ((await findCashbackAccount(app.deps.ledger, userId, biller.currency))?.balances.availableMinor ?? 0n) : 0n;
-    assertFunded(from, splitCashback(amountMinor, feeMinor, cashbackMinor).walletMinor);
-  }
+  const cashbackMinor = body.useCashback ? ((await findCashbackAccount(app.deps.ledger, userId, biller.currency))?.balances.availableMinor ?? 0n) : 0n;
+  await assertFunded(from, splitCashback(amountMinor, feeMinor, cashbackMinor).walletMinor, () => isRecorded(app, paymentId));
 
   const input: PayBillInput = {
     paymentId,
@@ -124,7 +118,7 @@ export async function payCardFor(app: AppContext, userId: string, idempotencyKey
   const from = await payingAccount(app, userId, body.fromAccountId, card.currency);
   const workflowId = workflowIds.payment(userId, idempotencyKey);
   const paymentId = paymentIdFrom(workflowId);
-  if (!(await isRepeat(app, paymentId))) assertFunded(from, BigInt(body.amount));
+  await assertFunded(from, BigInt(body.amount), () => isRecorded(app, paymentId));
 
   const input: PayCardInput = { paymentId, userId, cardAccountId: card.id, fromAccountId: from.id, amountMinor: body.amount, currency: card.currency };
   const payment: NewPayment = {

@@ -7,7 +7,7 @@ import type { AppContext } from '../core/context';
 import { problems, type ProblemError } from '../core/errors';
 import { rateLimit } from '../core/rate-limit';
 import { maskEmail, maskName, maskPhone } from '../core/masking';
-import { checkPerTransactionLimit, submit, type Submitted } from '../core/money-requests';
+import { assertFunded, checkPerTransactionLimit, submit, type Submitted } from '../core/money-requests';
 import type { CustomerTransferRow } from './presenters';
 import type { TransferBody } from './schema';
 
@@ -73,8 +73,7 @@ export async function sendTransfer(
   // A repeat of a transfer already made is answered from its record, not refused for
   // the balance it has itself spent. The balance is checked before the recipient is
   // looked up, so an empty wallet cannot probe which contacts are customers.
-  const repeat = await app.deps.db('customer_transfers').where({ id: transferId }).first('id');
-  if (!repeat && from.balances.availableMinor < BigInt(body.amount)) throw problems.insufficientFunds('amount');
+  await assertFunded(from, BigInt(body.amount), async () => (await app.deps.db('customer_transfers').where({ id: transferId }).first('id')) !== undefined);
   const recipient = await resolveRecipient(app, ledger, body.to, currency, address);
   if (recipient.userId === customerId) throw problems.field('body', 'to', 'self_transfer', 'You cannot send money to yourself.');
   const to = body.to.email !== undefined ? { email: body.to.email } : { phone: body.to.phone as string };
