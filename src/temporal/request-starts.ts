@@ -53,6 +53,7 @@ export async function startRequest(client: Client, workflowId: string, start: Re
  * the request's final status, not what the workflow does after it.
  */
 export async function startRequestWithOutcome(client: Client, workflowId: string, start: RequestStart): Promise<unknown> {
+  // The with-start operation's type requires the conflict policy spelled out; it is requestStartOptions' own.
   const startWorkflowOperation = new WithStartWorkflowOperation(start.workflowType, { ...requestStartOptions(workflowId, start), workflowIdConflictPolicy: 'USE_EXISTING', args: [start.input] });
   return client.workflow.executeUpdateWithStart(paymentOutcomeUpdate, { startWorkflowOperation });
 }
